@@ -1,0 +1,128 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text;
+
+namespace OrleansRooms.Engine;
+
+/// <summary>
+/// One outgoing Engine.IO packet, encoded once and shared, unchanged, by every connection it is written to.
+/// The buffer holds the WebSocket frame (an unmasked server frame: header, then payload) so a WebSocket writes it
+/// as is; long-polling writes the payload (text packets) or <c>b</c> + base64 of it (binary packets).
+/// </summary>
+internal sealed class EnginePacket
+{
+    /// <summary>Room left in front of the payload for the largest WebSocket frame header (2 + 8 bytes).</summary>
+    internal const int HeaderReserve = 10;
+
+    private readonly byte[] _buffer;
+    private readonly int _frameStart;
+    private byte[]? _pollingBinary;
+
+    private EnginePacket(byte[] buffer, int payloadLength, bool isBinary)
+    {
+        _buffer = buffer;
+        PayloadLength = payloadLength;
+        IsBinary = isBinary;
+        _frameStart = WriteFrameHeader(buffer, payloadLength, isBinary);
+    }
+
+    /// <summary>Ping, sent by the server every ping interval.</summary>
+    public static EnginePacket Ping { get; } = FromText("2"u8);
+
+    /// <summary>Pong.</summary>
+    public static EnginePacket Pong { get; } = FromText("3"u8);
+
+    /// <summary>Noop, used to release a pending long-polling GET during an upgrade.</summary>
+    public static EnginePacket Noop { get; } = FromText("6"u8);
+
+    /// <summary>Close.</summary>
+    public static EnginePacket Close { get; } = FromText("1"u8);
+
+    /// <summary>True for a binary message; false for every text packet (whose first byte is its type digit).</summary>
+    public bool IsBinary { get; }
+
+    /// <summary>Length of <see cref="Payload"/>.</summary>
+    public int PayloadLength { get; }
+
+    /// <summary>The packet as Engine.IO writes it on a WebSocket: text packets start with their type digit; binary ones are raw.</summary>
+    public ReadOnlyMemory<byte> Payload => _buffer.AsMemory(HeaderReserve, PayloadLength);
+
+    /// <summary>The whole WebSocket frame, header included.</summary>
+    public ReadOnlyMemory<byte> WebSocketFrame => _buffer.AsMemory(_frameStart, HeaderReserve - _frameStart + PayloadLength);
+
+    /// <summary>The packet as long-polling writes it in a payload (without the 0x1E separator).</summary>
+    public ReadOnlyMemory<byte> PollingPayload => IsBinary ? (_pollingBinary ??= EncodePollingBinary()) : Payload;
+
+    /// <summary>A text packet from its UTF-8 bytes, type digit included (for example <c>4hello</c>).</summary>
+    public static EnginePacket FromText(ReadOnlySpan<byte> utf8)
+    {
+        var buffer = new byte[HeaderReserve + utf8.Length];
+        utf8.CopyTo(buffer.AsSpan(HeaderReserve));
+        return new EnginePacket(buffer, utf8.Length, isBinary: false);
+    }
+
+    /// <summary>A text packet from a string, type digit included.</summary>
+    public static EnginePacket FromText(string text)
+    {
+        var length = Encoding.UTF8.GetByteCount(text);
+        var buffer = new byte[HeaderReserve + length];
+        Encoding.UTF8.GetBytes(text, buffer.AsSpan(HeaderReserve));
+        return new EnginePacket(buffer, length, isBinary: false);
+    }
+
+    /// <summary>A binary message packet.</summary>
+    public static EnginePacket FromBinary(ReadOnlySpan<byte> data)
+    {
+        var buffer = new byte[HeaderReserve + data.Length];
+        data.CopyTo(buffer.AsSpan(HeaderReserve));
+        return new EnginePacket(buffer, data.Length, isBinary: true);
+    }
+
+    /// <summary>
+    /// Takes ownership of <paramref name="buffer"/>, whose payload starts at <see cref="HeaderReserve"/> and is
+    /// <paramref name="payloadLength"/> bytes long; used by encoders that write straight into a right-sized array.
+    /// </summary>
+    internal static EnginePacket FromReservedBuffer(byte[] buffer, int payloadLength, bool isBinary) =>
+        new(buffer, payloadLength, isBinary);
+
+    private static int WriteFrameHeader(byte[] buffer, int payloadLength, bool isBinary)
+    {
+        // FIN + opcode (1 text, 2 binary); server frames are never masked.
+        var first = (byte)(0x80 | (isBinary ? 0x2 : 0x1));
+        int start;
+        if (payloadLength <= 125)
+        {
+            start = HeaderReserve - 2;
+            buffer[start + 1] = (byte)payloadLength;
+        }
+        else if (payloadLength <= ushort.MaxValue)
+        {
+            start = HeaderReserve - 4;
+            buffer[start + 1] = 126;
+            buffer[start + 2] = (byte)(payloadLength >> 8);
+            buffer[start + 3] = (byte)payloadLength;
+        }
+        else
+        {
+            start = 0;
+            buffer[1] = 127;
+            var length = (ulong)payloadLength;
+            for (var i = 0; i < 8; i++)
+            {
+                buffer[2 + i] = (byte)(length >> (8 * (7 - i)));
+            }
+        }
+
+        buffer[start] = first;
+        return start;
+    }
+
+    private byte[] EncodePollingBinary()
+    {
+        var payload = Payload.Span;
+        var encoded = new byte[1 + Base64.GetMaxEncodedToUtf8Length(payload.Length)];
+        encoded[0] = (byte)'b';
+        Base64.EncodeToUtf8(payload, encoded.AsSpan(1), out _, out var written);
+        return written + 1 == encoded.Length ? encoded : encoded.AsSpan(0, written + 1).ToArray();
+    }
+}

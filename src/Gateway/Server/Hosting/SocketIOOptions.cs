@@ -1,0 +1,58 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// Options of the Socket.IO server and of the Engine.IO transport beneath it. Defaults are those of the official
+/// Node.js server, so clients tuned for it need no change. Bound from the <c>SocketIO</c> configuration section by
+/// <c>AddSocketIO</c>, validated at start-up.
+/// </summary>
+public sealed class SocketIOOptions
+{
+    /// <summary>The configuration section read by <c>AddSocketIO</c>.</summary>
+    public const string SectionName = "SocketIO";
+
+    /// <summary>How often the server pings each client. Default 25 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How long the server waits for the pong before closing with <c>ping timeout</c>. Default 20 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long an upgrade from long-polling to WebSocket may take before it is cancelled. Default 10 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The largest Engine.IO packet (WebSocket) or payload (long-polling) a client may send, in bytes; also sent to
+    /// the client as <c>maxPayload</c>. Larger input closes the session (WebSocket 1009) or is refused (HTTP 413). Default 1 MB.
+    /// </summary>
+    [Range(1, int.MaxValue)]
+    public int MaxHttpBufferSize { get; set; } = 1_000_000;
+
+    /// <summary>Transports clients may use. Default both, <c>polling</c> and <c>websocket</c>.</summary>
+    public IList<string> Transports { get; } = ["polling", "websocket"];
+
+    /// <summary>Whether a long-polling session may upgrade to WebSocket. Default true.</summary>
+    public bool AllowUpgrades { get; set; } = true;
+
+    /// <summary>
+    /// Decides whether a handshake or upgrade request may proceed; false answers 403 <c>{"code":4,"message":"Forbidden"}</c>.
+    /// Default: every request is allowed.
+    /// </summary>
+    public Func<HttpContext, ValueTask<bool>>? AllowRequest { get; set; }
+
+    /// <summary>How long a client has to connect to a namespace after the Engine.IO handshake before it is closed. Default 45 s.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(45);
+
+    /// <summary>The most binary attachments one packet may announce; more is a parse error. Default 10.</summary>
+    [Range(0, 10_000)]
+    public int MaxAttachments { get; set; } = 10;
+
+    /// <summary>How event arguments are serialized and deserialized. Default: web defaults (camelCase).</summary>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+}
