@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace OrleansRooms.Hosting;
+
+/// <summary>The Socket.IO layer's counters, on the <c>OrleansRooms.Gateway</c> meter.</summary>
+internal sealed class GatewayMetrics
+{
+    /// <summary>The meter name, for <c>AddMeter</c> in OpenTelemetry or <c>dotnet-counters</c>.</summary>
+    public const string MeterName = "OrleansRooms.Gateway";
+
+    private readonly UpDownCounter<long> _sockets;
+    private readonly Counter<long> _connectRejected;
+    private readonly Counter<long> _eventsReceived;
+    private readonly Counter<long> _broadcasts;
+    private readonly Counter<long> _deliveries;
+
+    public GatewayMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _sockets = meter.CreateUpDownCounter<long>("orleansrooms.socketio.sockets", "{socket}", "Sockets connected to a namespace.");
+        _connectRejected = meter.CreateCounter<long>("orleansrooms.socketio.connect_errors", "{socket}", "Namespace connections refused.");
+        _eventsReceived = meter.CreateCounter<long>("orleansrooms.socketio.events.received", "{event}", "Events received from clients.");
+        _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts sent.");
+        _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
+    }
+
+    public void SocketConnected() => _sockets.Add(1);
+
+    public void SocketDisconnected() => _sockets.Add(-1);
+
+    public void ConnectRejected() => _connectRejected.Add(1);
+
+    public void EventReceived() => _eventsReceived.Add(1);
+
+    public void Broadcast(int deliveries)
+    {
+        _broadcasts.Add(1);
+        _deliveries.Add(deliveries);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRooms;
+
+internal static partial class SocketIOLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Socket {SocketId} connected to namespace {Namespace}.")]
+    public static partial void SocketConnected(ILogger logger, string socketId, string @namespace);
+
+    [LoggerMessage(2, LogLevel.Debug, "Socket {SocketId} disconnected from namespace {Namespace}: {Reason}.")]
+    public static partial void SocketDisconnected(ILogger logger, string socketId, string @namespace, string reason);
+
+    [LoggerMessage(3, LogLevel.Error, "The '{EventName}' handler of socket {SocketId} failed.")]
+    public static partial void HandlerFailed(ILogger logger, string eventName, string socketId, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "Middleware failed for socket {SocketId}.")]
+    public static partial void MiddlewareFailed(ILogger logger, string socketId, Exception exception);
+
+    [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} sent an invalid packet and is closed: {Error}")]
+    public static partial void ParseError(ILogger logger, string connectionId, string error);
+
+    [LoggerMessage(6, LogLevel.Information, "Connection {ConnectionId} sent a {PacketType} packet for namespace {Namespace} in the wrong state and is closed.")]
+    public static partial void InvalidState(ILogger logger, string connectionId, string @namespace, string packetType);
+
+    [LoggerMessage(7, LogLevel.Debug, "Connection {ConnectionId} joined no namespace in time and is closed.")]
+    public static partial void ConnectTimeout(ILogger logger, string connectionId);
+
+    [LoggerMessage(8, LogLevel.Warning, "A grain call for socket {SocketId} failed; the local membership is kept.")]
+    public static partial void GrainCallFailed(ILogger logger, string socketId, Exception exception);
+}

@@ -1,0 +1,216 @@
+using System.Buffers;
+using OrleansRooms.Engine;
+using OrleansRooms.Protocol;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// One Engine.IO connection and the namespaces it has joined over it (multiplexing). Decodes incoming Socket.IO
+/// packets, routes them to the namespace's socket, and writes outgoing packets to the connection.
+/// </summary>
+internal sealed class Client
+{
+    private readonly SocketIOServer _server;
+    private readonly PacketDecoder _decoder;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _connecting = new(StringComparer.Ordinal);
+    private ITimer? _connectTimer;
+    private bool _closed;
+
+    public Client(SocketIOServer server, IEngineConnection connection)
+    {
+        _server = server;
+        Connection = connection;
+        _decoder = new PacketDecoder(server.Options.MaxAttachments);
+        _connectTimer = server.TimeProvider.CreateTimer(
+            static state => ((Client)state!).OnConnectTimeout(), this, server.Options.ConnectTimeout, Timeout.InfiniteTimeSpan);
+    }
+
+    public IEngineConnection Connection { get; }
+
+    public bool Send(EncodedPacket packet) => Connection.Send(packet.Parts);
+
+    public bool SendVolatile(EncodedPacket packet) => Connection.TrySendVolatile(packet.Parts);
+
+    public void OnMessage(in ReadOnlySequence<byte> data, bool isBinary)
+    {
+        Packet? packet;
+        string? error;
+        var status = isBinary ? _decoder.DecodeBinary(data, out packet, out error) : _decoder.DecodeText(data, out packet, out error);
+        switch (status)
+        {
+            case DecodeStatus.Complete:
+                OnPacket(packet!);
+                break;
+            case DecodeStatus.Error:
+                SocketIOLog.ParseError(_server.Logger, Connection.Id, error ?? "invalid packet");
+                _ = CloseAsync(DisconnectReason.ParseError, closeConnection: true);
+                break;
+        }
+    }
+
+    public void OnClose(string reason) => _ = CloseAsync(reason, closeConnection: false);
+
+    /// <summary>Registers a socket whose middleware let it in; false when the connection closed meanwhile.</summary>
+    public bool Accept(Socket socket)
+    {
+        lock (_lock)
+        {
+            _connecting.Remove(socket.Namespace.Name);
+            if (_closed)
+            {
+                return false;
+            }
+
+            _sockets[socket.Namespace.Name] = socket;
+        }
+
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        return true;
+    }
+
+    public void RejectConnect(string nsp, string message, object? data)
+    {
+        lock (_lock)
+        {
+            _connecting.Remove(nsp);
+        }
+
+        Send(PacketEncoder.ConnectError(nsp, message, data, _server.JsonOptions));
+    }
+
+    public void Remove(Socket socket)
+    {
+        lock (_lock)
+        {
+            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
+            {
+                _sockets.Remove(socket.Namespace.Name);
+            }
+        }
+    }
+
+    /// <summary>Server-side close of the whole connection: every namespace is disconnected, then the connection closed.</summary>
+    public async Task DisconnectAllAsync()
+    {
+        Socket[] sockets;
+        lock (_lock)
+        {
+            sockets = [.. _sockets.Values];
+        }
+
+        foreach (var socket in sockets)
+        {
+            await socket.DisconnectAsync().ConfigureAwait(false);
+        }
+
+        Connection.Close();
+    }
+
+    private void OnPacket(Packet packet)
+    {
+        Socket? socket;
+        bool known;
+        lock (_lock)
+        {
+            known = _sockets.TryGetValue(packet.Namespace, out socket) || _connecting.Contains(packet.Namespace);
+            if (!known && packet.Type == PacketType.Connect)
+            {
+                _connecting.Add(packet.Namespace);
+            }
+        }
+
+        if (packet.Type == PacketType.Connect)
+        {
+            if (known)
+            {
+                // A second CONNECT to a namespace this client is already in is a protocol violation.
+                SocketIOLog.InvalidState(_server.Logger, Connection.Id, packet.Namespace, packet.Type.ToString());
+                _ = CloseAsync(DisconnectReason.ParseError, closeConnection: true);
+                return;
+            }
+
+            _ = ConnectAsync(packet);
+            return;
+        }
+
+        if (socket is null)
+        {
+            SocketIOLog.InvalidState(_server.Logger, Connection.Id, packet.Namespace, packet.Type.ToString());
+            _ = CloseAsync(DisconnectReason.ParseError, closeConnection: true);
+            return;
+        }
+
+        socket.OnPacket(packet);
+    }
+
+    private async Task ConnectAsync(Packet packet)
+    {
+        try
+        {
+            var nsp = await _server.ResolveNamespaceAsync(packet.Namespace, packet.Data).ConfigureAwait(false);
+            if (nsp is null)
+            {
+                RejectConnect(packet.Namespace, "Invalid namespace", null);
+                return;
+            }
+
+            await nsp.ConnectAsync(this, packet.Data).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.HandlerFailed(_server.Logger, "connect", Connection.Id, ex);
+        }
+    }
+
+    private async Task CloseAsync(string reason, bool closeConnection)
+    {
+        Socket[] sockets;
+        lock (_lock)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _closed = true;
+            sockets = [.. _sockets.Values];
+        }
+
+        Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
+        if (closeConnection)
+        {
+            Connection.Close();
+        }
+
+        foreach (var socket in sockets)
+        {
+            try
+            {
+                await socket.CloseAsync(reason).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                SocketIOLog.HandlerFailed(_server.Logger, "disconnect", socket.Id, ex);
+            }
+        }
+
+        _server.RemoveClient(Connection);
+    }
+
+    private void OnConnectTimeout()
+    {
+        bool idle;
+        lock (_lock)
+        {
+            idle = _sockets.Count == 0 && !_closed;
+        }
+
+        if (idle)
+        {
+            SocketIOLog.ConnectTimeout(_server.Logger, Connection.Id);
+            Connection.Close();
+        }
+    }
+}

@@ -1,0 +1,308 @@
+using System.Collections.Concurrent;
+using System.Collections.ObjectModel;
+using System.Security.Cryptography;
+using System.Text.Json;
+using OrleansRooms.Grains;
+using OrleansRooms.Protocol;
+using OrleansRooms.Rooms;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// A communication channel multiplexed over the clients' connections (Socket.IO's <c>Namespace</c>), such as
+/// <c>/</c> (the main namespace) or <c>/chat</c>. Every namespace has its own sockets, rooms, handlers and middleware.
+/// A namespace made by <c>Of(Regex)</c> or <c>Of(predicate)</c> is a dynamic parent: its handlers and middleware apply
+/// to each child namespace it matches, and its broadcasts reach every child.
+/// </summary>
+public sealed class Namespace
+{
+    private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
+    private readonly List<Func<Socket, Task?>> _connectionHandlers = [];
+    private readonly List<Func<Socket, Func<Task>, Task>> _middlewares = [];
+    private readonly Namespace? _parent;
+    private int _ackIds;
+
+    internal Namespace(SocketIOServer server, string name, Namespace? parent, bool isDynamicParent)
+    {
+        Server = server;
+        Name = name;
+        _parent = parent;
+        Table = new RoomTable<Socket>();
+        Adapter = new Adapter(Table);
+        Grains = server.GrainFactory.ForNamespace(name, Table);
+        Broadcaster = new Broadcaster(this);
+        Sockets = new ReadOnlyDictionary<string, Socket>(_sockets);
+        if (isDynamicParent)
+        {
+            Children = new ConcurrentDictionary<string, Namespace>(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>The namespace name, starting with <c>/</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>The server.</summary>
+    public SocketIOServer Server { get; }
+
+    /// <summary>The room bookkeeping of this namespace on this node.</summary>
+    public Adapter Adapter { get; }
+
+    /// <summary>The sockets connected to this namespace on this node, by id.</summary>
+    public IReadOnlyDictionary<string, Socket> Sockets { get; }
+
+    /// <summary>Targets the sockets of this node only.</summary>
+    public BroadcastOperator Local => ToOperator().Local;
+
+    /// <summary>Emits without guarantee: a socket whose connection cannot take the packet right now misses it.</summary>
+    public BroadcastOperator Volatile => ToOperator().Volatile;
+
+    internal RoomTable<Socket> Table { get; }
+
+    internal INamespaceGrains Grains { get; }
+
+    internal Broadcaster Broadcaster { get; }
+
+    /// <summary>The child namespaces of a dynamic parent; null for an ordinary namespace.</summary>
+    internal ConcurrentDictionary<string, Namespace>? Children { get; }
+
+    /// <summary>Runs for each socket that connects, after the middleware let it in.</summary>
+    public Namespace OnConnection(Action<Socket> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnConnection(socket =>
+        {
+            handler(socket);
+            return null;
+        });
+    }
+
+    /// <inheritdoc cref="OnConnection(Action{Socket})"/>
+    public Namespace OnConnection(Func<Socket, Task?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            _connectionHandlers.Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds connection middleware, run in order for every socket before it connects. Call <c>next</c> to go on;
+    /// throw <see cref="ConnectionRejectedException"/> to refuse: the client gets a CONNECT_ERROR with its message and data.
+    /// </summary>
+    public Namespace Use(Func<Socket, Func<Task>, Task> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        lock (_lock)
+        {
+            _middlewares.Add(middleware);
+        }
+
+        return this;
+    }
+
+    /// <summary>Targets the sockets in <paramref name="room"/>. Chain to add rooms (union).</summary>
+    public BroadcastOperator To(string room) => ToOperator().To(room);
+
+    /// <summary>Targets the sockets in any of <paramref name="rooms"/>.</summary>
+    public BroadcastOperator To(IEnumerable<string> rooms) => ToOperator().To(rooms);
+
+    /// <summary>Same as <see cref="To(string)"/>.</summary>
+    public BroadcastOperator In(string room) => To(room);
+
+    /// <summary>Same as <see cref="To(IEnumerable{string})"/>.</summary>
+    public BroadcastOperator In(IEnumerable<string> rooms) => To(rooms);
+
+    /// <summary>Targets every socket except those in <paramref name="room"/>.</summary>
+    public BroadcastOperator Except(string room) => ToOperator().Except(room);
+
+    /// <summary>Targets every socket except those in any of <paramref name="rooms"/>.</summary>
+    public BroadcastOperator Except(IEnumerable<string> rooms) => ToOperator().Except(rooms);
+
+    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
+    public BroadcastOperator Compress(bool compress) => ToOperator().Compress(compress);
+
+    /// <summary>Sets how long <c>EmitWithAckAsync</c> waits for the acknowledgements.</summary>
+    public BroadcastOperator Timeout(TimeSpan timeout) => ToOperator().Timeout(timeout);
+
+    /// <summary>Sends event <paramref name="eventName"/> to every socket of the namespace.</summary>
+    public ValueTask EmitAsync(string eventName, params object?[] args) => ToOperator().EmitAsync(eventName, args);
+
+    /// <summary>Sends event <paramref name="eventName"/> to every socket and returns their acknowledgements.</summary>
+    public Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args) =>
+        ToOperator().EmitWithAckAsync(eventName, args);
+
+    /// <summary>Returns every socket of the namespace.</summary>
+    public ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync() => ToOperator().FetchSocketsAsync();
+
+    /// <summary>Makes every socket join <paramref name="room"/>.</summary>
+    public ValueTask SocketsJoinAsync(string room) => ToOperator().SocketsJoinAsync(room);
+
+    /// <summary>Makes every socket leave <paramref name="room"/>.</summary>
+    public ValueTask SocketsLeaveAsync(string room) => ToOperator().SocketsLeaveAsync(room);
+
+    /// <summary>Disconnects every socket; with <paramref name="close"/>, closes their connections too.</summary>
+    public ValueTask DisconnectSocketsAsync(bool close = false) => ToOperator().DisconnectSocketsAsync(close);
+
+    /// <summary>
+    /// Sends an event to the other Socket.IO servers of the cluster (not to clients). On a single node there is no
+    /// other server, so nothing is sent.
+    /// </summary>
+    public ValueTask ServerSideEmitAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Like <see cref="ServerSideEmitAsync"/>, and returns the other servers' acknowledgements: none on a single node.</summary>
+    public Task<IReadOnlyList<SocketArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        return Task.FromResult<IReadOnlyList<SocketArguments>>([]);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Name;
+
+    internal BroadcastOperator ToOperator() => new(this, [], [], default);
+
+    internal int NextAckId() => Interlocked.Increment(ref _ackIds) & int.MaxValue;
+
+    internal Namespace GetOrAddChild(string name) =>
+        Children!.GetOrAdd(name, static (childName, parent) => new Namespace(parent.Server, childName, parent, isDynamicParent: false), this);
+
+    /// <summary>Runs a client's CONNECT: middleware, own room, CONNECT packet, then the connection handlers.</summary>
+    internal async Task ConnectAsync(Client client, JsonElement? auth)
+    {
+        var socket = new Socket(this, client, NewSocketId(), new Handshake(client.Connection.Request, auth));
+        try
+        {
+            await RunMiddlewaresAsync(socket).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            var (message, data) = ex is ConnectionRejectedException rejected ? (rejected.Message, rejected.Details) : ("Internal server error", null);
+            if (ex is not ConnectionRejectedException)
+            {
+                SocketIOLog.MiddlewareFailed(Server.Logger, socket.Id, ex);
+            }
+
+            Server.Metrics.ConnectRejected();
+            client.RejectConnect(Name, message, data);
+            return;
+        }
+
+        if (!client.Accept(socket))
+        {
+            return;
+        }
+
+        _sockets[socket.Id] = socket;
+        Table.Add(socket);
+        try
+        {
+            await Grains.GetSocket(socket.Id).JoinAsync([socket.Id]).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.GrainCallFailed(Server.Logger, socket.Id, ex);
+        }
+
+        client.Send(PacketEncoder.Connect(Name, socket.Id));
+        Server.Metrics.SocketConnected();
+        SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
+        await RunConnectionHandlersAsync(socket).ConfigureAwait(false);
+    }
+
+    internal void Remove(Socket socket)
+    {
+        Table.Remove(socket.Id);
+        if (_sockets.TryRemove(socket.Id, out _))
+        {
+            Server.Metrics.SocketDisconnected();
+        }
+    }
+
+    private static string NewSocketId()
+    {
+        Span<byte> bytes = stackalloc byte[15];
+        RandomNumberGenerator.Fill(bytes);
+        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
+    }
+
+    private async Task RunMiddlewaresAsync(Socket socket)
+    {
+        var middlewares = new List<Func<Socket, Func<Task>, Task>>();
+        _parent?.CopyMiddlewares(middlewares);
+        CopyMiddlewares(middlewares);
+        if (middlewares.Count == 0)
+        {
+            return;
+        }
+
+        var index = 0;
+        var reachedEnd = false;
+        Task Next()
+        {
+            if (index == middlewares.Count)
+            {
+                reachedEnd = true;
+                return Task.CompletedTask;
+            }
+
+            return middlewares[index++](socket, Next);
+        }
+
+        await Next().ConfigureAwait(false);
+        if (!reachedEnd)
+        {
+            throw new ConnectionRejectedException("Connection rejected by middleware.");
+        }
+    }
+
+    private void CopyMiddlewares(List<Func<Socket, Func<Task>, Task>> into)
+    {
+        lock (_lock)
+        {
+            into.AddRange(_middlewares);
+        }
+    }
+
+    private async Task RunConnectionHandlersAsync(Socket socket)
+    {
+        var handlers = new List<Func<Socket, Task?>>();
+        if (_parent is not null)
+        {
+            lock (_parent._lock)
+            {
+                handlers.AddRange(_parent._connectionHandlers);
+            }
+        }
+
+        lock (_lock)
+        {
+            handlers.AddRange(_connectionHandlers);
+        }
+
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                var task = handler(socket);
+                if (task is not null)
+                {
+                    await task.ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, "connection", socket.Id, ex);
+            }
+        }
+    }
+}

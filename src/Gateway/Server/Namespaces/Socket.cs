@@ -1,0 +1,624 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using OrleansRooms.Grains;
+using OrleansRooms.Protocol;
+using OrleansRooms.Rooms;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// One client's connection to one namespace (Socket.IO's <c>Socket</c>). It is in the room named by its
+/// <see cref="Id"/> from connection until disconnection, when it leaves every room with no code of yours.
+/// </summary>
+public sealed class Socket : IRoomMember
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, List<Func<SocketEvent, Task?>>> _handlers = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, IAckReceiver> _pendingAcks = [];
+    private readonly ISocketGrain _grain;
+    private List<Func<SocketEvent, Task?>>? _anyHandlers;
+    private List<Action<string, object?[]>>? _outgoingHandlers;
+    private List<Func<SocketEvent, Func<Task>, Task>>? _middlewares;
+    private List<Func<string, Task?>>? _disconnectingHandlers;
+    private List<Func<string, Task?>>? _disconnectHandlers;
+    private List<Action<Exception>>? _errorHandlers;
+    private int _state; // 0 connected, 1 disconnecting, 2 disconnected
+
+    internal Socket(Namespace nsp, Client client, string id, Handshake handshake)
+    {
+        Namespace = nsp;
+        Client = client;
+        Id = id;
+        Handshake = handshake;
+        _grain = nsp.Grains.GetSocket(id);
+    }
+
+    /// <summary>The socket id: random and unguessable, and the name of the socket's own room.</summary>
+    public string Id { get; }
+
+    /// <summary>The namespace the socket is connected to.</summary>
+    public Namespace Namespace { get; }
+
+    /// <summary>The server.</summary>
+    public SocketIOServer Server => Namespace.Server;
+
+    /// <summary>The handshake details.</summary>
+    public Handshake Handshake { get; }
+
+    /// <summary>Arbitrary data of the application, shared with <c>FetchSocketsAsync</c> (Socket.IO's <c>socket.data</c>).</summary>
+    public IDictionary<string, object?> Data { get; } = new ConcurrentDictionary<string, object?>(StringComparer.Ordinal);
+
+    /// <summary>True until the socket is disconnected.</summary>
+    public bool Connected => System.Threading.Volatile.Read(ref _state) == 0;
+
+    /// <summary>Whether the socket is still in its rooms: true while connected and during <c>disconnecting</c>.</summary>
+    internal bool InRooms => System.Threading.Volatile.Read(ref _state) < 2;
+
+    /// <summary>The current transport of the underlying connection: <c>polling</c> or <c>websocket</c>.</summary>
+    public string Transport => Client.Connection.TransportName;
+
+    /// <summary>The rooms the socket is in (a copy), its own id included; empty once disconnected.</summary>
+    public IReadOnlySet<string> Rooms => new HashSet<string>(Namespace.Table.GetRooms(Id), StringComparer.Ordinal);
+
+    /// <summary>Targets the other sockets of the namespace (all but this one).</summary>
+    public BroadcastOperator Broadcast => Namespace.ToOperator().Except(Id);
+
+    /// <summary>Targets the sockets of this node only, but this one.</summary>
+    public BroadcastOperator Local => Namespace.ToOperator().Local.Except(Id);
+
+    /// <summary>Emits without guarantee: dropped if the connection cannot take it right now.</summary>
+    public SocketEmitter Volatile => new SocketEmitter(this).Volatile;
+
+    internal Client Client { get; }
+
+    internal bool HasOutgoingHandlers => _outgoingHandlers is not null;
+
+    /// <summary>Listens to event <paramref name="eventName"/>.</summary>
+    public Socket On(string eventName, Action<SocketEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return On(eventName, e =>
+        {
+            handler(e);
+            return null;
+        });
+    }
+
+    /// <summary>Listens to event <paramref name="eventName"/> with an asynchronous handler.</summary>
+    public Socket On(string eventName, Func<SocketEvent, Task?> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            if (!_handlers.TryGetValue(eventName, out var list))
+            {
+                _handlers[eventName] = list = [];
+            }
+
+            list.Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>Listens to event <paramref name="eventName"/>, whose first argument is read as <typeparamref name="T"/>.</summary>
+    public Socket On<T>(string eventName, Action<T?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return On(eventName, e => handler(e.Arguments.Count > 0 ? e.Get<T>(0) : default));
+    }
+
+    /// <summary>Stops listening to event <paramref name="eventName"/>.</summary>
+    public Socket Off(string eventName)
+    {
+        lock (_lock)
+        {
+            _handlers.Remove(eventName);
+        }
+
+        return this;
+    }
+
+    /// <summary>Listens to every incoming event, before the handlers of that event (Socket.IO's <c>onAny</c>).</summary>
+    public Socket OnAny(Action<SocketEvent> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            (_anyHandlers ??= []).Add(e =>
+            {
+                handler(e);
+                return null;
+            });
+        }
+
+        return this;
+    }
+
+    /// <summary>Listens to every outgoing event, broadcasts included (Socket.IO's <c>onAnyOutgoing</c>).</summary>
+    public Socket OnAnyOutgoing(Action<string, object?[]> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            (_outgoingHandlers ??= []).Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Adds packet middleware, run for every incoming event before any handler (Socket.IO's <c>socket.use</c>).
+    /// Call <c>next</c> to go on; throw to stop the event, which then raises <see cref="OnError"/>.
+    /// </summary>
+    public Socket Use(Func<SocketEvent, Func<Task>, Task> middleware)
+    {
+        ArgumentNullException.ThrowIfNull(middleware);
+        lock (_lock)
+        {
+            (_middlewares ??= []).Add(middleware);
+        }
+
+        return this;
+    }
+
+    /// <summary>Runs when packet middleware fails.</summary>
+    public Socket OnError(Action<Exception> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            (_errorHandlers ??= []).Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>
+    /// Runs when the socket is about to be disconnected, with the reason; it is still in its rooms
+    /// (<see cref="Rooms"/> holds at least its id). An asynchronous handler is awaited before the rooms are left.
+    /// </summary>
+    public Socket OnDisconnecting(Action<string> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnDisconnecting(reason =>
+        {
+            handler(reason);
+            return null;
+        });
+    }
+
+    /// <inheritdoc cref="OnDisconnecting(Action{string})"/>
+    public Socket OnDisconnecting(Func<string, Task?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            (_disconnectingHandlers ??= []).Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>Runs once the socket is disconnected, with the reason; it is in no room any more.</summary>
+    public Socket OnDisconnect(Action<string> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return OnDisconnect(reason =>
+        {
+            handler(reason);
+            return null;
+        });
+    }
+
+    /// <inheritdoc cref="OnDisconnect(Action{string})"/>
+    public Socket OnDisconnect(Func<string, Task?> handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            (_disconnectHandlers ??= []).Add(handler);
+        }
+
+        return this;
+    }
+
+    /// <summary>Sends event <paramref name="eventName"/> to this client.</summary>
+    public ValueTask EmitAsync(string eventName, params object?[] args) => new SocketEmitter(this).EmitAsync(eventName, args);
+
+    /// <summary>Sends event <paramref name="eventName"/> and waits for the client's acknowledgement.</summary>
+    public Task<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args) =>
+        new SocketEmitter(this).EmitWithAckAsync(eventName, args);
+
+    /// <summary>Sets how long <c>EmitWithAckAsync</c> waits before it fails with <see cref="TimeoutException"/>.</summary>
+    public SocketEmitter Timeout(TimeSpan timeout) => new SocketEmitter(this).Timeout(timeout);
+
+    /// <summary>Asks for (or against) compression of the next emits. Per-message deflate is not negotiated by this server, so this is a hint only.</summary>
+    public SocketEmitter Compress(bool compress) => new SocketEmitter(this).Compress(compress);
+
+    /// <summary>Targets the sockets in <paramref name="room"/>, this one excluded. Chain to add rooms (union).</summary>
+    public BroadcastOperator To(string room) => Broadcast.To(room);
+
+    /// <summary>Targets the sockets in any of <paramref name="rooms"/>, this one excluded.</summary>
+    public BroadcastOperator To(IEnumerable<string> rooms) => Broadcast.To(rooms);
+
+    /// <summary>Same as <see cref="To(string)"/>.</summary>
+    public BroadcastOperator In(string room) => To(room);
+
+    /// <summary>Same as <see cref="To(IEnumerable{string})"/>.</summary>
+    public BroadcastOperator In(IEnumerable<string> rooms) => To(rooms);
+
+    /// <summary>Targets the other sockets except those in <paramref name="room"/>.</summary>
+    public BroadcastOperator Except(string room) => Broadcast.Except(room);
+
+    /// <summary>Targets the other sockets except those in any of <paramref name="rooms"/>.</summary>
+    public BroadcastOperator Except(IEnumerable<string> rooms) => Broadcast.Except(rooms);
+
+    /// <summary>Joins <paramref name="room"/>. Completes when the membership is recorded (locally at once, then in the grains).</summary>
+    public ValueTask JoinAsync(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return JoinAsync([room]);
+    }
+
+    /// <summary>Joins each of <paramref name="rooms"/>.</summary>
+    public ValueTask JoinAsync(IEnumerable<string> rooms)
+    {
+        var list = RoomList.From(rooms);
+        if (!InRooms || list.Length == 0 || !Namespace.Table.Join(Id, list))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return _grain.JoinAsync(list);
+    }
+
+    /// <summary>Leaves <paramref name="room"/>.</summary>
+    public ValueTask LeaveAsync(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return LeaveAsync([room]);
+    }
+
+    /// <summary>Leaves each of <paramref name="rooms"/>.</summary>
+    public ValueTask LeaveAsync(IEnumerable<string> rooms)
+    {
+        var list = RoomList.From(rooms);
+        if (list.Length == 0 || !Namespace.Table.Leave(Id, list))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        return _grain.LeaveAsync(list);
+    }
+
+    /// <summary>
+    /// Disconnects the socket from its namespace (reason <c>server namespace disconnect</c>). With
+    /// <paramref name="close"/>, closes the underlying connection too, which disconnects its other namespaces.
+    /// </summary>
+    public Task DisconnectAsync(bool close = false)
+    {
+        if (close)
+        {
+            return Client.DisconnectAllAsync();
+        }
+
+        if (!Connected)
+        {
+            return Task.CompletedTask;
+        }
+
+        Client.Send(PacketEncoder.Disconnect(Namespace.Name));
+        return CloseAsync(DisconnectReason.ServerNamespaceDisconnect);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Namespace.Name}#{Id}";
+
+    internal bool SendAck(int ackId, object?[] args)
+    {
+        if (!Connected)
+        {
+            return false;
+        }
+
+        return Client.Send(PacketEncoder.Ack(Namespace.Name, ackId, args, Server.JsonOptions));
+    }
+
+    internal void NotifyOutgoing(string eventName, object?[] args)
+    {
+        Action<string, object?[]>[] handlers;
+        lock (_lock)
+        {
+            if (_outgoingHandlers is null)
+            {
+                return;
+            }
+
+            handlers = [.. _outgoingHandlers];
+        }
+
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(eventName, args);
+            }
+            catch (Exception ex)
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, eventName, Id, ex);
+            }
+        }
+    }
+
+    internal void RegisterAck(int ackId, IAckReceiver receiver)
+    {
+        lock (_lock)
+        {
+            _pendingAcks[ackId] = receiver;
+        }
+
+        // A socket that closed meanwhile would never answer; let the receiver know now.
+        if (!InRooms)
+        {
+            CancelAck(ackId);
+        }
+    }
+
+    internal void CancelAck(int ackId)
+    {
+        IAckReceiver? receiver;
+        lock (_lock)
+        {
+            _pendingAcks.Remove(ackId, out receiver);
+        }
+
+        receiver?.OnClosed(this);
+    }
+
+    internal void OnPacket(Packet packet)
+    {
+        switch (packet.Type)
+        {
+            case PacketType.Event or PacketType.BinaryEvent:
+                OnEvent(packet);
+                break;
+            case PacketType.Ack or PacketType.BinaryAck:
+                OnAck(packet);
+                break;
+            case PacketType.Disconnect:
+                _ = CloseAsync(DisconnectReason.ClientNamespaceDisconnect);
+                break;
+        }
+    }
+
+    /// <summary>Runs the disconnection sequence once: <c>disconnecting</c>, leave every room, <c>disconnect</c>.</summary>
+    internal async Task CloseAsync(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            return;
+        }
+
+        await RunLifecycleHandlersAsync(_disconnectingHandlers, "disconnecting", reason).ConfigureAwait(false);
+
+        System.Threading.Volatile.Write(ref _state, 2);
+        Namespace.Remove(this);
+        Client.Remove(this);
+        FailPendingAcks();
+        try
+        {
+            await _grain.LeaveAllAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.GrainCallFailed(Server.Logger, Id, ex);
+        }
+
+        SocketIOLog.SocketDisconnected(Server.Logger, Id, Namespace.Name, reason);
+        await RunLifecycleHandlersAsync(_disconnectHandlers, "disconnect", reason).ConfigureAwait(false);
+    }
+
+    private void OnEvent(Packet packet)
+    {
+        var data = packet.Data!.Value;
+        var first = data[0];
+        var name = first.ValueKind == JsonValueKind.String ? first.GetString()! : first.GetRawText();
+        var e = new SocketEvent(this, name, new SocketArguments(data, 1, packet.Attachments, Server.JsonOptions), packet.Id);
+        Server.Metrics.EventReceived();
+
+        List<Func<SocketEvent, Func<Task>, Task>>? middlewares;
+        lock (_lock)
+        {
+            middlewares = _middlewares;
+        }
+
+        if (middlewares is null)
+        {
+            Dispatch(e);
+        }
+        else
+        {
+            _ = RunMiddlewaresAsync(e, [.. middlewares]);
+        }
+    }
+
+    private async Task RunMiddlewaresAsync(SocketEvent e, Func<SocketEvent, Func<Task>, Task>[] middlewares)
+    {
+        try
+        {
+            var index = 0;
+            Task Next()
+            {
+                if (index == middlewares.Length)
+                {
+                    Dispatch(e);
+                    return Task.CompletedTask;
+                }
+
+                return middlewares[index++](e, Next);
+            }
+
+            await Next().ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            RaiseError(ex);
+        }
+    }
+
+    private void RaiseError(Exception ex)
+    {
+        Action<Exception>[]? handlers;
+        lock (_lock)
+        {
+            handlers = _errorHandlers?.ToArray();
+        }
+
+        if (handlers is null)
+        {
+            SocketIOLog.MiddlewareFailed(Server.Logger, Id, ex);
+            return;
+        }
+
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(ex);
+            }
+            catch (Exception inner)
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, "error", Id, inner);
+            }
+        }
+    }
+
+    private void Dispatch(SocketEvent e)
+    {
+        Func<SocketEvent, Task?>[]? any;
+        Func<SocketEvent, Task?>[]? handlers;
+        lock (_lock)
+        {
+            any = _anyHandlers?.ToArray();
+            handlers = _handlers.TryGetValue(e.Name, out var list) ? [.. list] : null;
+        }
+
+        if (any is not null)
+        {
+            foreach (var handler in any)
+            {
+                Invoke(handler, e);
+            }
+        }
+
+        if (handlers is not null)
+        {
+            foreach (var handler in handlers)
+            {
+                Invoke(handler, e);
+            }
+        }
+    }
+
+    // Handlers run in arrival order; an asynchronous one is not awaited before the next event, as in Socket.IO.
+    private void Invoke(Func<SocketEvent, Task?> handler, SocketEvent e)
+    {
+        try
+        {
+            var task = handler(e);
+            if (task is { IsCompleted: false })
+            {
+                _ = ObserveAsync(task, e.Name);
+            }
+            else if (task is { IsFaulted: true })
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, e.Name, Id, task.Exception!.GetBaseException());
+            }
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.HandlerFailed(Server.Logger, e.Name, Id, ex);
+        }
+    }
+
+    private async Task ObserveAsync(Task task, string eventName)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            SocketIOLog.HandlerFailed(Server.Logger, eventName, Id, ex);
+        }
+    }
+
+    private void OnAck(Packet packet)
+    {
+        if (packet.Id is not { } id)
+        {
+            return;
+        }
+
+        IAckReceiver? receiver;
+        lock (_lock)
+        {
+            _pendingAcks.Remove(id, out receiver);
+        }
+
+        receiver?.OnAck(this, new SocketArguments(packet.Data ?? default, 0, packet.Attachments, Server.JsonOptions));
+    }
+
+    private void FailPendingAcks()
+    {
+        IAckReceiver[] receivers;
+        lock (_lock)
+        {
+            if (_pendingAcks.Count == 0)
+            {
+                return;
+            }
+
+            receivers = [.. _pendingAcks.Values];
+            _pendingAcks.Clear();
+        }
+
+        foreach (var receiver in receivers)
+        {
+            receiver.OnClosed(this);
+        }
+    }
+
+    private async Task RunLifecycleHandlersAsync(List<Func<string, Task?>>? list, string eventName, string reason)
+    {
+        Func<string, Task?>[] handlers;
+        lock (_lock)
+        {
+            if (list is null)
+            {
+                return;
+            }
+
+            handlers = [.. list];
+        }
+
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                var task = handler(reason);
+                if (task is not null)
+                {
+                    await task.ConfigureAwait(false);
+                }
+            }
+            catch (Exception ex)
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, eventName, Id, ex);
+            }
+        }
+    }
+}

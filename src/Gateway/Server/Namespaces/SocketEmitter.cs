@@ -1,0 +1,91 @@
+using OrleansRooms.Protocol;
+using OrleansRooms.Rooms;
+
+namespace OrleansRooms;
+
+/// <summary>Emits to one socket with flags set (<c>socket.Timeout(...)</c>, <c>socket.Volatile</c>, <c>socket.Compress(...)</c>). Immutable.</summary>
+public sealed class SocketEmitter
+{
+    private readonly Socket _socket;
+    private readonly bool _volatile;
+    private readonly TimeSpan? _timeout;
+
+    internal SocketEmitter(Socket socket, bool isVolatile = false, TimeSpan? timeout = null)
+    {
+        _socket = socket;
+        _volatile = isVolatile;
+        _timeout = timeout;
+    }
+
+    /// <summary>Emits without guarantee: dropped if the connection cannot take it right now.</summary>
+    public SocketEmitter Volatile => new(_socket, true, _timeout);
+
+    /// <summary>Sets how long <see cref="EmitWithAckAsync"/> waits before it fails with <see cref="TimeoutException"/>.</summary>
+    public SocketEmitter Timeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        return new(_socket, _volatile, timeout);
+    }
+
+    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
+    public SocketEmitter Compress(bool compress) => this;
+
+    /// <summary>Sends event <paramref name="eventName"/> to the client.</summary>
+    public ValueTask EmitAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        if (!_socket.Connected)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        var packet = PacketEncoder.Event(_socket.Namespace.Name, eventName, args, null, _socket.Server.JsonOptions);
+        Send(eventName, args, packet);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Sends event <paramref name="eventName"/> and waits for the client's acknowledgement, which it returns.</summary>
+    /// <exception cref="TimeoutException">No acknowledgement within the timeout set with <see cref="Timeout"/>.</exception>
+    /// <exception cref="SocketDisconnectedException">The socket disconnected first.</exception>
+    public Task<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        if (!_socket.Connected)
+        {
+            return Task.FromException<SocketArguments>(new SocketDisconnectedException(_socket.Id));
+        }
+
+        var ackId = _socket.Namespace.NextAckId();
+        var waiter = new SingleAckWaiter(_socket, ackId, _timeout, _socket.Server.TimeProvider);
+        _socket.RegisterAck(ackId, waiter);
+        var packet = PacketEncoder.Event(_socket.Namespace.Name, eventName, args, ackId, _socket.Server.JsonOptions);
+        Send(eventName, args, packet);
+        return waiter.Task;
+    }
+
+    /// <summary>Sends event <paramref name="eventName"/> and returns the first argument of the client's acknowledgement as <typeparamref name="T"/>.</summary>
+    public async Task<T?> EmitWithAckAsync<T>(string eventName, params object?[] args)
+    {
+        var response = await EmitWithAckAsync(eventName, args).ConfigureAwait(false);
+        return response.Count > 0 ? response.Get<T>(0) : default;
+    }
+
+    private void Send(string eventName, object?[] args, EncodedPacket packet)
+    {
+        if (_socket.HasOutgoingHandlers)
+        {
+            _socket.NotifyOutgoing(eventName, args);
+        }
+
+        if (_volatile)
+        {
+            _socket.Client.SendVolatile(packet);
+        }
+        else
+        {
+            _socket.Client.Send(packet);
+        }
+    }
+}

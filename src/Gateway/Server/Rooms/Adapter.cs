@@ -1,0 +1,40 @@
+using OrleansRooms.Grains;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// The room bookkeeping of one namespace on this node (Socket.IO's <c>nsp.adapter</c>): the <see cref="Rooms"/> and
+/// <see cref="Sids"/> maps, read-only, and the room events. Change membership with <c>socket.JoinAsync</c> and
+/// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO.
+/// </summary>
+public sealed class Adapter
+{
+    private readonly RoomTable<Socket> _table;
+
+    internal Adapter(RoomTable<Socket> table)
+    {
+        _table = table;
+        table.RoomCreated += room => CreateRoom?.Invoke(room);
+        table.RoomDeleted += room => DeleteRoom?.Invoke(room);
+        table.MemberJoined += (room, id) => JoinRoom?.Invoke(room, id);
+        table.MemberLeft += (room, id) => LeaveRoom?.Invoke(room, id);
+    }
+
+    /// <summary>Raised when a room is created (<c>create-room</c>): its first socket joined.</summary>
+    public event Action<string>? CreateRoom;
+
+    /// <summary>Raised when a room is deleted (<c>delete-room</c>): its last socket left.</summary>
+    public event Action<string>? DeleteRoom;
+
+    /// <summary>Raised when a socket joins a room (<c>join-room</c>): (room, socket id).</summary>
+    public event Action<string, string>? JoinRoom;
+
+    /// <summary>Raised when a socket leaves a room (<c>leave-room</c>): (room, socket id).</summary>
+    public event Action<string, string>? LeaveRoom;
+
+    /// <summary>A copy of the <c>rooms</c> map: room name to the ids of its sockets.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> Rooms => _table.SnapshotRooms();
+
+    /// <summary>A copy of the <c>sids</c> map: socket id to the names of its rooms.</summary>
+    public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids => _table.SnapshotSids();
+}

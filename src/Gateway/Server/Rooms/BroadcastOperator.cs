@@ -1,0 +1,158 @@
+using OrleansRooms.Grains;
+using OrleansRooms.Rooms;
+
+namespace OrleansRooms;
+
+/// <summary>
+/// A broadcast being described: the rooms it targets (union), the rooms it excludes, and its flags. Immutable: each
+/// method returns a new operator, so a chain such as <c>io.To("a").To("b").Except("c")</c> can be kept and reused.
+/// </summary>
+public sealed class BroadcastOperator
+{
+    private readonly Namespace _namespace;
+    private readonly string[] _rooms;
+    private readonly string[] _except;
+    private readonly BroadcastFlags _flags;
+
+    internal BroadcastOperator(Namespace nsp, string[] rooms, string[] except, BroadcastFlags flags)
+    {
+        _namespace = nsp;
+        _rooms = rooms;
+        _except = except;
+        _flags = flags;
+    }
+
+    /// <summary>Targets the sockets of this node only (no effect on a single node).</summary>
+    public BroadcastOperator Local => With(_flags with { Local = true });
+
+    /// <summary>Emits without guarantee: a socket whose connection cannot take the packet right now misses it.</summary>
+    public BroadcastOperator Volatile => With(_flags with { Volatile = true });
+
+    /// <summary>The rooms targeted so far.</summary>
+    internal IReadOnlyList<string> Rooms => _rooms;
+
+    /// <summary>The rooms excluded so far.</summary>
+    internal IReadOnlyList<string> ExceptRooms => _except;
+
+    /// <summary>Adds <paramref name="room"/> to the targets; a socket in several targeted rooms gets the event once.</summary>
+    public BroadcastOperator To(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return To([room]);
+    }
+
+    /// <summary>Adds each of <paramref name="rooms"/> to the targets.</summary>
+    public BroadcastOperator To(IEnumerable<string> rooms) => new(_namespace, RoomList.Add(_rooms, rooms), _except, _flags);
+
+    /// <summary>Same as <see cref="To(string)"/>.</summary>
+    public BroadcastOperator In(string room) => To(room);
+
+    /// <summary>Same as <see cref="To(IEnumerable{string})"/>.</summary>
+    public BroadcastOperator In(IEnumerable<string> rooms) => To(rooms);
+
+    /// <summary>Excludes the sockets in <paramref name="room"/>.</summary>
+    public BroadcastOperator Except(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return Except([room]);
+    }
+
+    /// <summary>Excludes the sockets in any of <paramref name="rooms"/>.</summary>
+    public BroadcastOperator Except(IEnumerable<string> rooms) => new(_namespace, _rooms, RoomList.Add(_except, rooms), _flags);
+
+    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
+    public BroadcastOperator Compress(bool compress) => this;
+
+    /// <summary>Sets how long <see cref="EmitWithAckAsync"/> waits for the acknowledgements.</summary>
+    public BroadcastOperator Timeout(TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
+        return With(_flags with { Timeout = timeout });
+    }
+
+    /// <summary>Sends event <paramref name="eventName"/> to every targeted socket. The packet is encoded once.</summary>
+    public ValueTask EmitAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        _namespace.Broadcaster.Broadcast(eventName, args, Selection, _flags, null);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Sends event <paramref name="eventName"/> to every targeted socket and returns their acknowledgements (each
+    /// one's arguments) once all answered or disconnected.
+    /// </summary>
+    /// <exception cref="BroadcastAckTimeoutException">Some did not answer within <see cref="Timeout"/>; it carries the answers received.</exception>
+    public Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
+    {
+        EventNames.ThrowIfReserved(eventName);
+        ArgumentNullException.ThrowIfNull(args);
+        var collector = new BroadcastAckCollector();
+        _namespace.Broadcaster.Broadcast(eventName, args, Selection, _flags, collector);
+        return collector.Task;
+    }
+
+    /// <summary>Returns the targeted sockets, wherever they are connected.</summary>
+    public ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
+    {
+        var sockets = _namespace.Broadcaster.SelectLocal(Selection);
+        var result = new RemoteSocket[sockets.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = new RemoteSocket(sockets[i]);
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<RemoteSocket>>(result);
+    }
+
+    /// <summary>Makes the targeted sockets join <paramref name="room"/>.</summary>
+    public ValueTask SocketsJoinAsync(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return SocketsJoinAsync([room]);
+    }
+
+    /// <summary>Makes the targeted sockets join each of <paramref name="rooms"/>.</summary>
+    public async ValueTask SocketsJoinAsync(IEnumerable<string> rooms)
+    {
+        var list = RoomList.From(rooms);
+        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
+        {
+            await socket.JoinAsync(list).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Makes the targeted sockets leave <paramref name="room"/>.</summary>
+    public ValueTask SocketsLeaveAsync(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return SocketsLeaveAsync([room]);
+    }
+
+    /// <summary>Makes the targeted sockets leave each of <paramref name="rooms"/>.</summary>
+    public async ValueTask SocketsLeaveAsync(IEnumerable<string> rooms)
+    {
+        var list = RoomList.From(rooms);
+        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
+        {
+            await socket.LeaveAsync(list).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Disconnects the targeted sockets; with <paramref name="close"/>, closes their connections too.</summary>
+    public async ValueTask DisconnectSocketsAsync(bool close = false)
+    {
+        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
+        {
+            await socket.DisconnectAsync(close).ConfigureAwait(false);
+        }
+    }
+
+    private RoomSelection Selection => new(_rooms, _except);
+
+    private BroadcastOperator With(BroadcastFlags flags) => new(_namespace, _rooms, _except, flags);
+}
+
+/// <summary>The flags of a broadcast.</summary>
+internal readonly record struct BroadcastFlags(bool Volatile, bool Local, TimeSpan? Timeout);
