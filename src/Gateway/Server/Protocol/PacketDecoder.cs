@@ -15,6 +15,7 @@ namespace OrleansRooms.Protocol;
 internal sealed class PacketDecoder
 {
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 64 };
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly int _maxAttachments;
 
@@ -26,6 +27,8 @@ internal sealed class PacketDecoder
     // Clients send to a few namespaces over and over: reuse the last string instead of allocating one per packet.
     private byte[] _lastNamespaceUtf8 = [];
     private string _lastNamespace = "/";
+
+    private Decoder? _multiSegmentValidator;
 
     public PacketDecoder(int maxAttachments)
     {
@@ -53,6 +56,12 @@ internal sealed class PacketDecoder
         if (!reader.TryRead(out var typeDigit))
         {
             return Fail("Empty packet.", out error);
+        }
+
+        // Utf8JsonReader checks strings only when they are read; checking the whole text once keeps every later read safe.
+        if (!IsValidUtf8(utf8))
+        {
+            return Fail("The packet is not valid UTF-8.", out error);
         }
 
         if (typeDigit is < (byte)'0' or > (byte)'6')
@@ -106,10 +115,7 @@ internal sealed class PacketDecoder
                 reader.AdvanceToEnd();
             }
 
-            if (!TryGetNamespace(nspUtf8, out nsp))
-            {
-                return Fail("The namespace is not valid UTF-8.", out error);
-            }
+            nsp = GetNamespace(nspUtf8);
         }
 
         int? id = null;
@@ -208,24 +214,53 @@ internal sealed class PacketDecoder
         _receivedAttachments = 0;
     }
 
-    private bool TryGetNamespace(ReadOnlySpan<byte> utf8, out string nsp)
+    private string GetNamespace(ReadOnlySpan<byte> utf8)
     {
-        if (utf8.SequenceEqual(_lastNamespaceUtf8))
+        if (!utf8.SequenceEqual(_lastNamespaceUtf8))
         {
-            nsp = _lastNamespace;
+            _lastNamespace = Encoding.UTF8.GetString(utf8);
+            _lastNamespaceUtf8 = utf8.ToArray();
+        }
+
+        return _lastNamespace;
+    }
+
+    private bool IsValidUtf8(in ReadOnlySequence<byte> utf8)
+    {
+        if (utf8.IsSingleSegment)
+        {
+            return Utf8.IsValid(utf8.FirstSpan);
+        }
+
+        // A character may straddle two segments: a stateful decoder carries it over.
+        var decoder = _multiSegmentValidator ??= StrictUtf8.GetDecoder();
+        decoder.Reset();
+        Span<char> scratch = stackalloc char[256];
+        var remaining = utf8.Length;
+        try
+        {
+            foreach (var segment in utf8)
+            {
+                remaining -= segment.Length;
+                var isLast = remaining == 0;
+                var bytes = segment.Span;
+                while (true)
+                {
+                    decoder.Convert(bytes, scratch, isLast, out var bytesUsed, out _, out var completed);
+                    bytes = bytes[bytesUsed..];
+                    if (bytes.IsEmpty && (completed || !isLast))
+                    {
+                        break;
+                    }
+                }
+            }
+
             return true;
         }
-
-        if (!Utf8.IsValid(utf8))
+        catch (DecoderFallbackException)
         {
-            nsp = "/";
             return false;
         }
-
-        nsp = Encoding.UTF8.GetString(utf8);
-        _lastNamespaceUtf8 = utf8.ToArray();
-        _lastNamespace = nsp;
-        return true;
     }
 
     private static bool TryParseJson(in ReadOnlySequence<byte> json, out JsonElement element, out string error)
