@@ -1,4 +1,5 @@
 using OrleansRooms.Grains;
+using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
 namespace OrleansRooms;
