@@ -18,6 +18,7 @@ public sealed class TestClient : IAsyncDisposable
     private readonly Dictionary<int, TaskCompletionSource<JsonElement>> _acks = [];
     private readonly TaskCompletionSource<string> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _disconnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly string _namespace;
     private Task? _receiveLoop;
@@ -36,16 +37,31 @@ public sealed class TestClient : IAsyncDisposable
 
     public static async Task<TestClient> ConnectAsync(Uri baseUrl, string @namespace = "/", object? auth = null)
     {
+        var client = await OpenAsync(baseUrl, @namespace);
+        await client.JoinNamespaceAsync(auth);
+        return client;
+    }
+
+    /// <summary>Opens the Engine.IO connection without connecting to the namespace.</summary>
+    public static async Task<TestClient> OpenAsync(Uri baseUrl, string @namespace = "/")
+    {
         var client = new TestClient(@namespace);
         var ws = new UriBuilder(baseUrl) { Scheme = baseUrl.Scheme == "https" ? "wss" : "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" };
         using var timeout = new CancellationTokenSource(DefaultWait);
         await client._socket.ConnectAsync(ws.Uri, timeout.Token);
         client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
-        var prefix = @namespace == "/" ? "" : @namespace + ",";
-        await client.SendRawAsync("40" + prefix + (auth is null ? "" : JsonSerializer.Serialize(auth)));
-        client.Id = await client._connected.Task.WaitAsync(DefaultWait);
         return client;
     }
+
+    /// <summary>Sends CONNECT for the client's namespace and waits for the server's answer; a CONNECT_ERROR throws <see cref="ConnectErrorException"/>.</summary>
+    public async Task JoinNamespaceAsync(object? auth = null)
+    {
+        await SendRawAsync("40" + Prefix() + (auth is null ? "" : JsonSerializer.Serialize(auth)));
+        Id = await _connected.Task.WaitAsync(DefaultWait);
+    }
+
+    /// <summary>Completes when the WebSocket is closed by the server or the network.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>Emits an event to the server.</summary>
     public Task EmitAsync(string name, params object?[] args) => SendRawAsync("42" + Prefix() + Serialize(name, args));
@@ -138,7 +154,8 @@ public sealed class TestClient : IAsyncDisposable
         return JsonSerializer.Serialize(items);
     }
 
-    private async Task SendRawAsync(string text)
+    /// <summary>Sends a raw Engine.IO text packet (for example <c>42["ev"]</c>), for tests of malformed input.</summary>
+    public async Task SendRawAsync(string text)
     {
         await _sendLock.WaitAsync();
         try
@@ -186,6 +203,7 @@ public sealed class TestClient : IAsyncDisposable
         {
             _disconnected.TrySetResult("transport close");
             _connected.TrySetException(new InvalidOperationException("Closed before connecting."));
+            _closed.TrySetResult();
             _events.Writer.TryComplete();
         }
     }
@@ -240,7 +258,7 @@ public sealed class TestClient : IAsyncDisposable
                 _disconnected.TrySetResult("io server disconnect");
                 break;
             case '4':
-                _connected.TrySetException(new InvalidOperationException("connect_error: " + json));
+                _connected.TrySetException(new ConnectErrorException(JsonDocument.Parse(json).RootElement));
                 break;
             case '2':
                 var array = JsonDocument.Parse(json).RootElement;
@@ -269,4 +287,10 @@ public sealed class TestClient : IAsyncDisposable
 public sealed record ReceivedEvent(string Name, JsonElement Arguments, int? AckId)
 {
     public JsonElement this[int index] => Arguments[index + 1];
+}
+
+/// <summary>The server refused the namespace connection (CONNECT_ERROR); <see cref="Payload"/> is <c>{message, data}</c>.</summary>
+public sealed class ConnectErrorException(JsonElement payload) : Exception("connect_error: " + payload.GetRawText())
+{
+    public JsonElement Payload { get; } = payload;
 }
