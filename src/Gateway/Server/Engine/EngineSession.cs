@@ -111,8 +111,25 @@ internal sealed class EngineSession : IEngineConnection
 
     internal bool IsClosed => _closed;
 
+    /// <summary>Whether a polling GET is parked waiting for packets (what a volatile send needs).</summary>
+    internal bool HasParkedPoll
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _pendingPoll is not null && !_pollWoken;
+            }
+        }
+    }
+
     public bool Send(ReadOnlySpan<EnginePacket> packets)
     {
+        if (packets.IsEmpty)
+        {
+            return !_closed;
+        }
+
         lock (_gate)
         {
             if (_closed)
@@ -133,6 +150,11 @@ internal sealed class EngineSession : IEngineConnection
 
     public bool TrySendVolatile(ReadOnlySpan<EnginePacket> packets)
     {
+        if (packets.IsEmpty)
+        {
+            return !_closed;
+        }
+
         lock (_gate)
         {
             if (_closed)
