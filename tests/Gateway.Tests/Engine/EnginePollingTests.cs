@@ -227,7 +227,7 @@ public sealed class EnginePollingTests
         await using var server = await EngineTestServer.StartAsync(options =>
         {
             options.PingInterval = TimeSpan.FromMilliseconds(100);
-            options.PingTimeout = TimeSpan.FromMilliseconds(200);
+            options.PingTimeout = TimeSpan.FromSeconds(2);
         });
         var sid = await server.HandshakeAsync();
 

@@ -108,7 +108,7 @@ public sealed class EngineWebSocketTests
         await using var server = await EngineTestServer.StartAsync(options =>
         {
             options.PingInterval = TimeSpan.FromMilliseconds(100);
-            options.PingTimeout = TimeSpan.FromMilliseconds(150);
+            options.PingTimeout = TimeSpan.FromMilliseconds(400);
         });
         using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
         await ReceiveTextAsync(ws);
@@ -207,6 +207,7 @@ public sealed class EngineWebSocketTests
 
         // Polling requests and a second WebSocket for the upgraded session are refused.
         Assert.Equal(HttpStatusCode.BadRequest, (await server.GetAsync(sid)).Status);
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.PostAsync(sid, "4stale")).Status);
         using var second = new ClientWebSocket();
         await Assert.ThrowsAsync<WebSocketException>(() => second.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
         await ws.SendAsync("4still"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
@@ -221,9 +222,8 @@ public sealed class EngineWebSocketTests
         await using var server = await EngineTestServer.StartAsync(options => options.UpgradeTimeout = TimeSpan.FromMilliseconds(100));
         var sid = await server.HandshakeAsync();
 
+        // The client opens the WebSocket but never completes the upgrade.
         using var ws = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
-        await ws.SendAsync("2probe"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
-        Assert.Equal("3probe", await ReceiveTextAsync(ws));
 
         Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
         Assert.Equal("polling", server.Handler.Connection(sid).TransportName);

@@ -115,6 +115,11 @@ internal sealed class EngineServer : IDisposable
         {
             await UpgradeAsync(context, session);
         }
+        else if (session.TransportName != "polling")
+        {
+            // The session moved to its WebSocket: polling requests for it are stale or forged.
+            await RefuseAsync(context, EngineErrors.BadRequest);
+        }
         else if (HttpMethods.IsGet(request.Method))
         {
             await PollAsync(context, session);
