@@ -54,8 +54,7 @@ public sealed class EngineHandshakeTests
     {
         await using var server = await EngineTestServer.StartAsync(options =>
         {
-            options.Transports.Clear();
-            options.Transports.Add("polling");
+            options.Transports = SocketIOTransports.Polling;
         });
 
         var body = await server.Http.GetStringAsync("/socket.io/?EIO=4&transport=polling");

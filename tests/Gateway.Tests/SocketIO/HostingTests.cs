@@ -16,6 +16,7 @@ public sealed class HostingTests
         {
             ["SocketIO:PingInterval"] = "00:00:05",
             ["SocketIO:MaxHttpBufferSize"] = "2048",
+            ["SocketIO:Transports"] = "WebSocket",
         });
         builder.Services.AddSocketIO();
         using var app = builder.Build();
@@ -25,6 +26,7 @@ public sealed class HostingTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.PingInterval);
         Assert.Equal(2048, options.MaxHttpBufferSize);
         Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
+        Assert.Equal(SocketIOTransports.WebSocket, options.Transports);
     }
 
     [Fact]
@@ -38,6 +40,19 @@ public sealed class HostingTests
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
 
         Assert.Contains("MaxHttpBufferSize", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Transports_must_name_at_least_one()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddSocketIO(o => o.Transports = SocketIOTransports.None);
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("Transports", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

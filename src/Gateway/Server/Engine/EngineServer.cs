@@ -39,8 +39,8 @@ internal sealed class EngineServer : IDisposable
         PingIntervalTicks = ToTicks(Options.PingInterval);
         PingTimeoutTicks = ToTicks(Options.PingTimeout);
         UpgradeTimeoutTicks = ToTicks(Options.UpgradeTimeout);
-        _webSocketAllowed = Options.Transports.Contains("websocket");
-        _pollingAllowed = Options.Transports.Contains("polling");
+        _webSocketAllowed = Options.Transports.HasFlag(SocketIOTransports.WebSocket);
+        _pollingAllowed = Options.Transports.HasFlag(SocketIOTransports.Polling);
 
         // One timer for every session: fine enough to honour the intervals, coarse enough to cost nothing when idle.
         var shortest = TimeSpan.FromTicks(Math.Min(Options.PingInterval.Ticks, Math.Min(Options.PingTimeout.Ticks, Options.UpgradeTimeout.Ticks)));

@@ -33,8 +33,10 @@ public sealed class SocketIOOptions
     [Range(1, int.MaxValue)]
     public int MaxHttpBufferSize { get; set; } = 1_000_000;
 
-    /// <summary>Transports clients may use. Default both, <c>polling</c> and <c>websocket</c>.</summary>
-    public IList<string> Transports { get; } = ["polling", "websocket"];
+    /// <summary>
+    /// Transports clients may use. Default both. In configuration: <c>"Polling, WebSocket"</c>, or one of them.
+    /// </summary>
+    public SocketIOTransports Transports { get; set; } = SocketIOTransports.Polling | SocketIOTransports.WebSocket;
 
     /// <summary>Whether a long-polling session may upgrade to WebSocket. Default true.</summary>
     public bool AllowUpgrades { get; set; } = true;
@@ -55,4 +57,18 @@ public sealed class SocketIOOptions
 
     /// <summary>How event arguments are serialized and deserialized. Default: web defaults (camelCase).</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>The Engine.IO transports.</summary>
+[Flags]
+public enum SocketIOTransports
+{
+    /// <summary>None: not a valid setting.</summary>
+    None = 0,
+
+    /// <summary>HTTP long-polling (<c>polling</c>).</summary>
+    Polling = 1,
+
+    /// <summary>WebSocket (<c>websocket</c>).</summary>
+    WebSocket = 2,
 }

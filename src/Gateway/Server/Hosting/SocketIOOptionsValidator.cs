@@ -8,17 +8,10 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
     public ValidateOptionsResult Validate(string? name, SocketIOOptions options)
     {
         var failures = new List<string>();
-        if (options.Transports.Count == 0)
+        if ((options.Transports & (SocketIOTransports.Polling | SocketIOTransports.WebSocket)) == 0
+            || (options.Transports & ~(SocketIOTransports.Polling | SocketIOTransports.WebSocket)) != 0)
         {
-            failures.Add("SocketIO:Transports must name at least one transport.");
-        }
-
-        foreach (var transport in options.Transports)
-        {
-            if (transport is not ("polling" or "websocket"))
-            {
-                failures.Add($"SocketIO:Transports: unknown transport '{transport}' (use 'polling' and/or 'websocket').");
-            }
+            failures.Add("SocketIO:Transports must be Polling, WebSocket or both.");
         }
 
         if (options.JsonSerializerOptions is null)
