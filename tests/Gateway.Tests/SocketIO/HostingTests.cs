@@ -56,6 +56,36 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task The_endpoint_takes_ASP_NET_Core_CORS_policies()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddCors(o => o.AddPolicy("clients", p => p.WithOrigins("https://example.com").AllowCredentials()));
+        builder.Services.AddSocketIO();
+        await using var app = builder.Build();
+        app.UseCors();
+        app.MapSocketIO().RequireCors("clients");
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
+
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/socket.io/?EIO=4&transport=polling");
+        preflight.Headers.Add("Origin", "https://example.com");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        using var preflightResponse = await http.SendAsync(preflight);
+        using var handshake = new HttpRequestMessage(HttpMethod.Get, "/socket.io/?EIO=4&transport=polling");
+        handshake.Headers.Add("Origin", "https://example.com");
+        using var handshakeResponse = await http.SendAsync(handshake);
+        using var foreign = new HttpRequestMessage(HttpMethod.Get, "/socket.io/?EIO=4&transport=polling");
+        foreign.Headers.Add("Origin", "https://evil.example");
+        using var foreignResponse = await http.SendAsync(foreign);
+
+        Assert.Equal("https://example.com", preflightResponse.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("https://example.com", handshakeResponse.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.StartsWith("0{", await handshakeResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(foreignResponse.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
     public void The_server_is_a_singleton_resolved_from_dependency_injection()
     {
         var builder = WebApplication.CreateSlimBuilder();
