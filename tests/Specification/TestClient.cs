@@ -44,13 +44,22 @@ public sealed class TestClient : IAsyncDisposable
         }
 
         var ws = new UriBuilder(baseUrl) { Scheme = baseUrl.Scheme == "https" ? "wss" : "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" };
-        using var timeout = new CancellationTokenSource(DefaultWait);
-        await client._socket.ConnectAsync(ws.Uri, timeout.Token);
-        client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
-        var prefix = @namespace == "/" ? "" : @namespace + ",";
-        await client.SendRawAsync("40" + prefix + (auth is null ? "" : JsonSerializer.Serialize(auth)));
-        client.Id = await client._connected.Task.WaitAsync(DefaultWait);
-        return client;
+        try
+        {
+            using var timeout = new CancellationTokenSource(DefaultWait);
+            await client._socket.ConnectAsync(ws.Uri, timeout.Token);
+            client._receiveLoop = Task.Run(client.ReceiveLoopAsync);
+            var prefix = @namespace == "/" ? "" : @namespace + ",";
+            await client.SendRawAsync("40" + prefix + (auth is null ? "" : JsonSerializer.Serialize(auth)));
+            client.Id = await client._connected.Task.WaitAsync(DefaultWait);
+            return client;
+        }
+        catch
+        {
+            // A refused connection (connect_error) leaves the WebSocket open: close it, or the server waits for it on shutdown.
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Emits an event to the server.</summary>
