@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,6 +23,7 @@ public static class SocketIOServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<SocketIOOptions>()
             .BindConfiguration(SocketIOOptions.SectionName)
+            .Configure<IConfiguration>(ReplaceTransportsFromConfiguration)
             .ValidateDataAnnotations()
             .ValidateOnStart();
         if (configure is not null)
@@ -48,5 +50,20 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SocketIOShutdown>());
         return services;
+    }
+
+    // The binder adds a configured list to the default one ("polling", "websocket"), so ["websocket"] would allow
+    // both transports; a list given in configuration replaces the default instead, as in the Node.js server.
+    private static void ReplaceTransportsFromConfiguration(SocketIOOptions options, IConfiguration configuration)
+    {
+        var configured = configuration.GetSection(SocketIOOptions.SectionName + ":" + nameof(SocketIOOptions.Transports)).Get<string[]>();
+        if (configured is { Length: > 0 })
+        {
+            options.Transports.Clear();
+            foreach (var transport in configured)
+            {
+                options.Transports.Add(transport);
+            }
+        }
     }
 }
