@@ -41,6 +41,7 @@ public sealed class ReadmeDocsTests
             await io.EmitAsync("hello");
 
             await client.ExpectEventAsync("hello");
+            await client.DisposeAsync();
             await app.StopAsync();
         }
     }
