@@ -35,17 +35,32 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>Handles events whose name is a key by acknowledging with the value.</summary>
     public Dictionary<string, object?> AutoAcks { get; } = [];
 
-    public static async Task<TestClient> ConnectAsync(Uri baseUrl, string @namespace = "/", object? auth = null)
+    /// <summary>Opens a WebSocket (with <paramref name="headers"/> on its handshake request) and connects to <paramref name="namespace"/>.</summary>
+    public static async Task<TestClient> ConnectAsync(Uri baseUrl, string @namespace = "/", object? auth = null, IReadOnlyDictionary<string, string>? headers = null)
     {
-        var client = await OpenAsync(baseUrl, @namespace);
-        await client.JoinNamespaceAsync(auth);
-        return client;
+        var client = await OpenAsync(baseUrl, @namespace, headers);
+        try
+        {
+            await client.JoinNamespaceAsync(auth);
+            return client;
+        }
+        catch
+        {
+            // A refused connection (connect_error) leaves the WebSocket open: close it, or the server waits for it on shutdown.
+            await client.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Opens the Engine.IO connection without connecting to the namespace.</summary>
-    public static async Task<TestClient> OpenAsync(Uri baseUrl, string @namespace = "/")
+    public static async Task<TestClient> OpenAsync(Uri baseUrl, string @namespace = "/", IReadOnlyDictionary<string, string>? headers = null)
     {
         var client = new TestClient(@namespace);
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            client._socket.Options.SetRequestHeader(name, value);
+        }
+
         var ws = new UriBuilder(baseUrl) { Scheme = baseUrl.Scheme == "https" ? "wss" : "ws", Path = "/socket.io/", Query = "EIO=4&transport=websocket" };
         using var timeout = new CancellationTokenSource(DefaultWait);
         await client._socket.ConnectAsync(ws.Uri, timeout.Token);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Specification;
 
 namespace OrleansRooms.Tests.SocketIO;
@@ -232,17 +233,17 @@ public sealed class ServerApiTests : IAsyncLifetime
     [Fact]
     public async Task An_invalid_packet_closes_that_client_with_parse_error_and_no_other()
     {
-        var reasons = new ConcurrentDictionary<string, string>();
-        Io.OnConnection(socket => socket.OnDisconnect(reason => reasons[socket.Id] = reason));
+        var reasons = new ConcurrentDictionary<string, TaskCompletionSource<string>>();
+        Io.OnConnection(socket => socket.OnDisconnect(reason => reasons.GetOrAdd(socket.Id, _ => new()).TrySetResult(reason)));
         var bad = await ConnectAsync();
         var good = await ConnectAsync();
 
         await bad.SendRawAsync("42[\"unterminated");
         await bad.Closed.WaitAsync(TestClient.DefaultWait);
 
+        Assert.Equal(DisconnectReason.ParseError, await reasons.GetOrAdd(bad.Id, _ => new()).Task.WaitAsync(TestClient.DefaultWait));
         await Io.EmitAsync("still working");
         await good.ExpectEventAsync("still working");
-        Assert.Equal(DisconnectReason.ParseError, reasons[bad.Id]);
         Assert.False(reasons.ContainsKey(good.Id));
     }
 
@@ -325,9 +326,11 @@ public sealed class ServerApiTests : IAsyncLifetime
     {
         var totals = new ConcurrentDictionary<string, long>();
         using var listener = new MeterListener();
+        var meterFactory = _node.Services.GetRequiredService<IMeterFactory>();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter.Name == "OrleansRooms.Gateway")
+            // Other tests run gateways in parallel: count this gateway's meter only (its scope is the gateway's factory).
+            if (instrument.Meter.Name == "OrleansRooms.Gateway" && ReferenceEquals(instrument.Meter.Scope, meterFactory))
             {
                 l.EnableMeasurementEvents(instrument);
             }

@@ -1,0 +1,88 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace OrleansRooms.Tests.Docs;
+
+/// <summary>The samples of <c>docs/configuration.md</c>.</summary>
+public sealed class ConfigurationDocsTests
+{
+    [Fact]
+    public void Defaults_are_those_of_the_table()
+    {
+        var options = new SocketIOOptions();
+
+        Assert.Equal(TimeSpan.FromSeconds(25), options.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.UpgradeTimeout);
+        Assert.Equal(1_000_000, options.MaxHttpBufferSize);
+        Assert.Equal(SocketIOTransports.Polling | SocketIOTransports.WebSocket, options.Transports);
+        Assert.True(options.AllowUpgrades);
+        Assert.Equal(TimeSpan.FromSeconds(45), options.ConnectTimeout);
+        Assert.Equal(10, options.MaxAttachments);
+        Assert.Null(options.AllowRequest);
+        Assert.Equal(JsonNamingPolicy.CamelCase, options.JsonSerializerOptions.PropertyNamingPolicy);
+    }
+
+    [Fact]
+    public void Appsettings_sample_binds_the_SocketIO_section()
+    {
+        // docs/configuration.md: the json block itself, read from the page
+        var json = Assert.Single(DocsSamplesTests.Blocks("configuration.md", "json"));
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        builder.Services.AddSocketIO();
+        using var app = builder.Build();
+
+        var options = app.Services.GetRequiredService<IOptions<SocketIOOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(10), options.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.PingTimeout);
+        Assert.Equal(100_000_000, options.MaxHttpBufferSize);
+        Assert.Equal(SocketIOTransports.WebSocket, options.Transports);
+        Assert.False(options.AllowUpgrades);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.ConnectTimeout);
+    }
+
+    [Fact]
+    public async Task Code_sample_configures_after_the_section()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection([new("SocketIO:PingInterval", "00:00:03"), new("SocketIO:PingTimeout", "00:00:04")]);
+
+        // docs/configuration.md: In code
+        builder.Services.AddSocketIO(options =>
+        {
+            options.PingInterval = TimeSpan.FromSeconds(10);
+            options.AllowRequest = context => ValueTask.FromResult(context.Request.Headers.Origin == "https://example.com");
+            options.JsonSerializerOptions = new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = false };
+        });
+
+        using var app = builder.Build();
+        var options = app.Services.GetRequiredService<IOptions<SocketIOOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(10), options.PingInterval);
+        Assert.Equal(TimeSpan.FromSeconds(4), options.PingTimeout);
+        var context = new DefaultHttpContext();
+        context.Request.Headers.Origin = "https://example.com";
+        Assert.True(await options.AllowRequest!(context));
+        context.Request.Headers.Origin = "https://evil.example";
+        Assert.False(await options.AllowRequest!(context));
+    }
+
+    [Fact]
+    public void Invalid_values_stop_the_host_at_start_up()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection([new("SocketIO:PingInterval", "00:00:00.001")]);
+        builder.Services.AddSocketIO();
+        using var app = builder.Build();
+
+        var error = Assert.Throws<OptionsValidationException>(() => app.Services.GetRequiredService<IOptions<SocketIOOptions>>().Value);
+        Assert.Contains("PingInterval", error.Message, StringComparison.Ordinal);
+    }
+}
