@@ -1,3 +1,5 @@
+using System.Collections.ObjectModel;
+
 namespace OrleansRooms.Grains;
 
 /// <summary>
@@ -247,10 +249,10 @@ public sealed class RoomTable<TMember> : IRoomTableReader where TMember : class,
                     ids.Add(entry.Member.Id);
                 }
 
-                copy.Add(room, ids);
+                copy.Add(room, new ReadOnlySet<string>(ids));
             }
 
-            return copy;
+            return new ReadOnlyDictionary<string, IReadOnlySet<string>>(copy);
         }
     }
 
@@ -262,10 +264,10 @@ public sealed class RoomTable<TMember> : IRoomTableReader where TMember : class,
             var copy = new Dictionary<string, IReadOnlySet<string>>(_members.Count, StringComparer.Ordinal);
             foreach (var (id, entry) in _members)
             {
-                copy.Add(id, new HashSet<string>(entry.Rooms, StringComparer.Ordinal));
+                copy.Add(id, new ReadOnlySet<string>(new HashSet<string>(entry.Rooms, StringComparer.Ordinal)));
             }
 
-            return copy;
+            return new ReadOnlyDictionary<string, IReadOnlySet<string>>(copy);
         }
     }
 

@@ -59,7 +59,7 @@ public sealed class Socket : IRoomMember
     public string Transport => Client.Connection.TransportName;
 
     /// <summary>The rooms the socket is in (a copy), its own id included; empty once disconnected.</summary>
-    public IReadOnlySet<string> Rooms => new HashSet<string>(Namespace.Table.GetRooms(Id), StringComparer.Ordinal);
+    public IReadOnlySet<string> Rooms => new System.Collections.ObjectModel.ReadOnlySet<string>(new HashSet<string>(Namespace.Table.GetRooms(Id), StringComparer.Ordinal));
 
     /// <summary>Targets the other sockets of the namespace (all but this one).</summary>
     public BroadcastOperator Broadcast => Namespace.ToOperator().Except(Id);
