@@ -1,0 +1,33 @@
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRooms.Engine;
+
+internal static partial class EngineLog
+{
+    [LoggerMessage(1, LogLevel.Debug, "Engine.IO session {Sid} opened over {Transport}.")]
+    public static partial void SessionOpened(ILogger logger, string sid, string transport);
+
+    [LoggerMessage(2, LogLevel.Debug, "Engine.IO session {Sid} closed: {Reason}.")]
+    public static partial void SessionClosed(ILogger logger, string sid, string reason);
+
+    [LoggerMessage(3, LogLevel.Debug, "Engine.IO request refused with {Status} (code {Code}, {Message}).")]
+    public static partial void RequestRefused(ILogger logger, int status, int code, string message);
+
+    [LoggerMessage(4, LogLevel.Debug, "Engine.IO session {Sid} upgraded to websocket.")]
+    public static partial void Upgraded(ILogger logger, string sid);
+
+    [LoggerMessage(5, LogLevel.Debug, "Engine.IO session {Sid} abandoned its upgrade: {Why}.")]
+    public static partial void UpgradeAbandoned(ILogger logger, string sid, string why);
+
+    [LoggerMessage(6, LogLevel.Debug, "WebSocket of session {Sid} closing with status {Status}: {Why}.")]
+    public static partial void WebSocketProtocolError(ILogger logger, string sid, int status, string why);
+
+    [LoggerMessage(7, LogLevel.Debug, "Transport error on Engine.IO session {Sid}.")]
+    public static partial void TransportError(ILogger logger, string sid, Exception exception);
+
+    [LoggerMessage(8, LogLevel.Error, "The Engine.IO handler threw on session {Sid}.")]
+    public static partial void HandlerError(ILogger logger, string sid, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "The Engine.IO heartbeat loop failed.")]
+    public static partial void HeartbeatError(ILogger logger, Exception exception);
+}

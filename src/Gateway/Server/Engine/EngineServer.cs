@@ -1,0 +1,581 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace OrleansRooms.Engine;
+
+/// <summary>
+/// The Engine.IO v4 server: answers every request under the Socket.IO path (handshake, long-polling GET and POST,
+/// WebSocket and upgrade), keeps the sessions, and runs one shared heartbeat timer for all of them.
+/// </summary>
+internal sealed class EngineServer : IDisposable
+{
+    private const byte RecordSeparator = 0x1E;
+    private static readonly byte[] Ok = "ok"u8.ToArray();
+    private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
+
+    private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<WebSocketTransport, byte> _webSockets = new();
+    private readonly ITimer _heartbeat;
+    private readonly bool _webSocketAllowed;
+    private readonly bool _pollingAllowed;
+    private int _openSessions;
+    private int _ticking;
+
+    public EngineServer(IOptions<SocketIOOptions> options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
+    {
+        Options = options.Value;
+        Handler = handler;
+        Logger = loggerFactory.CreateLogger("OrleansRooms.Engine");
+        Time = timeProvider;
+        Metrics = new EngineMetrics(meterFactory);
+        PingIntervalTicks = ToTicks(Options.PingInterval);
+        PingTimeoutTicks = ToTicks(Options.PingTimeout);
+        UpgradeTimeoutTicks = ToTicks(Options.UpgradeTimeout);
+        _webSocketAllowed = Options.Transports.Contains("websocket");
+        _pollingAllowed = Options.Transports.Contains("polling");
+
+        // One timer for every session: fine enough to honour the intervals, coarse enough to cost nothing when idle.
+        var shortest = TimeSpan.FromTicks(Math.Min(Options.PingInterval.Ticks, Math.Min(Options.PingTimeout.Ticks, Options.UpgradeTimeout.Ticks)));
+        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromSeconds(1).Ticks));
+        _heartbeat = timeProvider.CreateTimer(static state => ((EngineServer)state!).Tick(), this, period, period);
+    }
+
+    internal SocketIOOptions Options { get; }
+
+    internal IEngineHandler Handler { get; }
+
+    internal ILogger Logger { get; }
+
+    internal TimeProvider Time { get; }
+
+    internal EngineMetrics Metrics { get; }
+
+    internal long PingIntervalTicks { get; }
+
+    internal long PingTimeoutTicks { get; }
+
+    internal long UpgradeTimeoutTicks { get; }
+
+    /// <summary>Sessions open now (handshake done, not yet closed).</summary>
+    public int OpenSessionCount => Volatile.Read(ref _openSessions);
+
+    /// <summary>Answers one request under the Socket.IO path.</summary>
+    public async Task HandleRequestAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsOptions(request.Method))
+        {
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+
+        var query = request.Query;
+        if (query["EIO"] != "4")
+        {
+            await RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
+            return;
+        }
+
+        var transport = query["transport"];
+        var isWebSocket = transport == "websocket";
+        if (transport.Count != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
+        {
+            await RefuseAsync(context, EngineErrors.UnknownTransport);
+            return;
+        }
+
+        if (isWebSocket != WebSocketTransport.IsUpgradeRequest(context))
+        {
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        var sid = query["sid"];
+        if (StringValues.IsNullOrEmpty(sid))
+        {
+            await HandshakeAsync(context, isWebSocket);
+            return;
+        }
+
+        if (sid.Count != 1 || !_sessions.TryGetValue(sid.ToString(), out var session))
+        {
+            await RefuseAsync(context, EngineErrors.UnknownSid);
+            return;
+        }
+
+        if (isWebSocket)
+        {
+            await UpgradeAsync(context, session);
+        }
+        else if (HttpMethods.IsGet(request.Method))
+        {
+            await PollAsync(context, session);
+        }
+        else if (HttpMethods.IsPost(request.Method))
+        {
+            await PostAsync(context, session);
+        }
+        else
+        {
+            await RefuseAsync(context, EngineErrors.BadRequest);
+        }
+    }
+
+    /// <summary>Closes every session with <c>server shutting down</c> and waits (a few seconds at most) for the WebSockets to close.</summary>
+    public async Task ShutdownAsync()
+    {
+        foreach (var session in _sessions.Values)
+        {
+            session.CloseCore("server shutting down", CloseKind.Forced);
+        }
+
+        var closing = new List<Task>();
+        foreach (var webSocket in _webSockets.Keys)
+        {
+            closing.Add(webSocket.Completion);
+        }
+
+        try
+        {
+            await Task.WhenAll(closing).WaitAsync(ShutdownWait, Time);
+        }
+        catch (TimeoutException)
+        {
+            // Clients that do not answer the close frame are left to the connection's own end.
+        }
+    }
+
+    public void Dispose() => _heartbeat.Dispose();
+
+    internal void Remove(EngineSession session) =>
+        _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
+
+    internal void OnSessionClosed(EngineSession session, string reason)
+    {
+        Interlocked.Decrement(ref _openSessions);
+        Metrics.Connections.Add(-1);
+        EngineLog.SessionClosed(Logger, session.Id, reason);
+    }
+
+    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Time.TimestampFrequency);
+
+    private void Tick()
+    {
+        // A slow scan must not overlap the next one.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var now = Time.GetTimestamp();
+            foreach (var session in _sessions.Values)
+            {
+                session.Tick(now);
+            }
+        }
+        catch (Exception exception)
+        {
+            EngineLog.HeartbeatError(Logger, exception);
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    private Task RefuseAsync(HttpContext context, EngineError error)
+    {
+        EngineLog.RequestRefused(Logger, error.Status, error.Code, error.Message);
+        return EngineErrors.WriteAsync(context, error);
+    }
+
+    private async ValueTask<bool> IsAllowedAsync(HttpContext context) =>
+        Options.AllowRequest is not { } allow || await allow(context);
+
+    // ---- handshake ----
+
+    private async Task HandshakeAsync(HttpContext context, bool isWebSocket)
+    {
+        if (!HttpMethods.IsGet(context.Request.Method))
+        {
+            await RefuseAsync(context, EngineErrors.BadHandshakeMethod);
+            return;
+        }
+
+        if (!await IsAllowedAsync(context))
+        {
+            await RefuseAsync(context, EngineErrors.Forbidden);
+            return;
+        }
+
+        var id = NewSessionId();
+        var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
+        if (!isWebSocket)
+        {
+            var session = new EngineSession(this, id, CaptureRequest(context), webSocket: null, first: null);
+            Register(session);
+            session.Open();
+            await WritePayloadAsync(context, [open]);
+            return;
+        }
+
+        var webSocket = new WebSocketTransport(this);
+        var stream = await WebSocketTransport.AcceptAsync(context);
+        if (stream is null)
+        {
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        var wsSession = new EngineSession(this, id, CaptureRequest(context), webSocket, first: open);
+        webSocket.Attach(wsSession);
+        Register(wsSession);
+        wsSession.Open();
+        webSocket.Signal();
+        await RunWebSocketAsync(webSocket, stream);
+    }
+
+    private void Register(EngineSession session)
+    {
+        _sessions[session.Id] = session;
+        Interlocked.Increment(ref _openSessions);
+        Metrics.Connections.Add(1);
+        EngineLog.SessionOpened(Logger, session.Id, session.TransportName);
+    }
+
+    private async Task RunWebSocketAsync(WebSocketTransport webSocket, Stream stream)
+    {
+        _webSockets.TryAdd(webSocket, 0);
+        try
+        {
+            await webSocket.RunAsync(stream);
+        }
+        finally
+        {
+            _webSockets.TryRemove(webSocket, out _);
+        }
+    }
+
+    private EnginePacket OpenPacket(string sid, bool upgrades)
+    {
+        var json = string.Create(CultureInfo.InvariantCulture,
+            $"0{{\"sid\":\"{sid}\",\"upgrades\":{(upgrades ? "[\"websocket\"]" : "[]")},\"pingInterval\":{(long)Options.PingInterval.TotalMilliseconds},\"pingTimeout\":{(long)Options.PingTimeout.TotalMilliseconds},\"maxPayload\":{Options.MaxHttpBufferSize}}}");
+        return EnginePacket.FromText(json);
+    }
+
+    private static string NewSessionId()
+    {
+        // 15 random bytes: 120 bits, 20 base64url characters, nothing to guess.
+        Span<byte> bytes = stackalloc byte[15];
+        RandomNumberGenerator.Fill(bytes);
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    private EngineRequest CaptureRequest(HttpContext context)
+    {
+        // Kestrel reuses the request's collections after it completes: keep copies.
+        var request = context.Request;
+        var headers = new HeaderDictionary();
+        foreach (var header in request.Headers)
+        {
+            headers[header.Key] = header.Value;
+        }
+
+        var query = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
+        foreach (var item in request.Query)
+        {
+            query[item.Key] = item.Value;
+        }
+
+        return new EngineRequest(
+            headers,
+            new QueryCollection(query),
+            context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
+            string.Concat(request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent()),
+            request.IsHttps,
+            request.Headers.Origin.Count != 0,
+            Time.GetUtcNow(),
+            context.User);
+    }
+
+    // ---- upgrade ----
+
+    private async Task UpgradeAsync(HttpContext context, EngineSession session)
+    {
+        if (!Options.AllowUpgrades)
+        {
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        if (!await IsAllowedAsync(context))
+        {
+            await RefuseAsync(context, EngineErrors.Forbidden);
+            return;
+        }
+
+        var probe = new WebSocketTransport(this);
+        probe.SetProbeOf(session);
+        if (!session.TryBeginUpgrade(probe))
+        {
+            // Already upgraded or upgrading: a second WebSocket for the session is refused.
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        Stream? stream;
+        try
+        {
+            stream = await WebSocketTransport.AcceptAsync(context);
+        }
+        catch
+        {
+            session.AbandonUpgrade(probe, "handshake failed");
+            throw;
+        }
+
+        if (stream is null)
+        {
+            session.AbandonUpgrade(probe, "invalid WebSocket handshake");
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        await RunWebSocketAsync(probe, stream);
+    }
+
+    // ---- long-polling ----
+
+    private async Task PollAsync(HttpContext context, EngineSession session)
+    {
+        var start = session.BeginPoll(out var waiter, out var batch);
+        switch (start)
+        {
+            case PollStart.Closed:
+                await RefuseAsync(context, EngineErrors.UnknownSid);
+                return;
+            case PollStart.NotPolling:
+                await RefuseAsync(context, EngineErrors.BadRequest);
+                return;
+            case PollStart.Duplicate:
+                // Two GETs at once break ordering: close the session (the parked GET gets the close packet).
+                session.CloseCore("transport error", CloseKind.Error);
+                await RefuseAsync(context, EngineErrors.BadRequest);
+                return;
+            case PollStart.Noop:
+                await WritePayloadAsync(context, [EnginePacket.Noop]);
+                return;
+            case PollStart.Write:
+                await WriteBatchAsync(context, session, batch!);
+                return;
+        }
+
+        PollSignal signal;
+        using (context.RequestAborted.UnsafeRegister(static state => ((PollWaiter)state!).TrySetCanceled(), waiter))
+        {
+            try
+            {
+                signal = await waiter!.Task;
+            }
+            catch (OperationCanceledException)
+            {
+                session.AbortPoll(waiter!);
+                return;
+            }
+        }
+
+        batch = session.CompletePoll(waiter!, signal);
+        if (batch is null)
+        {
+            await WritePayloadAsync(context, [EnginePacket.Noop]);
+        }
+        else
+        {
+            await WriteBatchAsync(context, session, batch);
+        }
+    }
+
+    private async Task WriteBatchAsync(HttpContext context, EngineSession session, List<EnginePacket> batch)
+    {
+        try
+        {
+            if (batch.Count == 0)
+            {
+                await WritePayloadAsync(context, [EnginePacket.Noop]);
+                return;
+            }
+
+            Metrics.PacketsSent.Add(batch.Count);
+            await WritePayloadAsync(context, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
+        }
+        finally
+        {
+            session.ReturnBatch(batch);
+        }
+    }
+
+    /// <summary>Writes packets joined by 0x1E into the response pipe, then flushes once.</summary>
+    private static Task WritePayloadAsync(HttpContext context, ReadOnlySpan<EnginePacket> packets)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/plain; charset=UTF-8";
+        long length = packets.Length - 1;
+        foreach (var packet in packets)
+        {
+            length += packet.PollingPayload.Length;
+        }
+
+        response.ContentLength = length;
+        var writer = response.BodyWriter;
+        for (var i = 0; i < packets.Length; i++)
+        {
+            if (i != 0)
+            {
+                writer.GetSpan(1)[0] = RecordSeparator;
+                writer.Advance(1);
+            }
+
+            writer.Write(packets[i].PollingPayload.Span);
+        }
+
+        return FlushAsync(context);
+    }
+
+    private static async Task FlushAsync(HttpContext context)
+    {
+        try
+        {
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException)
+        {
+            // The client left; the session notices through its heartbeat.
+        }
+    }
+
+    private enum PostOutcome
+    {
+        Ok,
+        ParseError,
+        TooLarge,
+    }
+
+    private async Task PostAsync(HttpContext context, EngineSession session)
+    {
+        if (!session.TryBeginPost())
+        {
+            // Two POSTs at once break ordering: the spec asks for 400 and closing the session.
+            session.CloseCore("transport error", CloseKind.Error);
+            await RefuseAsync(context, EngineErrors.BadRequest);
+            return;
+        }
+
+        PostOutcome outcome;
+        try
+        {
+            outcome = await ReadPostAsync(context, session);
+        }
+        catch (Exception exception) when (exception is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            EngineLog.TransportError(Logger, session.Id, exception);
+            session.CloseCore("transport error", CloseKind.Error);
+            return;
+        }
+        finally
+        {
+            session.EndPost();
+        }
+
+        switch (outcome)
+        {
+            case PostOutcome.ParseError:
+                await RefuseAsync(context, EngineErrors.BadRequest);
+                return;
+            case PostOutcome.TooLarge:
+                session.CloseCore("transport error", CloseKind.Error);
+                await RefuseAsync(context, EngineErrors.PayloadTooLarge);
+                return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/plain; charset=UTF-8";
+        response.ContentLength = Ok.Length;
+        response.BodyWriter.Write(Ok);
+        await FlushAsync(context);
+    }
+
+    /// <summary>Delivers each packet as soon as its separator (or the end of the body) arrives.</summary>
+    private async Task<PostOutcome> ReadPostAsync(HttpContext context, EngineSession session)
+    {
+        var max = Options.MaxHttpBufferSize;
+        if (context.Request.ContentLength > max)
+        {
+            return PostOutcome.TooLarge;
+        }
+
+        var body = context.Request.BodyReader;
+        long seen = 0;
+        while (true)
+        {
+            var result = await body.ReadAsync(context.RequestAborted);
+            var buffer = result.Buffer;
+            if (seen + buffer.Length > max)
+            {
+                body.AdvanceTo(buffer.End);
+                return PostOutcome.TooLarge;
+            }
+
+            var outcome = ReceivePayload(session, buffer, result.IsCompleted, out var consumed, out var stop);
+            if (stop || result.IsCompleted)
+            {
+                body.AdvanceTo(buffer.End);
+                return outcome;
+            }
+
+            seen += buffer.Slice(buffer.Start, consumed).Length;
+            body.AdvanceTo(consumed, buffer.End);
+        }
+    }
+
+    private static PostOutcome ReceivePayload(EngineSession session, in ReadOnlySequence<byte> buffer, bool isFinal, out SequencePosition consumed, out bool stop)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        stop = false;
+        PacketResult result;
+        while (reader.TryReadTo(out ReadOnlySequence<byte> packet, RecordSeparator))
+        {
+            result = session.ReceivePacket(packet, isBinary: false, fromPolling: true);
+            if (result != PacketResult.Continue)
+            {
+                consumed = reader.Position;
+                stop = true;
+                return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
+            }
+        }
+
+        if (isFinal)
+        {
+            // The last packet has no separator after it; an empty one (empty body, trailing separator) is malformed.
+            result = session.ReceivePacket(reader.UnreadSequence, isBinary: false, fromPolling: true);
+            reader.AdvanceToEnd();
+            stop = true;
+            consumed = reader.Position;
+            return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
+        }
+
+        consumed = reader.Position;
+        return PostOutcome.Ok;
+    }
+}

@@ -1,0 +1,622 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Unicode;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+
+namespace OrleansRooms.Engine;
+
+/// <summary>
+/// A server-side RFC 6455 connection over the stream of an HTTP/1.1 upgrade. One reader loop parses frames from a
+/// zero-byte-read pipe (an idle connection holds no receive buffer); one writer loop drains the session's queue and
+/// this transport's control frames, writes the pre-framed bytes unchanged and flushes once per batch.
+/// </summary>
+internal sealed class WebSocketTransport
+{
+    private static readonly TimeSpan CloseLinger = TimeSpan.FromSeconds(1);
+    private static readonly byte[] EmptyCloseFrame = WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Close, []);
+
+    private readonly EngineServer _server;
+    private readonly Lock _gate = new();
+    private readonly Channel<byte> _wake = Channel.CreateUnbounded<byte>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private List<ReadOnlyMemory<byte>> _frames = [];
+    private int _signaled;
+    private bool _closeRequested;
+    private ushort _closeStatus;
+    private bool _abort;
+    private volatile bool _closing;
+    private volatile bool _attached;
+    private volatile bool _isWriting;
+
+    private EngineSession? _session;
+    private PipeReader? _input;
+    private PipeWriter? _output;
+    private ITimer? _linger;
+
+    // Reassembly of a fragmented message, in a pooled buffer returned as soon as the message is delivered.
+    private byte[]? _message;
+    private int _messageLength;
+    private WebSocketOpcode _messageOpcode;
+    private bool _inMessage;
+    private bool _discarding;
+
+    public WebSocketTransport(EngineServer server) => _server = server;
+
+    /// <summary>True while the writer loop is writing or flushing (a volatile packet would have to wait).</summary>
+    public bool IsWriting => _isWriting;
+
+    /// <summary>Completes when the connection is over.</summary>
+    public Task Completion => _completion.Task;
+
+    private string SessionId => _session?.Id ?? string.Empty;
+
+    /// <summary>The 101 handshake (RFC 6455 §4.2); null and nothing sent when the request is not a valid one.</summary>
+    public static async Task<Stream?> AcceptAsync(HttpContext context)
+    {
+        var upgrade = context.Features.Get<IHttpUpgradeFeature>();
+        var headers = context.Request.Headers;
+        var key = headers.SecWebSocketKey.ToString();
+        if (upgrade is null || !upgrade.IsUpgradableRequest || headers.SecWebSocketVersion != "13" || !IsValidKey(key))
+        {
+            return null;
+        }
+
+        var response = context.Response;
+        response.Headers.Connection = "Upgrade";
+        response.Headers.Upgrade = "websocket";
+        response.Headers.SecWebSocketAccept = ComputeAccept(key);
+
+        // An upgraded connection is long-lived and idle at times: body limits and minimum data rates do not apply.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
+        {
+            maxBody.MaxRequestBodySize = null;
+        }
+
+        if (context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } minRate)
+        {
+            minRate.MinDataRate = null;
+        }
+
+        return await upgrade.UpgradeAsync();
+    }
+
+    /// <summary>Whether the request asks for a WebSocket (method, Connection and Upgrade headers).</summary>
+    public static bool IsUpgradeRequest(HttpContext context)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsGet(request.Method))
+        {
+            return false;
+        }
+
+        var upgrade = request.Headers.Upgrade;
+        for (var i = 0; i < upgrade.Count; i++)
+        {
+            if (string.Equals(upgrade[i], "websocket", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsValidKey(string key)
+    {
+        Span<byte> decoded = stackalloc byte[24];
+        return key.Length == 24 && Convert.TryFromBase64String(key, decoded, out var written) && written == 16;
+    }
+
+    private static string ComputeAccept(string key)
+    {
+        Span<byte> input = stackalloc byte[24 + 36];
+        Encoding.ASCII.GetBytes(key, input);
+        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"u8.CopyTo(input[24..]);
+        Span<byte> hash = stackalloc byte[20];
+#pragma warning disable CA5350 // RFC 6455 defines the accept value with SHA-1; it is not used for security here.
+        SHA1.HashData(input, hash);
+#pragma warning restore CA5350
+        return Convert.ToBase64String(hash);
+    }
+
+    /// <summary>From now on the writer drains the session's queue and packets go to the session.</summary>
+    public void Attach(EngineSession session)
+    {
+        _session = session;
+        _attached = true;
+    }
+
+    /// <summary>An upgrade probe: packets go to the session's probe handling until it attaches this transport.</summary>
+    public void SetProbeOf(EngineSession session) => _session = session;
+
+    /// <summary>Wakes the writer loop; cheap and idempotent until the writer takes the work.</summary>
+    public void Signal()
+    {
+        if (Interlocked.Exchange(ref _signaled, 1) == 0)
+        {
+            _wake.Writer.TryWrite(0);
+        }
+    }
+
+    /// <summary>Queues a frame of this transport's own (pong, probe answer) ahead of the session's packets.</summary>
+    public void EnqueueFrame(ReadOnlyMemory<byte> frame)
+    {
+        lock (_gate)
+        {
+            if (_closeRequested || _abort)
+            {
+                return;
+            }
+
+            _frames.Add(frame);
+        }
+
+        Signal();
+    }
+
+    /// <summary>Writes what is queued, then a close frame (status 0: without a status), then waits briefly for the client's close.</summary>
+    public void RequestClose(ushort status)
+    {
+        lock (_gate)
+        {
+            if (_closeRequested || _abort)
+            {
+                return;
+            }
+
+            _closeRequested = true;
+            _closeStatus = status;
+        }
+
+        _closing = true;
+        Signal();
+    }
+
+    private void Abort()
+    {
+        lock (_gate)
+        {
+            _abort = true;
+        }
+
+        _closing = true;
+        _output?.CancelPendingFlush();
+        Signal();
+    }
+
+    /// <summary>Runs the connection until it is over; the request must not complete before.</summary>
+    public async Task RunAsync(Stream stream)
+    {
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
+        var writer = WriteLoopAsync();
+        var reason = "transport close";
+        var kind = CloseKind.ClientClosed;
+        try
+        {
+            (reason, kind) = await ReadLoopAsync();
+        }
+        catch (Exception exception) when (IsTransportException(exception))
+        {
+            EngineLog.TransportError(_server.Logger, SessionId, exception);
+            (reason, kind) = ("transport error", CloseKind.Error);
+        }
+        finally
+        {
+            ReleaseMessage();
+            var session = _session;
+            if (session is not null)
+            {
+                if (_attached)
+                {
+                    session.OnTransportEnded(this, reason, kind);
+                }
+                else
+                {
+                    session.AbandonUpgrade(this, "probe connection ended");
+                }
+            }
+
+            // A close already requested is written by the writer; anything else means the peer is gone.
+            lock (_gate)
+            {
+                if (!_closeRequested)
+                {
+                    _abort = true;
+                }
+            }
+
+            Signal();
+            await writer;
+            _linger?.Dispose();
+            await _output.CompleteAsync();
+            await _input.CompleteAsync();
+            _completion.TrySetResult();
+        }
+    }
+
+    private static bool IsTransportException(Exception exception) =>
+        exception is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException
+            or Microsoft.AspNetCore.Connections.ConnectionResetException;
+
+    // ---- writing ----
+
+    private async Task WriteLoopAsync()
+    {
+        var output = _output!;
+        var batch = new List<EnginePacket>();
+        var frames = new List<ReadOnlyMemory<byte>>();
+        try
+        {
+            while (true)
+            {
+                await _wake.Reader.ReadAsync();
+                Volatile.Write(ref _signaled, 0);
+
+                bool close;
+                ushort status;
+                lock (_gate)
+                {
+                    if (_abort)
+                    {
+                        return;
+                    }
+
+                    (frames, _frames) = (_frames, frames);
+                    close = _closeRequested;
+                    status = _closeStatus;
+                }
+
+                _isWriting = true;
+                if (_attached)
+                {
+                    _session!.TakeQueued(ref batch);
+                }
+
+                foreach (var frame in frames)
+                {
+                    output.Write(frame.Span);
+                }
+
+                foreach (var packet in batch)
+                {
+                    output.Write(packet.WebSocketFrame.Span);
+                }
+
+                if (batch.Count != 0)
+                {
+                    _server.Metrics.PacketsSent.Add(batch.Count);
+                }
+
+                frames.Clear();
+                batch.Clear();
+                if (close)
+                {
+                    output.Write(status == 0 ? EmptyCloseFrame : WebSocketFrameHeader.BuildCloseFrame(status));
+                }
+
+                var flush = await output.FlushAsync();
+                _isWriting = false;
+                if (close)
+                {
+                    // Give the client a moment to answer with its close frame, then stop reading.
+                    _linger = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!)._input!.CancelPendingRead(), this, CloseLinger, Timeout.InfiniteTimeSpan);
+                    return;
+                }
+
+                if (flush.IsCompleted || flush.IsCanceled)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception exception) when (IsTransportException(exception))
+        {
+            EngineLog.TransportError(_server.Logger, SessionId, exception);
+            if (_attached)
+            {
+                _session!.OnTransportEnded(this, "transport error", CloseKind.Error);
+            }
+
+            _input!.CancelPendingRead();
+        }
+        finally
+        {
+            _isWriting = false;
+        }
+    }
+
+    // ---- reading ----
+
+    private async Task<(string Reason, CloseKind Kind)> ReadLoopAsync()
+    {
+        var input = _input!;
+        while (true)
+        {
+            var result = await input.ReadAsync();
+            var buffer = result.Buffer;
+            if (result.IsCanceled)
+            {
+                // Linger expired after our close, or the writer failed.
+                return _closing ? ("transport close", CloseKind.ClientClosed) : ("transport error", CloseKind.Error);
+            }
+
+            if (_discarding)
+            {
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    return ("transport error", CloseKind.Error);
+                }
+
+                continue;
+            }
+
+            var step = ProcessFrames(buffer, out var consumed);
+            if (step == ReadStep.Ended)
+            {
+                input.AdvanceTo(consumed);
+                return ("transport close", CloseKind.ClientClosed);
+            }
+
+            if (step == ReadStep.Failed)
+            {
+                _discarding = true;
+                input.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    return ("transport error", CloseKind.Error);
+                }
+
+                continue;
+            }
+
+            input.AdvanceTo(consumed, buffer.End);
+            if (result.IsCompleted)
+            {
+                return ("transport close", CloseKind.ClientClosed);
+            }
+        }
+    }
+
+    private enum ReadStep
+    {
+        NeedMore,
+        Ended,
+        Failed,
+    }
+
+    private ReadStep ProcessFrames(in ReadOnlySequence<byte> buffer, out SequencePosition consumed)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        consumed = buffer.Start;
+        var max = _server.Options.MaxHttpBufferSize;
+        while (WebSocketFrameHeader.TryRead(ref reader, out var header))
+        {
+            var status = header.Validate(out var why);
+            if (status != 0)
+            {
+                return Fail(status, why);
+            }
+
+            var messageSoFar = header.Opcode == WebSocketOpcode.Continuation ? _messageLength : 0;
+            if (!header.IsControl && header.PayloadLength + messageSoFar > max)
+            {
+                return Fail(WebSocketFrameHeader.MessageTooBig, "message larger than maxPayload");
+            }
+
+            if (reader.Remaining < header.PayloadLength)
+            {
+                // Wait for the rest of the frame; the header is parsed again then (consumed stays before it).
+                return ReadStep.NeedMore;
+            }
+
+            var payload = buffer.Slice(reader.Position, header.PayloadLength);
+            reader.Advance(header.PayloadLength);
+            var step = OnFrame(header, payload);
+            consumed = reader.Position;
+            if (step != ReadStep.NeedMore)
+            {
+                return step;
+            }
+        }
+
+        return ReadStep.NeedMore;
+    }
+
+    private ReadStep OnFrame(in WebSocketFrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        switch (header.Opcode)
+        {
+            case WebSocketOpcode.Close:
+                return OnCloseFrame(header, payload);
+            case WebSocketOpcode.Ping:
+                if (!_closing)
+                {
+                    Span<byte> data = stackalloc byte[(int)payload.Length];
+                    payload.CopyTo(data);
+                    WebSocketFrameHeader.Unmask(data, header.MaskKey);
+                    EnqueueFrame(WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Pong, data));
+                }
+
+                return ReadStep.NeedMore;
+            case WebSocketOpcode.Pong:
+                return ReadStep.NeedMore;
+            case WebSocketOpcode.Continuation:
+                if (!_inMessage)
+                {
+                    return Fail(WebSocketFrameHeader.ProtocolError, "continuation without a message");
+                }
+
+                Append(payload, header.MaskKey);
+                if (!header.Fin)
+                {
+                    return ReadStep.NeedMore;
+                }
+
+                _inMessage = false;
+                try
+                {
+                    return Dispatch(_messageOpcode, _message.AsMemory(0, _messageLength));
+                }
+                finally
+                {
+                    ReleaseMessage();
+                }
+
+            default:
+                if (_inMessage)
+                {
+                    return Fail(WebSocketFrameHeader.ProtocolError, "new message before the previous one ended");
+                }
+
+                if (!header.Fin)
+                {
+                    _inMessage = true;
+                    _messageOpcode = header.Opcode;
+                    Append(payload, header.MaskKey);
+                    return ReadStep.NeedMore;
+                }
+
+                if (payload.IsSingleSegment)
+                {
+                    // The whole frame is buffered and consumed right after: unmask it in place in the pipe's memory.
+                    var memory = MemoryMarshal.AsMemory(payload.First);
+                    WebSocketFrameHeader.Unmask(memory.Span, header.MaskKey);
+                    return Dispatch(header.Opcode, memory);
+                }
+
+                Append(payload, header.MaskKey);
+                try
+                {
+                    return Dispatch(header.Opcode, _message.AsMemory(0, _messageLength));
+                }
+                finally
+                {
+                    ReleaseMessage();
+                }
+        }
+    }
+
+    private ReadStep OnCloseFrame(in WebSocketFrameHeader header, in ReadOnlySequence<byte> payload)
+    {
+        ushort status = 0;
+        if (payload.Length == 1)
+        {
+            return Fail(WebSocketFrameHeader.ProtocolError, "close frame of one byte");
+        }
+
+        if (payload.Length >= 2)
+        {
+            Span<byte> data = stackalloc byte[(int)payload.Length];
+            payload.CopyTo(data);
+            WebSocketFrameHeader.Unmask(data, header.MaskKey);
+            status = BinaryPrimitives.ReadUInt16BigEndian(data);
+            if (!WebSocketFrameHeader.IsValidReceivedCloseStatus(status))
+            {
+                return Fail(WebSocketFrameHeader.ProtocolError, "invalid close status");
+            }
+
+            if (!Utf8.IsValid(data[2..]))
+            {
+                return Fail(WebSocketFrameHeader.InvalidPayloadData, "close reason not UTF-8");
+            }
+        }
+
+        // Echo the status (RFC 6455 §5.5.1); a no-op when we started the close.
+        RequestClose(status);
+        return ReadStep.Ended;
+    }
+
+    private ReadStep Dispatch(WebSocketOpcode opcode, ReadOnlyMemory<byte> data)
+    {
+        if (_closing)
+        {
+            return ReadStep.NeedMore;
+        }
+
+        var isBinary = opcode == WebSocketOpcode.Binary;
+        if (!isBinary && !Utf8.IsValid(data.Span))
+        {
+            return Fail(WebSocketFrameHeader.InvalidPayloadData, "text message not UTF-8");
+        }
+
+        var session = _session!;
+        if (_attached)
+        {
+            // A close packet or parse error closes the session, which asks this transport to close.
+            session.ReceivePacket(new ReadOnlySequence<byte>(data), isBinary, fromPolling: false);
+            return ReadStep.NeedMore;
+        }
+
+        if (session.ReceiveProbePacket(this, data.Span, isBinary) == ProbeResult.Abandon)
+        {
+            EngineLog.UpgradeAbandoned(_server.Logger, session.Id, "unexpected packet while probing");
+            RequestClose(WebSocketFrameHeader.NormalClosure);
+        }
+
+        return ReadStep.NeedMore;
+    }
+
+    private ReadStep Fail(ushort status, string why)
+    {
+        EngineLog.WebSocketProtocolError(_server.Logger, SessionId, status, why);
+        RequestClose(status);
+        var session = _session;
+        if (session is not null)
+        {
+            if (_attached)
+            {
+                session.OnTransportEnded(this, "transport error", CloseKind.Error);
+            }
+            else
+            {
+                session.AbandonUpgrade(this, why);
+            }
+        }
+
+        return ReadStep.Failed;
+    }
+
+    private void Append(in ReadOnlySequence<byte> payload, int maskKey)
+    {
+        var length = (int)payload.Length;
+        var needed = _messageLength + length;
+        if (_message is null || _message.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 256));
+            if (_message is not null)
+            {
+                _message.AsSpan(0, _messageLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_message);
+            }
+
+            _message = larger;
+        }
+
+        var target = _message.AsSpan(_messageLength, length);
+        payload.CopyTo(target);
+        WebSocketFrameHeader.Unmask(target, maskKey);
+        _messageLength = needed;
+    }
+
+    private void ReleaseMessage()
+    {
+        if (_message is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_message);
+            _message = null;
+        }
+
+        _messageLength = 0;
+        _inMessage = false;
+    }
+}

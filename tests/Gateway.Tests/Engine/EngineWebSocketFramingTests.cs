@@ -1,0 +1,174 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace OrleansRooms.Tests.Engine;
+
+/// <summary>RFC 6455 framing checked byte by byte over a raw TCP connection.</summary>
+public sealed class EngineWebSocketFramingTests
+{
+    [Fact]
+    public async Task Handshake_answers_101_with_the_accept_key_and_a_text_open_frame()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+
+        Assert.StartsWith("HTTP/1.1 101 Switching Protocols\r\n", ws.ResponseHead, StringComparison.Ordinal);
+        // The sample key and answer of RFC 6455 §1.3.
+        Assert.Contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", ws.ResponseHead, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sec-WebSocket-Extensions", ws.ResponseHead, StringComparison.Ordinal);
+        var (first, payload) = await ws.ReadFrameAsync();
+        Assert.Equal(0x81, first);
+        Assert.StartsWith("0{\"sid\":\"", Encoding.UTF8.GetString(payload), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("not-a-key", "13")]
+    [InlineData(RawWebSocket.SampleKey, "8")]
+    public async Task Invalid_handshake_is_refused(string key, string version)
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", key, version);
+        Assert.StartsWith("HTTP/1.1 400 ", ws.ResponseHead, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Unmasked_client_frame_closes_with_1002()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x81, "4hello"u8.ToArray(), mask: false);
+
+        Assert.Equal(1002, await ws.ReadCloseStatusAsync());
+        Assert.Equal("transport error", await server.Handler.ClosedAsync((await server.Handler.NextOpenedAsync()).Id));
+    }
+
+    [Fact]
+    public async Task Reserved_bits_and_unknown_opcodes_close_with_1002()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using (var ws = await OpenAsync(server))
+        {
+            await ws.SendFrameAsync(0xC1, "4x"u8.ToArray());
+            Assert.Equal(1002, await ws.ReadCloseStatusAsync());
+        }
+
+        await using (var ws = await OpenAsync(server))
+        {
+            await ws.SendFrameAsync(0x83, "4x"u8.ToArray());
+            Assert.Equal(1002, await ws.ReadCloseStatusAsync());
+        }
+
+        await using (var ws = await OpenAsync(server))
+        {
+            // A control frame may not be fragmented.
+            await ws.SendFrameAsync(0x09, "x"u8.ToArray());
+            Assert.Equal(1002, await ws.ReadCloseStatusAsync());
+        }
+    }
+
+    [Fact]
+    public async Task Message_over_MaxHttpBufferSize_closes_with_1009()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = 100);
+        await using var ws = await OpenAsync(server);
+
+        // Only the header: the server must refuse from the announced length, without buffering the payload.
+        await ws.SendFrameAsync(0x82, [], claimedLength: 1000);
+
+        Assert.Equal(1009, await ws.ReadCloseStatusAsync());
+    }
+
+    [Fact]
+    public async Task Fragmented_message_over_MaxHttpBufferSize_closes_with_1009()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = 100);
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x01, Encoding.UTF8.GetBytes("4" + new string('a', 60)));
+        await ws.SendFrameAsync(0x80, Encoding.UTF8.GetBytes(new string('a', 60)));
+
+        Assert.Equal(1009, await ws.ReadCloseStatusAsync());
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_text_closes_with_1007()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x81, [(byte)'4', 0xC3, 0x28]);
+
+        Assert.Equal(1007, await ws.ReadCloseStatusAsync());
+    }
+
+    [Fact]
+    public async Task Fragmented_message_is_reassembled_around_a_ping()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x01, "4he"u8.ToArray());
+        await ws.SendFrameAsync(0x89, "hi"u8.ToArray());
+        // A multi-byte character split across fragments is still valid UTF-8 once reassembled.
+        var euro = "€"u8.ToArray();
+        await ws.SendFrameAsync(0x00, [(byte)'l', (byte)'l', euro[0]]);
+        await ws.SendFrameAsync(0x80, [euro[1], euro[2], (byte)'o']);
+
+        var (first, payload) = await ws.ReadFrameAsync();
+        Assert.Equal(0x8A, first);
+        Assert.Equal("hi"u8.ToArray(), payload);
+        Assert.Equal("4hell€o", await ws.ReadTextAsync());
+    }
+
+    [Fact]
+    public async Task Ping_gets_a_pong_with_the_same_payload()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x89, "are you there"u8.ToArray());
+
+        var (first, payload) = await ws.ReadFrameAsync();
+        Assert.Equal(0x8A, first);
+        Assert.Equal("are you there"u8.ToArray(), payload);
+    }
+
+    [Fact]
+    public async Task Close_frame_is_echoed()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.SendFrameAsync(0x88, [0x0F, 0xA0, (byte)'b', (byte)'y', (byte)'e']);
+
+        Assert.Equal(4000, await ws.ReadCloseStatusAsync());
+        Assert.Equal("transport close", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(70_000)]
+    public async Task Extended_payload_lengths_round_trip(int length)
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await OpenAsync(server);
+        var data = RandomNumberGenerator.GetBytes(length);
+
+        await ws.SendFrameAsync(0x82, data);
+        await ws.SendFrameAsync(0x81, Encoding.UTF8.GetBytes("4" + new string('z', length)));
+
+        var (first, payload) = await ws.ReadFrameAsync();
+        Assert.Equal(0x82, first);
+        Assert.Equal(data, payload);
+        Assert.Equal("4" + new string('z', length), await ws.ReadTextAsync());
+    }
+
+    private static async Task<RawWebSocket> OpenAsync(EngineTestServer server)
+    {
+        var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        return ws;
+    }
+}

@@ -1,0 +1,291 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using OrleansRooms.Engine;
+
+namespace OrleansRooms.Tests.Engine;
+
+public sealed class EngineWebSocketTests
+{
+    [Fact]
+    public async Task WebSocket_handshake_sends_the_open_packet_with_no_upgrades()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+
+        var open = await ReceiveTextAsync(ws);
+
+        Assert.Matches("^0\\{\"sid\":\"[A-Za-z0-9_-]{20}\",\"upgrades\":\\[\\],\"pingInterval\":25000,\"pingTimeout\":20000,\"maxPayload\":1000000\\}$", open);
+        var connection = await server.Handler.NextOpenedAsync();
+        Assert.Equal("websocket", connection.TransportName);
+        Assert.Contains(connection.Id, open, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Text_and_binary_messages_round_trip()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.SendAsync("4hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        await ws.SendAsync(new byte[] { 1, 2, 3, 4 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+
+        Assert.Equal("hello", (await server.Handler.NextMessageAsync(connection.Id)).Text);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, (await server.Handler.NextMessageAsync(connection.Id)).Binary);
+        Assert.Equal("4hello", await ReceiveTextAsync(ws));
+        var (type, data) = await ReceiveAsync(ws);
+        Assert.Equal(WebSocketMessageType.Binary, type);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, data);
+    }
+
+    [Fact]
+    public async Task Client_close_frame_closes_with_transport_close()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        Assert.Equal("transport close", await server.Handler.ClosedAsync(connection.Id));
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    [Fact]
+    public async Task Client_close_packet_closes_with_transport_close()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.SendAsync("1"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        Assert.Equal("transport close", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Fact]
+    public async Task Invalid_packet_closes_with_parse_error()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.SendAsync("abc"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        Assert.Equal("parse error", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Fact]
+    public async Task Server_close_flushes_queued_packets_then_sends_a_close_frame()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        server.Handler.Echo = false;
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        connection.Send([EnginePacket.FromText("4a"), EnginePacket.FromText("4b")]);
+        connection.Close();
+
+        Assert.Equal("4a", await ReceiveTextAsync(ws));
+        Assert.Equal("4b", await ReceiveTextAsync(ws));
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, ws.CloseStatus);
+        Assert.Equal("forced close", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Fact]
+    public async Task Heartbeat_over_websocket_and_ping_timeout()
+    {
+        await using var server = await EngineTestServer.StartAsync(options =>
+        {
+            options.PingInterval = TimeSpan.FromMilliseconds(100);
+            options.PingTimeout = TimeSpan.FromMilliseconds(150);
+        });
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("2", await ReceiveTextAsync(ws));
+            await ws.SendAsync("3"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        // Stop answering: the next ping goes unanswered.
+        Assert.Equal("2", await ReceiveTextAsync(ws));
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Fact]
+    public async Task Messages_are_delivered_in_order_one_at_a_time()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        server.Handler.Echo = false;
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        for (var i = 0; i < 200; i++)
+        {
+            await ws.SendAsync(Encoding.UTF8.GetBytes("4m" + i), WebSocketMessageType.Text, true, CancellationToken.None);
+        }
+
+        for (var i = 0; i < 200; i++)
+        {
+            Assert.Equal("m" + i, (await server.Handler.NextMessageAsync(connection.Id)).Text);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_sends_are_all_written_in_their_groups()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await Parallel.ForAsync(0, 100, (i, _) =>
+        {
+            connection.Send([EnginePacket.FromText("4g" + i), EnginePacket.FromBinary([(byte)i])]);
+            return ValueTask.CompletedTask;
+        });
+
+        var seen = new HashSet<int>();
+        for (var i = 0; i < 100; i++)
+        {
+            var text = await ReceiveTextAsync(ws);
+            var group = int.Parse(text[2..], System.Globalization.CultureInfo.InvariantCulture);
+            var (type, data) = await ReceiveAsync(ws);
+            Assert.Equal(WebSocketMessageType.Binary, type);
+            Assert.Equal((byte)group, Assert.Single(data));
+            Assert.True(seen.Add(group));
+        }
+    }
+
+    [Fact]
+    public async Task Upgrade_from_polling_probes_releases_polling_and_switches()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        var connection = server.Handler.Connection(sid);
+        var parked = server.GetAsync(sid);
+        await EnginePollingTests.WaitForParkedGetAsync(connection);
+
+        using var ws = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        // Polling still works before the probe.
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4before"));
+        Assert.Equal("before", (await server.Handler.NextMessageAsync(sid)).Text);
+        Assert.Equal((HttpStatusCode.OK, "4before"), await parked);
+
+        var parkedAgain = server.GetAsync(sid);
+        await EnginePollingTests.WaitForParkedGetAsync(connection);
+        await ws.SendAsync("2probe"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("3probe", await ReceiveTextAsync(ws));
+        Assert.Equal((HttpStatusCode.OK, "6"), await parkedAgain);
+
+        // Packets sent while the upgrade completes wait for the WebSocket; a GET now is answered with noop.
+        connection.Send([EnginePacket.FromText("4queued")]);
+        Assert.Equal((HttpStatusCode.OK, "6"), await server.GetAsync(sid));
+        Assert.Equal("polling", connection.TransportName);
+
+        await ws.SendAsync("5"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("4queued", await ReceiveTextAsync(ws));
+        Assert.Equal("websocket", connection.TransportName);
+
+        await ws.SendAsync("4hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("4hello", await ReceiveTextAsync(ws));
+
+        // Polling requests and a second WebSocket for the upgraded session are refused.
+        Assert.Equal(HttpStatusCode.BadRequest, (await server.GetAsync(sid)).Status);
+        using var second = new ClientWebSocket();
+        await Assert.ThrowsAsync<WebSocketException>(() => second.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
+        await ws.SendAsync("4still"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("4still", await ReceiveTextAsync(ws));
+        Assert.False(server.Handler.IsClosed(sid));
+        Assert.Equal(1, server.Handler.Opens(sid));
+    }
+
+    [Fact]
+    public async Task Upgrade_is_abandoned_after_UpgradeTimeout_and_polling_continues()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.UpgradeTimeout = TimeSpan.FromMilliseconds(100));
+        var sid = await server.HandshakeAsync();
+
+        using var ws = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        await ws.SendAsync("2probe"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("3probe", await ReceiveTextAsync(ws));
+
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        Assert.Equal("polling", server.Handler.Connection(sid).TransportName);
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4after"));
+        Assert.Equal((HttpStatusCode.OK, "4after"), await server.GetAsync(sid));
+        Assert.False(server.Handler.IsClosed(sid));
+    }
+
+    [Fact]
+    public async Task Upgrade_refused_when_upgrades_are_disabled()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.AllowUpgrades = false);
+        var sid = await server.HandshakeAsync();
+        using var ws = new ClientWebSocket();
+        await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4x"));
+    }
+
+    [Fact]
+    public async Task Shutdown_closes_websockets_with_a_close_frame()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+        await ReceiveTextAsync(ws);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        var shutdown = server.Engine.ShutdownAsync();
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        await shutdown.WaitAsync(EngineTestServer.Timeout);
+
+        Assert.Equal("server shutting down", await server.Handler.ClosedAsync(connection.Id));
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    private static async Task<ClientWebSocket> ConnectAsync(EngineTestServer server, string query)
+    {
+        var ws = new ClientWebSocket();
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        await ws.ConnectAsync(server.WebSocketUri(query), timeout.Token);
+        return ws;
+    }
+
+    private static async Task<string> ReceiveTextAsync(ClientWebSocket ws)
+    {
+        var (type, data) = await ReceiveAsync(ws);
+        Assert.Equal(WebSocketMessageType.Text, type);
+        return Encoding.UTF8.GetString(data);
+    }
+
+    private static async Task<(WebSocketMessageType Type, byte[] Data)> ReceiveAsync(ClientWebSocket ws)
+    {
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await ws.ReceiveAsync(buffer, timeout.Token);
+            message.Write(buffer, 0, result.Count);
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, message.ToArray());
+            }
+        }
+    }
+}

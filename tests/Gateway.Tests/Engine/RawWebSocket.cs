@@ -1,0 +1,138 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansRooms.Tests.Engine;
+
+/// <summary>A byte-level WebSocket client over TCP, for exact checks and frames a real client would never send.</summary>
+internal sealed class RawWebSocket : IAsyncDisposable
+{
+    public const string SampleKey = "dGhlIHNhbXBsZSBub25jZQ==";
+
+    private readonly TcpClient _tcp;
+    private readonly NetworkStream _stream;
+
+    private RawWebSocket(TcpClient tcp, string responseHead)
+    {
+        _tcp = tcp;
+        _stream = tcp.GetStream();
+        ResponseHead = responseHead;
+    }
+
+    public string ResponseHead { get; }
+
+    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13")
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync(baseUri.Host, baseUri.Port);
+        var stream = tcp.GetStream();
+        var request = $"GET /socket.io/?{query} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        var head = new StringBuilder();
+        var one = new byte[1];
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            await stream.ReadExactlyAsync(one, timeout.Token);
+            head.Append((char)one[0]);
+        }
+
+        return new RawWebSocket(tcp, head.ToString());
+    }
+
+    /// <summary>Sends one frame: <paramref name="first"/> is FIN/RSV/opcode; <paramref name="claimedLength"/> overrides the length field.</summary>
+    public async Task SendFrameAsync(byte first, byte[] payload, bool mask = true, long? claimedLength = null)
+    {
+        var length = claimedLength ?? payload.Length;
+        var frame = new List<byte> { first };
+        var maskBit = mask ? (byte)0x80 : (byte)0;
+        if (length <= 125)
+        {
+            frame.Add((byte)(maskBit | length));
+        }
+        else if (length <= ushort.MaxValue)
+        {
+            frame.Add((byte)(maskBit | 126));
+            frame.Add((byte)(length >> 8));
+            frame.Add((byte)length);
+        }
+        else
+        {
+            frame.Add((byte)(maskBit | 127));
+            for (var i = 7; i >= 0; i--)
+            {
+                frame.Add((byte)(length >> (8 * i)));
+            }
+        }
+
+        byte[] key = [0x37, 0xfa, 0x21, 0x3d];
+        if (mask)
+        {
+            frame.AddRange(key);
+        }
+
+        for (var i = 0; i < payload.Length; i++)
+        {
+            frame.Add(mask ? (byte)(payload[i] ^ key[i & 3]) : payload[i]);
+        }
+
+        await _stream.WriteAsync(frame.ToArray());
+    }
+
+    public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));
+
+    /// <summary>Reads one server frame; server frames are never masked.</summary>
+    public async Task<(byte First, byte[] Payload)> ReadFrameAsync()
+    {
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var header = new byte[2];
+        await _stream.ReadExactlyAsync(header, timeout.Token);
+        Assert.Equal(0, header[1] & 0x80);
+        long length = header[1] & 0x7F;
+        if (length == 126)
+        {
+            var ext = new byte[2];
+            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            length = (ext[0] << 8) | ext[1];
+        }
+        else if (length == 127)
+        {
+            var ext = new byte[8];
+            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            length = 0;
+            foreach (var b in ext)
+            {
+                length = (length << 8) | b;
+            }
+        }
+
+        var payload = new byte[length];
+        await _stream.ReadExactlyAsync(payload, timeout.Token);
+        return (header[0], payload);
+    }
+
+    /// <summary>Reads frames until a close frame; returns its status code.</summary>
+    public async Task<int> ReadCloseStatusAsync()
+    {
+        while (true)
+        {
+            var (first, payload) = await ReadFrameAsync();
+            if ((first & 0x0F) == 0x8)
+            {
+                return payload.Length >= 2 ? (payload[0] << 8) | payload[1] : 0;
+            }
+        }
+    }
+
+    public async Task<string> ReadTextAsync()
+    {
+        var (first, payload) = await ReadFrameAsync();
+        Assert.Equal(0x81, first);
+        return Encoding.UTF8.GetString(payload);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _tcp.Dispose();
+        return ValueTask.CompletedTask;
+    }
+}
