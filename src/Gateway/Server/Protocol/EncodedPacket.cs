@@ -1,0 +1,25 @@
+using OrleansRooms.Engine;
+
+namespace OrleansRooms.Protocol;
+
+/// <summary>
+/// A Socket.IO packet ready to write: the text Engine.IO packet, then its binary attachments, in order. The parts
+/// must be sent together (one <c>IEngineConnection.Send</c> call) so no other packet lands between them.
+/// Immutable and shareable by every recipient of a broadcast.
+/// </summary>
+internal readonly struct EncodedPacket
+{
+    public EncodedPacket(EnginePacket[] parts)
+    {
+        Parts = parts;
+    }
+
+    /// <summary>The text packet (<c>4</c> + Socket.IO text) followed by one binary packet per attachment.</summary>
+    public EnginePacket[] Parts { get; }
+
+    /// <summary>The text packet.</summary>
+    public EnginePacket Text => Parts[0];
+
+    /// <summary>How many binary attachments follow <see cref="Text"/>.</summary>
+    public int AttachmentCount => Parts.Length - 1;
+}
