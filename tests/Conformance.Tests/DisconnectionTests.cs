@@ -1,0 +1,58 @@
+using OrleansRooms.Conformance.Infrastructure;
+
+namespace OrleansRooms.Conformance;
+
+/// <summary>Disconnection by the server and reconnection by the client.</summary>
+public sealed class DisconnectionTests
+{
+    [Fact]
+    public async Task Server_disconnect_gives_the_client_io_server_disconnect()
+    {
+        var serverReason = Signal.Create<string>();
+        await using var gateway = await TestGateway.StartAsync(io => io.OnConnection(socket =>
+        {
+            socket.On("kick-me", async _ => await socket.DisconnectAsync());
+            socket.OnDisconnect(reason => serverReason.TrySetResult(reason));
+        }));
+
+        await NodeScenario.RunAsync(gateway.Url, """
+            const socket = await connected(connect("/", { reconnection: true }));
+            const disconnect = once(socket, "disconnect");
+            socket.emit("kick-me");
+            eq((await disconnect)[0], "io server disconnect", "client-side reason");
+            eq(socket.active, false, "the client does not reconnect after a server disconnect");
+            """);
+
+        Assert.Equal(DisconnectReason.ServerNamespaceDisconnect, await serverReason.Within());
+    }
+
+    [Fact]
+    public async Task Client_reconnects_after_the_server_closes_the_transport()
+    {
+        var ready = Signal.Create<bool>();
+        await using var first = await TestGateway.StartAsync(io => io.OnConnection(socket =>
+            socket.On("ready", _ => ready.TrySetResult(true))));
+
+        var scenario = NodeScenario.RunAsync(first.Url, """
+            const socket = await connected(connect("/", { reconnection: true, reconnectionDelay: 50, reconnectionDelayMax: 200 }));
+            const firstId = socket.id;
+            const disconnect = once(socket, "disconnect", 10000);
+            const reconnect = once(socket.io, "reconnect", 10000);
+            socket.emit("ready");
+            eq((await disconnect)[0], "transport close", "client-side reason");
+            await reconnect;
+            await connected(socket);
+            assert(socket.id !== firstId, "a new session gets a new id");
+            eq(await ack(socket, "who"), ["second server"], "answered by the restarted server");
+            """);
+
+        // The restart happens once the client is connected: the first gateway stops, a second takes its port.
+        await ready.Within();
+        await first.StopAsync();
+        await using var second = await TestGateway.StartAsync(
+            io => io.OnConnection(socket => socket.On("who", e => e.Ack("second server"))),
+            port: first.Url.Port);
+
+        await scenario;
+    }
+}
