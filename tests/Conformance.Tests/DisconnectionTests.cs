@@ -55,4 +55,31 @@ public sealed class DisconnectionTests
 
         await scenario;
     }
+
+    // Fails today: SocketIOShutdown is an IHostedService, stopped after the web server (hosted services stop in reverse
+    // order and WebApplication registers the server last), so Kestrel first waits out ShutdownTimeout for the parked
+    // GET or the WebSocket and aborts it (polling clients see ECONNRESET, "transport error"). Closing the sessions in
+    // IHostedLifecycleService.StoppingAsync makes it pass. Unskip with that fix.
+    [Theory(Skip = "Server bug: sessions are closed only after Kestrel has drained; see the comment above.")]
+    [InlineData("polling")]
+    [InlineData("websocket")]
+    public async Task Server_shutdown_closes_each_session_cleanly_before_the_server_stops(string transport)
+    {
+        var ready = Signal.Create<bool>();
+        var gateway = await TestGateway.StartAsync(io => io.OnConnection(socket => socket.On("ready", _ => ready.TrySetResult(true))));
+        var scenario = NodeScenario.RunAsync(gateway.Url, $$"""
+            const socket = await connected(connect("/", { transports: ["{{transport}}"] }));
+            const disconnect = once(socket, "disconnect", 10000);
+            socket.emit("ready");
+            eq((await disconnect)[0], "transport close", "client-side reason");
+            """);
+
+        await ready.Within();
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await gateway.DisposeAsync();
+
+        // The host waits for open requests up to its shutdown timeout (2 s here): sessions closed first leave none.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(1), $"stopping took {stopping.Elapsed}");
+        await scenario;
+    }
 }
