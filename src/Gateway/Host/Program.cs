@@ -1,0 +1,147 @@
+using Microsoft.Extensions.FileProviders;
+using OrleansRooms;
+
+var builder = WebApplication.CreateBuilder(args);
+
+// Port 3000 on every interface, unless --urls, ASPNETCORE_URLS or ASPNETCORE_HTTP_PORTS say otherwise.
+if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
+{
+    builder.WebHost.UseUrls("http://*:3000");
+}
+
+builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
+
+var app = builder.Build();
+
+app.UseDefaultFiles();
+app.UseStaticFiles();
+app.UseStaticFiles(new StaticFileOptions
+{
+    // The official client's browser bundle, installed by npm at build time.
+    FileProvider = new PhysicalFileProvider(Path.Combine(app.Environment.ContentRootPath, "node_modules", "socket.io-client", "dist")),
+    RequestPath = "/vendor",
+});
+
+var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
+
+app.MapSocketIO("/socket.io", io =>
+{
+    // Everyone picks a name before connecting: `io({ auth: { name } })`.
+    io.Use(async (socket, next) =>
+    {
+        var name = socket.Handshake.GetAuth<Profile>()?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 24)
+        {
+            throw new ConnectionRejectedException("invalid name", new { hint = "1 to 24 characters" });
+        }
+
+        socket.Data["name"] = name;
+        await next();
+    });
+
+    io.OnConnection(async socket =>
+    {
+        var name = (string)socket.Data["name"]!;
+        ChatLog.Connected(log, name, socket.Id);
+
+        socket.On("join", async e =>
+        {
+            // A room named after a socket id is that socket's private room: not joinable.
+            if (ReadRoom(e) is not { } room || io.Sockets.Sockets.ContainsKey(room))
+            {
+                e.Ack(new { ok = false, error = "invalid room name" });
+                return;
+            }
+
+            await socket.JoinAsync(room);
+            await socket.To(room).EmitAsync("joined", new { room, name });
+            e.Ack(new { ok = true, room, members = MemberCount(room) });
+            await io.EmitAsync("rooms", RoomCounts());
+            ChatLog.Joined(log, name, room);
+        });
+
+        socket.On("leave", async e =>
+        {
+            if (ReadRoom(e) is not { } room || room == socket.Id || !socket.Rooms.Contains(room))
+            {
+                e.Ack(new { ok = false, error = "not in that room" });
+                return;
+            }
+
+            await socket.LeaveAsync(room);
+            await socket.To(room).EmitAsync("left", new { room, name });
+            e.Ack(new { ok = true, room });
+            await io.EmitAsync("rooms", RoomCounts());
+        });
+
+        socket.On("chat", async e =>
+        {
+            var message = e.Arguments.GetOrDefault<ChatMessage>(0);
+            var text = message?.Text?.Trim();
+            if (message?.Room is not { } room || !socket.Rooms.Contains(room) || string.IsNullOrEmpty(text) || text.Length > 500)
+            {
+                e.Ack(new { ok = false, error = "join the room and say something (at most 500 characters)" });
+                return;
+            }
+
+            var at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            await socket.To(room).EmitAsync("chat", new { room, name, text, at });
+            e.Ack(new { ok = true, at });
+        });
+
+        socket.On("rooms", e => e.Ack(RoomCounts()));
+
+        // Still in its rooms here: tell them who is leaving.
+        socket.OnDisconnecting(async reason =>
+        {
+            foreach (var room in socket.Rooms)
+            {
+                if (room != socket.Id)
+                {
+                    await socket.To(room).EmitAsync("left", new { room, name });
+                }
+            }
+        });
+
+        socket.OnDisconnect(async reason =>
+        {
+            ChatLog.Disconnected(log, name, reason);
+            await io.EmitAsync("rooms", RoomCounts());
+        });
+
+        await socket.EmitAsync("rooms", RoomCounts());
+    });
+
+    int MemberCount(string room) =>
+        io.Of("/").Adapter.Rooms.TryGetValue(room, out var members) ? members.Count : 0;
+
+    // Every room but the private ones named after a socket id, with its number of members.
+    Dictionary<string, int> RoomCounts() =>
+        io.Of("/").Adapter.Rooms
+            .Where(r => !r.Value.Contains(r.Key))
+            .ToDictionary(r => r.Key, r => r.Value.Count);
+});
+
+app.Run();
+
+static string? ReadRoom(SocketEvent e)
+{
+    var room = e.Arguments.GetOrDefault<string>(0)?.Trim();
+    return string.IsNullOrEmpty(room) || room.Length > 32 ? null : room;
+}
+
+internal sealed record Profile(string? Name);
+
+internal sealed record ChatMessage(string? Room, string? Text);
+
+internal static partial class ChatLog
+{
+    [LoggerMessage(1, LogLevel.Information, "{Name} connected as {SocketId}.")]
+    public static partial void Connected(ILogger logger, string name, string socketId);
+
+    [LoggerMessage(2, LogLevel.Information, "{Name} joined {Room}.")]
+    public static partial void Joined(ILogger logger, string name, string room);
+
+    [LoggerMessage(3, LogLevel.Information, "{Name} disconnected: {Reason}.")]
+    public static partial void Disconnected(ILogger logger, string name, string reason);
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace OrleansRooms.Conformance.Infrastructure;
+
+/// <summary>
+/// Runs a JavaScript scenario with node and the official <c>socket.io-client</c>. The script is written to a temporary
+/// <c>.mjs</c> in <c>tests/conformance</c> (so its imports resolve from there), run, and deleted.
+/// </summary>
+internal static class NodeScenario
+{
+    private static readonly string Directory = typeof(NodeScenario).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "ConformanceDirectory").Value!;
+
+    private static readonly SemaphoreSlim InstallLock = new(1, 1);
+    private static bool s_installed;
+
+    /// <summary>
+    /// Runs <paramref name="script"/> (the body of an ES module that may use <c>await</c>; the harness's helpers are
+    /// imported) against <paramref name="gateway"/>. Fails the test with node's output when node exits non-zero or
+    /// runs longer than <paramref name="timeout"/> (default 20 s).
+    /// </summary>
+    public static async Task<string> RunAsync(Uri gateway, string script, TimeSpan? timeout = null)
+    {
+        await EnsureClientInstalledAsync();
+        var file = Path.Combine(Directory, $"scenario-{Guid.NewGuid():N}.mjs");
+        var source = "import { io, URL, connect, connected, once, ack, record, eq, assert, bytes, done } from \"./harness.mjs\";\n"
+            + script + "\ndone();\n";
+        await File.WriteAllTextAsync(file, source);
+        try
+        {
+            var limit = timeout ?? TimeSpan.FromSeconds(20);
+            var result = await RunProcessAsync("node", [file], new Dictionary<string, string>
+            {
+                ["GATEWAY_URL"] = gateway.ToString().TrimEnd('/'),
+                ["SCENARIO_TIMEOUT_MS"] = ((int)(limit.TotalMilliseconds - 1000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            }, limit);
+            Assert.True(result.ExitCode == 0, $"node exited with {result.ExitCode}:\n{result.Stderr}\n{result.Stdout}");
+            return result.Stdout;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Installs the client from the lock file when it is missing, so `dotnet test` alone works.</summary>
+    private static async Task EnsureClientInstalledAsync()
+    {
+        if (s_installed)
+        {
+            return;
+        }
+
+        await InstallLock.WaitAsync();
+        try
+        {
+            if (!File.Exists(Path.Combine(Directory, "node_modules", "socket.io-client", "package.json")))
+            {
+                var npm = await RunProcessAsync("npm", ["ci", "--no-audit", "--no-fund"], new() { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
+                Assert.True(npm.ExitCode == 0, $"npm ci failed in {Directory}:\n{npm.Stderr}");
+            }
+
+            s_installed = true;
+        }
+        finally
+        {
+            InstallLock.Release();
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunProcessAsync(
+        string fileName, string[] args, Dictionary<string, string> environment, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(fileName)
+        {
+            WorkingDirectory = Directory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            lock (stderr)
+            {
+                stderr.AppendLine($"killed after {timeout.TotalSeconds} s");
+            }
+
+            return (-1, stdout.ToString(), stderr.ToString());
+        }
+
+        // WaitForExitAsync has also waited for the end of the redirected streams.
+        return (process.ExitCode, stdout.ToString(), stderr.ToString());
+    }
+}
