@@ -24,6 +24,17 @@ public sealed class InProcessRoomGrainFactory : IRoomGrainFactory
         public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync(CancellationToken cancellationToken = default) =>
             ValueTask.FromResult(table.GetRoomNames());
 
+        public string GatewayId => "local";
+
+        // One node: there is no other gateway to reach.
+        public ValueTask<int> PublishAsync(ClusterMessage message, CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
+
+        public ValueTask SendAsync(string gatewayId, ClusterMessage message, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+
+        public void SetMessageHandler(IClusterMessageHandler handler)
+        {
+        }
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
