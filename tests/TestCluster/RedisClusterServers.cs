@@ -52,10 +52,10 @@ public sealed class RedisClusterServers : IAsyncDisposable
     /// <summary>The node whose CLUSTER MYID is the given id.</summary>
     internal async Task<string> GetNodeIdAsync(RedisServer node) => (await node.SendAsync("CLUSTER", "MYID")).AsString()!;
 
-    /// <summary>The node serving a slot, asked of the cluster itself.</summary>
-    public async Task<RedisServer> GetOwnerAsync(int slot)
+    /// <summary>The node serving a slot, as <paramref name="askedNode"/> (default: the first node) sees it.</summary>
+    public async Task<RedisServer> GetOwnerAsync(int slot, RedisServer? askedNode = null)
     {
-        var slots = (await _nodes[0].SendAsync("CLUSTER", "SLOTS")).AsArray()!;
+        var slots = (await (askedNode ?? _nodes[0]).SendAsync("CLUSTER", "SLOTS")).AsArray()!;
         foreach (var range in slots)
         {
             var items = range.AsArray()!;
