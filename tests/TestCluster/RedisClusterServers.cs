@@ -69,6 +69,16 @@ public sealed class RedisClusterServers : IAsyncDisposable
         throw new InvalidOperationException($"No node serves slot {slot}.");
     }
 
+    /// <summary>
+    /// Kills a node if it runs and starts it again on the same port; it keeps its nodes.conf, so it rejoins as the same
+    /// master of the same slots (with no data). Returns once every node reports <c>cluster_state:ok</c> again.
+    /// </summary>
+    public async Task RestartNodeAsync(RedisServer node, CancellationToken cancellationToken = default)
+    {
+        await node.RestartAsync(cancellationToken);
+        await WaitUntilOkAsync(cancellationToken);
+    }
+
     private async Task CreateAsync(CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo(RedisServer.FindOnPath("redis-cli"))

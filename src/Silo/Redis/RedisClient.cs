@@ -300,24 +300,33 @@ internal sealed class RedisClient : IAsyncDisposable
             return await (await _main.GetCommandsAsync()).ExecuteAsync(command, cancellationToken);
         }
 
-        var node = command.Slot < 0 ? _main : Route(command.Slot);
+        var node = command.Slot < 0 ? AnyNode() : Route(command.Slot);
         bool asking = false;
         for (int attempt = 0; ; attempt++)
         {
-            var connection = await node.GetCommandsAsync().WaitAsync(cancellationToken);
             RedisReply reply;
-            if (asking)
+            try
             {
-                // ASKING and the command go out back to back on the same connection: ASKING applies to the next command only.
-                var askingReply = connection.ExecuteAsync(RedisCommand.Create("ASKING"), cancellationToken);
-                var commandReply = connection.ExecuteAsync(command, cancellationToken);
-                await askingReply;
-                reply = await commandReply;
-                asking = false;
+                var connection = await node.GetCommandsAsync().WaitAsync(cancellationToken);
+                if (asking)
+                {
+                    // ASKING and the command go out back to back on the same connection: ASKING applies to the next command only.
+                    var askingReply = connection.ExecuteAsync(RedisCommand.Create("ASKING"), cancellationToken);
+                    var commandReply = connection.ExecuteAsync(command, cancellationToken);
+                    await askingReply;
+                    reply = await commandReply;
+                    asking = false;
+                }
+                else
+                {
+                    reply = await connection.ExecuteAsync(command, cancellationToken);
+                }
             }
-            else
+            catch (RedisConnectionException)
             {
-                reply = await connection.ExecuteAsync(command, cancellationToken);
+                // The master may be gone for good (failover): look at the map again so later commands find the new owner.
+                _ = RequestSlotMapRefresh();
+                throw;
             }
 
             if (!reply.IsError || attempt >= MaxRedirects)
@@ -371,14 +380,33 @@ internal sealed class RedisClient : IAsyncDisposable
         return true;
     }
 
-    private RedisNode Route(int slot) => Volatile.Read(ref _slots)[slot] ?? _main;
+    private RedisNode Route(int slot) => Volatile.Read(ref _slots)[slot] ?? AnyNode();
+
+    /// <summary>For keyless commands: the seed node while it is up, else any master whose command connection is up.</summary>
+    private RedisNode AnyNode()
+    {
+        if (_main.OpenedConnections().Any(c => !c.IsSubscriber && c.IsConnected))
+        {
+            return _main;
+        }
+
+        return _nodes.Values.FirstOrDefault(n => n.OpenedConnections().Any(c => !c.IsSubscriber && c.IsConnected)) ?? _main;
+    }
 
     private RedisNode GetNode(string endpoint, bool selectDatabase) =>
         _nodes.GetOrAdd(endpoint, e => new RedisNode(e, _options, _logger, selectDatabase, Wire, OnPush));
 
     private void Wire(RedisConnection connection)
     {
-        connection.ConnectionLost += args => ConnectionLost?.Invoke(args);
+        connection.ConnectionLost += args =>
+        {
+            if (IsCluster && !args.IsSubscriber)
+            {
+                _ = RequestSlotMapRefresh();
+            }
+
+            ConnectionLost?.Invoke(args);
+        };
         connection.Reconnected += args =>
         {
             // The server may have restarted with another slot layout: look again, and move shard subscriptions if needed.
