@@ -114,7 +114,8 @@ internal sealed class RedisConnection : IAsyncDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            throw new RedisConnectionException($"Could not connect to Redis at {Endpoint}: {ex.Message}", ex);
+            string why = ex is OperationCanceledException ? $"no answer within {_options.ConnectTimeout.TotalMilliseconds:0} ms" : ex.Message;
+            throw new RedisConnectionException($"Could not connect to Redis at {Endpoint}: {why}", ex);
         }
 
         try

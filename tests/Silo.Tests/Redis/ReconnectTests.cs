@@ -64,4 +64,16 @@ public sealed class ReconnectTests
         Assert.False(args.IsSubscriber);
         Assert.Equal("OK", (await client.ExecuteAsync(RedisCommand.WithKey("SET", "k", "v"))).AsString());
     }
+
+    [Fact]
+    public async Task Connecting_to_an_endpoint_where_nothing_listens_fails_with_a_clear_error()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var options = server.CreateOptions();
+        await server.StopAsync();
+
+        var error = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisClient.ConnectAsync(options)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Contains($"Could not connect to Redis at {server.Endpoint}", error.Message, StringComparison.Ordinal);
+    }
 }
