@@ -30,8 +30,14 @@ public enum ClusterMessageType : byte
     /// <summary>How many local sockets a gateway delivered an acknowledged broadcast to (<see cref="ClusterMessage.Count"/>).</summary>
     BroadcastClientCount = 9,
 
-    /// <summary>One socket's acknowledgement of a broadcast: <see cref="ClusterMessage.Data"/> is its arguments.</summary>
+    /// <summary>
+    /// One socket's acknowledgement of a broadcast: <see cref="ClusterMessage.Data"/> is its arguments; a
+    /// <see cref="ClusterMessage.Count"/> of 1 means the socket disconnected without answering.
+    /// </summary>
     BroadcastAck = 10,
+
+    /// <summary>A gateway finished a request that expects no data back (sockets join, leave, disconnect).</summary>
+    Done = 11,
 }
 
 /// <summary>Options of a <see cref="ClusterMessage"/>.</summary>

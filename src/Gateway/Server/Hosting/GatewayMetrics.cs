@@ -13,6 +13,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _eventsReceived;
     private readonly Counter<long> _broadcasts;
     private readonly Counter<long> _deliveries;
+    private readonly Counter<long> _clusterFailures;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +23,7 @@ internal sealed class GatewayMetrics
         _eventsReceived = meter.CreateCounter<long>("orleansrooms.socketio.events.received", "{event}", "Events received from clients.");
         _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts sent.");
         _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
+        _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{message}", "Messages the cluster could not carry (local delivery went on).");
     }
 
     public void SocketConnected() => _sockets.Add(1);
@@ -31,6 +33,8 @@ internal sealed class GatewayMetrics
     public void ConnectRejected() => _connectRejected.Add(1);
 
     public void EventReceived() => _eventsReceived.Add(1);
+
+    public void ClusterFailure() => _clusterFailures.Add(1);
 
     public void Broadcast(int deliveries)
     {

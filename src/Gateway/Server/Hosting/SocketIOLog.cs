@@ -27,4 +27,10 @@ internal static partial class SocketIOLog
 
     [LoggerMessage(8, LogLevel.Warning, "A grain call for socket {SocketId} failed; the local membership is kept.")]
     public static partial void GrainCallFailed(ILogger logger, string socketId, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "Publishing a {MessageType} message of namespace {Namespace} to the cluster failed; local delivery is done.")]
+    public static partial void ClusterPublishFailed(ILogger logger, string messageType, string @namespace, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "A {MessageType} message for namespace {Namespace} from the cluster could not be applied.")]
+    public static partial void ClusterMessageRejected(ILogger logger, string messageType, string @namespace, Exception exception);
 }

@@ -51,6 +51,13 @@ public sealed class SocketIOOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(45);
 
+    /// <summary>
+    /// How long a cluster-wide request (<c>FetchSocketsAsync</c>, <c>SocketsJoinAsync</c>, <c>ServerSideEmitWithAckAsync</c>...)
+    /// waits for the other gateways' answers. Default 5 s.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan ClusterRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The most binary attachments one packet may announce; more is a parse error. Default 10.</summary>
     [Range(0, 10_000)]
     public int MaxAttachments { get; set; } = 10;

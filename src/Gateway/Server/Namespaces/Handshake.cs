@@ -23,6 +23,21 @@ public sealed class Handshake
         Auth = auth;
     }
 
+    /// <summary>A handshake described by another gateway (<c>FetchSocketsAsync</c>); its user is anonymous.</summary>
+    internal Handshake(IHeaderDictionary headers, IQueryCollection query, JsonElement? auth, string address, string time, long issued, string url, bool secure, bool xdomain)
+    {
+        Headers = headers;
+        Query = query;
+        Auth = auth;
+        Address = address;
+        Time = time;
+        Issued = issued;
+        Url = url;
+        Secure = secure;
+        XDomain = xdomain;
+        User = new ClaimsPrincipal(new ClaimsIdentity());
+    }
+
     /// <summary>The headers of the first HTTP request of the session.</summary>
     public IHeaderDictionary Headers { get; }
 

@@ -20,6 +20,7 @@ public sealed class Namespace
     private readonly ConcurrentDictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
     private readonly List<Func<Socket, Task?>> _connectionHandlers = [];
     private readonly List<Func<Socket, Func<Task>, Task>> _middlewares = [];
+    private readonly Dictionary<string, List<Action<ServerSideEvent>>> _serverSideHandlers = new(StringComparer.Ordinal);
     private readonly Namespace? _parent;
     private int _ackIds;
 
@@ -32,7 +33,9 @@ public sealed class Namespace
         Adapter = new Adapter(Table);
         Grains = server.GrainFactory.ForNamespace(name, Table);
         Broadcaster = new Broadcaster(this);
+        Requests = new ClusterRequests(Grains.GatewayId);
         Sockets = new ReadOnlyDictionary<string, Socket>(_sockets);
+        Grains.SetMessageHandler(new ClusterReceiver(this));
         if (isDynamicParent)
         {
             Children = new ConcurrentDictionary<string, Namespace>(StringComparer.Ordinal);
@@ -62,6 +65,8 @@ public sealed class Namespace
     internal INamespaceGrains Grains { get; }
 
     internal Broadcaster Broadcaster { get; }
+
+    internal ClusterRequests Requests { get; }
 
     /// <summary>The child namespaces of a dynamic parent; null for an ordinary namespace.</summary>
     internal ConcurrentDictionary<string, Namespace>? Children { get; }
@@ -148,28 +153,141 @@ public sealed class Namespace
     public ValueTask DisconnectSocketsAsync(bool close = false) => ToOperator().DisconnectSocketsAsync(close);
 
     /// <summary>
-    /// Sends an event to the other Socket.IO servers of the cluster (not to clients). On a single node there is no
-    /// other server, so nothing is sent.
+    /// Sends an event to the other Socket.IO servers of the cluster, not to clients; they receive it through
+    /// <see cref="OnServerSideEmit"/>. On a single node there is no other server, so nothing is sent.
     /// </summary>
-    public ValueTask ServerSideEmitAsync(string eventName, params object?[] args)
+    public async ValueTask ServerSideEmitAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        return ValueTask.CompletedTask;
+        await PublishAsync(ServerSideMessage(eventName, args, "")).ConfigureAwait(false);
     }
 
-    /// <summary>Like <see cref="ServerSideEmitAsync"/>, and returns the other servers' acknowledgements: none on a single node.</summary>
-    public Task<IReadOnlyList<SocketArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
+    /// <summary>
+    /// Like <see cref="ServerSideEmitAsync"/>, and returns each other server's acknowledgement (its arguments); none on
+    /// a single node. Fails with <see cref="BroadcastAckTimeoutException"/>, carrying the answers received, when a
+    /// server does not answer within <see cref="SocketIOOptions.ClusterRequestTimeout"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<SocketArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        return Task.FromResult<IReadOnlyList<SocketArguments>>([]);
+        var answers = new GatewayAnswers(Requests.NextId(), ClusterMessageType.ServerSideEmitResponse);
+        Requests.Add(answers);
+        try
+        {
+            var gateways = await PublishAsync(ServerSideMessage(eventName, args, answers.RequestId)).ConfigureAwait(false);
+            answers.Expect(gateways, Server.Options.ClusterRequestTimeout, Server.TimeProvider);
+            try
+            {
+                return ToArguments(await answers.Task.ConfigureAwait(false));
+            }
+            catch (TimeoutException)
+            {
+                throw new BroadcastAckTimeoutException(ToArguments(answers.Received));
+            }
+        }
+        finally
+        {
+            Requests.Remove(answers.RequestId);
+        }
+    }
+
+    /// <summary>Runs when another server of the cluster (or an emitter) sends <paramref name="eventName"/> with <c>ServerSideEmitAsync</c>.</summary>
+    public Namespace OnServerSideEmit(string eventName, Action<ServerSideEvent> handler)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(eventName);
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            if (!_serverSideHandlers.TryGetValue(eventName, out var list))
+            {
+                _serverSideHandlers[eventName] = list = [];
+            }
+
+            list.Add(handler);
+        }
+
+        return this;
     }
 
     /// <inheritdoc />
     public override string ToString() => Name;
 
     internal BroadcastOperator ToOperator() => new(this, [], [], default);
+
+    /// <summary>Publishes to the other gateways; a failure of the cluster is logged and counted, never thrown: local delivery has happened.</summary>
+    internal async ValueTask<int> PublishAsync(ClusterMessage message)
+    {
+        try
+        {
+            return await Grains.PublishAsync(message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Server.Metrics.ClusterFailure();
+            SocketIOLog.ClusterPublishFailed(Server.Logger, message.Type.ToString(), Name, ex);
+            return 0;
+        }
+    }
+
+    /// <summary>Sends an answer to one gateway without waiting; failures are logged.</summary>
+    internal void SendToGateway(string gatewayId, ClusterMessage message) => _ = SendToGatewayAsync(gatewayId, message);
+
+    internal void RaiseServerSideEvent(ClusterMessage message)
+    {
+        // Data is the event's array: its name, then its arguments.
+        var all = SocketArguments.FromCluster(message, Server.JsonOptions);
+        if (all.Count == 0)
+        {
+            return;
+        }
+
+        var first = all[0];
+        var name = first.ValueKind == JsonValueKind.String ? first.GetString()! : first.GetRawText();
+        Action<ServerSideEvent>[] handlers;
+        lock (_lock)
+        {
+            if (!_serverSideHandlers.TryGetValue(name, out var list))
+            {
+                return;
+            }
+
+            handlers = [.. list];
+        }
+
+        Func<object?[], bool>? ack = null;
+        if (message.RequestId.Length > 0 && message.Source.Length > 0)
+        {
+            ack = args =>
+            {
+                var packet = PacketEncoder.Ack(Name, 0, args, Server.JsonOptions);
+                SendToGateway(message.Source, new ClusterMessage
+                {
+                    Type = ClusterMessageType.ServerSideEmitResponse,
+                    Namespace = Name,
+                    Source = Grains.GatewayId,
+                    RequestId = message.RequestId,
+                    Data = PacketEncoder.DataOf(packet),
+                    Attachments = packet.AttachmentPayloads(),
+                });
+                return true;
+            };
+        }
+
+        var e = new ServerSideEvent(name, all.Skip(1), ack);
+        foreach (var handler in handlers)
+        {
+            try
+            {
+                handler(e);
+            }
+            catch (Exception ex)
+            {
+                SocketIOLog.HandlerFailed(Server.Logger, name, "server-side", ex);
+            }
+        }
+    }
 
     internal int NextAckId() => Interlocked.Increment(ref _ackIds) & int.MaxValue;
 
@@ -225,6 +343,45 @@ public sealed class Namespace
         if (_sockets.TryRemove(socket.Id, out _))
         {
             Server.Metrics.SocketDisconnected();
+        }
+    }
+
+
+    private SocketArguments[] ToArguments(IReadOnlyList<ClusterMessage> answers)
+    {
+        var result = new SocketArguments[answers.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            result[i] = SocketArguments.FromCluster(answers[i], Server.JsonOptions);
+        }
+
+        return result;
+    }
+
+    private ClusterMessage ServerSideMessage(string eventName, object?[] args, string requestId)
+    {
+        var packet = PacketEncoder.Event(Name, eventName, args, null, Server.JsonOptions);
+        return new ClusterMessage
+        {
+            Type = ClusterMessageType.ServerSideEmit,
+            Namespace = Name,
+            Source = Grains.GatewayId,
+            RequestId = requestId,
+            Data = PacketEncoder.DataOf(packet),
+            Attachments = packet.AttachmentPayloads(),
+        };
+    }
+
+    private async Task SendToGatewayAsync(string gatewayId, ClusterMessage message)
+    {
+        try
+        {
+            await Grains.SendAsync(gatewayId, message).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Server.Metrics.ClusterFailure();
+            SocketIOLog.ClusterPublishFailed(Server.Logger, message.Type.ToString(), Name, ex);
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using OrleansRooms.Grains;
 using OrleansRooms.Protocol;
 
 namespace OrleansRooms;
@@ -22,6 +23,29 @@ public sealed class SocketArguments
         _options = options;
         Count = array.ValueKind == JsonValueKind.Array ? Math.Max(0, array.GetArrayLength() - offset) : 0;
     }
+
+    /// <summary>Arguments that arrived from another gateway: <see cref="ClusterMessage.Data"/> holds their JSON array.</summary>
+    internal static SocketArguments FromCluster(ClusterMessage message, JsonSerializerOptions options)
+    {
+        var reader = new Utf8JsonReader(message.Data.Span);
+        var array = JsonElement.ParseValue(ref reader);
+        var attachments = new byte[message.Attachments.Count][];
+        for (var i = 0; i < attachments.Length; i++)
+        {
+            attachments[i] = message.Attachments[i].ToArray();
+        }
+
+        return new SocketArguments(array, 0, attachments, options);
+    }
+
+    /// <summary>The same arguments without the first <paramref name="count"/>.</summary>
+    internal SocketArguments Skip(int count) => new(_array, _offset + count, _attachments, _options);
+
+    /// <summary>The whole JSON array as UTF-8 (for arguments read from offset 0, such as an acknowledgement's).</summary>
+    internal byte[] ToJsonArray() => JsonSerializer.SerializeToUtf8Bytes(_array);
+
+    /// <summary>The binary attachments the placeholders refer to.</summary>
+    internal IReadOnlyList<byte[]> Attachments => _attachments;
 
     /// <summary>The number of arguments.</summary>
     public int Count { get; }

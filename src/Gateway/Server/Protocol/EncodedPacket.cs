@@ -22,4 +22,21 @@ internal readonly struct EncodedPacket
 
     /// <summary>How many binary attachments follow <see cref="Text"/>.</summary>
     public int AttachmentCount => Parts.Length - 1;
+
+    /// <summary>The raw bytes of each attachment, in order (shared, not copied).</summary>
+    public ReadOnlyMemory<byte>[] AttachmentPayloads()
+    {
+        if (Parts.Length == 1)
+        {
+            return [];
+        }
+
+        var payloads = new ReadOnlyMemory<byte>[Parts.Length - 1];
+        for (var i = 0; i < payloads.Length; i++)
+        {
+            payloads[i] = Parts[i + 1].Payload;
+        }
+
+        return payloads;
+    }
 }

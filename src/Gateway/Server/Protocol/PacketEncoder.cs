@@ -105,6 +105,54 @@ internal static class PacketEncoder
         return new EncodedPacket([EnginePacket.FromReservedBuffer(text, length, isBinary: false)]);
     }
 
+    /// <summary>
+    /// EVENT (or BINARY_EVENT) from a data array encoded elsewhere (by another gateway or an emitter): only the header
+    /// is written here, the JSON is copied as is.
+    /// </summary>
+    public static EncodedPacket EventFromData(string nsp, ReadOnlySpan<byte> dataJson, IReadOnlyList<ReadOnlyMemory<byte>> attachments, int? ackId)
+    {
+        ValidateNamespace(nsp);
+        var type = attachments.Count > 0 ? PacketType.BinaryEvent : PacketType.Event;
+        var parts = new EnginePacket[1 + attachments.Count];
+        var text = BuildText(type, attachments.Count, nsp, ackId, dataJson, out var length);
+        parts[0] = EnginePacket.FromReservedBuffer(text, length, isBinary: false);
+        for (var i = 0; i < attachments.Count; i++)
+        {
+            parts[i + 1] = EnginePacket.FromBinary(attachments[i].Span);
+        }
+
+        return new EncodedPacket(parts);
+    }
+
+    /// <summary>The data array (JSON) of an encoded EVENT or ACK: the text after its header.</summary>
+    public static ReadOnlyMemory<byte> DataOf(EncodedPacket packet)
+    {
+        var text = packet.Text.Payload;
+        var span = text.Span;
+        var position = 2; // Engine.IO "4" and the packet type
+        while (position < span.Length && span[position] is >= (byte)'0' and <= (byte)'9')
+        {
+            position++;
+        }
+
+        if (position < span.Length && span[position] == (byte)'-')
+        {
+            position++;
+        }
+
+        if (position < span.Length && span[position] == (byte)'/')
+        {
+            position = span.IndexOf((byte)',') + 1;
+        }
+
+        while (position < span.Length && span[position] is >= (byte)'0' and <= (byte)'9')
+        {
+            position++;
+        }
+
+        return text[position..];
+    }
+
     private static void WriteArguments(Utf8JsonWriter writer, ReadOnlySpan<object?> args, ProtocolJsonOptions json)
     {
         foreach (var arg in args)

@@ -1,5 +1,3 @@
-using OrleansRooms.Protocol;
-
 namespace OrleansRooms.Rooms;
 
 /// <summary>Waits for acknowledgements registered on sockets under one ack id.</summary>
@@ -28,7 +26,7 @@ internal sealed class SingleAckWaiter : IAckReceiver
                 {
                     socket.CancelAck(ackId);
                 }
-            }, (socket, ackId, this), due, System.Threading.Timeout.InfiniteTimeSpan);
+            }, (socket, ackId, this), due, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -48,58 +46,106 @@ internal sealed class SingleAckWaiter : IAckReceiver
 }
 
 /// <summary>
-/// The acknowledgements of one broadcast: completes when every target answered or disconnected, or fails at the
-/// timeout with the responses received so far.
+/// The acknowledgements of one broadcast, from local sockets and from other gateways' sockets. Completes when every
+/// gateway reached has said how many sockets it delivered to, and each of those answered or disconnected; fails at
+/// the timeout with the answers received so far.
 /// </summary>
-internal sealed class BroadcastAckCollector : IAckReceiver
+internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
 {
     private readonly TaskCompletionSource<IReadOnlyList<SocketArguments>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<SocketArguments> _responses = [];
+    private readonly List<(Socket Socket, int AckId)> _local = [];
     private readonly Lock _lock = new();
     private ITimer? _timer;
-    private int _expected = -1;
-    private int _settled;
+    private long _expected;
+    private long _settled;
+    private int _pendingGateways;
+    private bool _sealed;
+
+    public BroadcastAckCollector(string requestId) => RequestId = requestId;
+
+    public string RequestId { get; }
 
     public Task<IReadOnlyList<SocketArguments>> Task => _completion.Task;
 
-    public void Start(TimeSpan? timeout, TimeProvider timeProvider, int ackId, Socket[] targets)
+    public void StartTimer(TimeSpan? timeout, TimeProvider timeProvider)
     {
         if (timeout is { } due)
         {
-            _timer = timeProvider.CreateTimer(static state =>
+            _timer = timeProvider.CreateTimer(static state => ((BroadcastAckCollector)state!).OnTimeout(), this, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    /// <summary>Registers this collector on a local target socket.</summary>
+    public void AddLocal(Socket socket, int ackId)
+    {
+        lock (_lock)
+        {
+            _local.Add((socket, ackId));
+            _expected++;
+        }
+
+        socket.RegisterAck(ackId, this);
+    }
+
+    /// <summary>The broadcast was published to <paramref name="gateways"/> other gateways, each of which will report a count.</summary>
+    public void AddGateways(int gateways)
+    {
+        lock (_lock)
+        {
+            _pendingGateways += gateways;
+        }
+    }
+
+    /// <summary>Every local target and every gateway is known; completion may happen from now on.</summary>
+    public void Seal()
+    {
+        lock (_lock)
+        {
+            _sealed = true;
+        }
+
+        TryComplete();
+    }
+
+    public void OnAck(Socket socket, SocketArguments arguments) => OnResponse(arguments);
+
+    public void OnClosed(Socket socket) => OnResponse(null);
+
+    public void OnClusterMessage(Grains.ClusterMessage message, SocketIOServer server)
+    {
+        switch (message.Type)
+        {
+            case Grains.ClusterMessageType.BroadcastClientCount:
+                lock (_lock)
+                {
+                    _pendingGateways--;
+                    _expected += message.Count;
+                }
+
+                TryComplete();
+                break;
+            case Grains.ClusterMessageType.BroadcastAck:
+                OnResponse(message.Count == 1 ? null : SocketArguments.FromCluster(message, server.JsonOptions));
+                break;
+        }
+    }
+
+    public void Cancel(Exception error)
+    {
+        _timer?.Dispose();
+        _completion.TrySetException(error);
+    }
+
+    private void OnResponse(SocketArguments? arguments)
+    {
+        lock (_lock)
+        {
+            if (arguments is not null)
             {
-                var (collector, ackId, targets) = ((BroadcastAckCollector, int, Socket[]))state!;
-                collector.OnTimeout(ackId, targets);
-            }, (this, ackId, targets), due, System.Threading.Timeout.InfiniteTimeSpan);
-        }
-    }
+                _responses.Add(arguments);
+            }
 
-    /// <summary>Sets how many answers to wait for, once the targets are known.</summary>
-    public void Expect(int count)
-    {
-        lock (_lock)
-        {
-            _expected = count;
-        }
-
-        TryComplete();
-    }
-
-    public void OnAck(Socket socket, SocketArguments arguments)
-    {
-        lock (_lock)
-        {
-            _responses.Add(arguments);
-            _settled++;
-        }
-
-        TryComplete();
-    }
-
-    public void OnClosed(Socket socket)
-    {
-        lock (_lock)
-        {
             _settled++;
         }
 
@@ -111,7 +157,7 @@ internal sealed class BroadcastAckCollector : IAckReceiver
         SocketArguments[] responses;
         lock (_lock)
         {
-            if (_expected < 0 || _settled < _expected)
+            if (!_sealed || _pendingGateways > 0 || _settled < _expected)
             {
                 return;
             }
@@ -123,17 +169,19 @@ internal sealed class BroadcastAckCollector : IAckReceiver
         _completion.TrySetResult(responses);
     }
 
-    private void OnTimeout(int ackId, Socket[] targets)
+    private void OnTimeout()
     {
         SocketArguments[] responses;
+        (Socket Socket, int AckId)[] local;
         lock (_lock)
         {
             responses = [.. _responses];
+            local = [.. _local];
         }
 
         if (_completion.TrySetException(new BroadcastAckTimeoutException(responses)))
         {
-            foreach (var socket in targets)
+            foreach (var (socket, ackId) in local)
             {
                 socket.CancelAck(ackId);
             }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using OrleansRooms.Grains;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
@@ -76,8 +77,7 @@ public sealed class BroadcastOperator
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        _namespace.Broadcaster.Broadcast(eventName, args, Selection, _flags, null);
-        return ValueTask.CompletedTask;
+        return _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, _flags, null);
     }
 
     /// <summary>
@@ -85,26 +85,47 @@ public sealed class BroadcastOperator
     /// one's arguments) once all answered or disconnected.
     /// </summary>
     /// <exception cref="BroadcastAckTimeoutException">Some did not answer within <see cref="Timeout"/>; it carries the answers received.</exception>
-    public Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
+    public async Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var collector = new BroadcastAckCollector();
-        _namespace.Broadcaster.Broadcast(eventName, args, Selection, _flags, collector);
-        return collector.Task;
+        var collector = new BroadcastAckCollector(_namespace.Requests.NextId());
+        _namespace.Requests.Add(collector);
+        try
+        {
+            collector.StartTimer(_flags.Timeout, _namespace.Server.TimeProvider);
+            await _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, _flags, collector).ConfigureAwait(false);
+            return await collector.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _namespace.Requests.Remove(collector.RequestId);
+        }
     }
 
-    /// <summary>Returns the targeted sockets, wherever they are connected.</summary>
-    public ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
+    /// <summary>Returns the targeted sockets, wherever they are connected (this node only with <see cref="Local"/>).</summary>
+    /// <exception cref="TimeoutException">Another gateway did not answer within <see cref="SocketIOOptions.ClusterRequestTimeout"/>.</exception>
+    public async ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
     {
-        var sockets = _namespace.Broadcaster.SelectLocal(Selection);
-        var result = new RemoteSocket[sockets.Count];
-        for (var i = 0; i < result.Length; i++)
+        var result = new List<RemoteSocket>();
+        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
         {
-            result[i] = new RemoteSocket(sockets[i]);
+            result.Add(new RemoteSocket(socket));
         }
 
-        return ValueTask.FromResult<IReadOnlyList<RemoteSocket>>(result);
+        if (!_flags.Local)
+        {
+            foreach (var answer in await RequestAsync(ClusterMessageType.FetchSockets, ClusterMessageType.FetchSocketsResponse, [], ClusterMessageFlags.None).ConfigureAwait(false))
+            {
+                var reader = new Utf8JsonReader(answer.Data.Span);
+                foreach (var element in JsonElement.ParseValue(ref reader).EnumerateArray())
+                {
+                    result.Add(SocketDescriptor.Read(_namespace, element));
+                }
+            }
+        }
+
+        return result;
     }
 
     /// <summary>Makes the targeted sockets join <paramref name="room"/>.</summary>
@@ -114,7 +135,7 @@ public sealed class BroadcastOperator
         return SocketsJoinAsync([room]);
     }
 
-    /// <summary>Makes the targeted sockets join each of <paramref name="rooms"/>.</summary>
+    /// <summary>Makes the targeted sockets join each of <paramref name="rooms"/>; completes when every gateway has applied it.</summary>
     public async ValueTask SocketsJoinAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
@@ -122,6 +143,8 @@ public sealed class BroadcastOperator
         {
             await socket.JoinAsync(list).ConfigureAwait(false);
         }
+
+        await ApplyRemotelyAsync(ClusterMessageType.SocketsJoin, list, ClusterMessageFlags.None).ConfigureAwait(false);
     }
 
     /// <summary>Makes the targeted sockets leave <paramref name="room"/>.</summary>
@@ -131,7 +154,7 @@ public sealed class BroadcastOperator
         return SocketsLeaveAsync([room]);
     }
 
-    /// <summary>Makes the targeted sockets leave each of <paramref name="rooms"/>.</summary>
+    /// <summary>Makes the targeted sockets leave each of <paramref name="rooms"/>; completes when every gateway has applied it.</summary>
     public async ValueTask SocketsLeaveAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
@@ -139,6 +162,8 @@ public sealed class BroadcastOperator
         {
             await socket.LeaveAsync(list).ConfigureAwait(false);
         }
+
+        await ApplyRemotelyAsync(ClusterMessageType.SocketsLeave, list, ClusterMessageFlags.None).ConfigureAwait(false);
     }
 
     /// <summary>Disconnects the targeted sockets; with <paramref name="close"/>, closes their connections too.</summary>
@@ -148,9 +173,46 @@ public sealed class BroadcastOperator
         {
             await socket.DisconnectAsync(close).ConfigureAwait(false);
         }
+
+        await ApplyRemotelyAsync(ClusterMessageType.DisconnectSockets, [], close ? ClusterMessageFlags.Close : ClusterMessageFlags.None).ConfigureAwait(false);
     }
 
     private RoomSelection Selection => new(_rooms, _except);
+
+    private async ValueTask ApplyRemotelyAsync(ClusterMessageType type, string[] targetRooms, ClusterMessageFlags flags)
+    {
+        if (!_flags.Local)
+        {
+            await RequestAsync(type, ClusterMessageType.Done, targetRooms, flags).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends a request to the gateways hosting the targets and waits for one answer from each.</summary>
+    private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
+    {
+        var answers = new GatewayAnswers(_namespace.Requests.NextId(), answerType);
+        _namespace.Requests.Add(answers);
+        try
+        {
+            var gateways = await _namespace.PublishAsync(new ClusterMessage
+            {
+                Type = type,
+                Namespace = _namespace.Name,
+                Source = _namespace.Grains.GatewayId,
+                RequestId = answers.RequestId,
+                Rooms = _rooms,
+                Except = _except,
+                TargetRooms = targetRooms,
+                Flags = flags,
+            }).ConfigureAwait(false);
+            answers.Expect(gateways, _namespace.Server.Options.ClusterRequestTimeout, _namespace.Server.TimeProvider);
+            return await answers.Task.ConfigureAwait(false);
+        }
+        finally
+        {
+            _namespace.Requests.Remove(answers.RequestId);
+        }
+    }
 
     private BroadcastOperator With(BroadcastFlags flags) => new(_namespace, _rooms, _except, flags);
 }

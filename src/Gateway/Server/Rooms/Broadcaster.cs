@@ -4,31 +4,56 @@ using OrleansRooms.Protocol;
 namespace OrleansRooms.Rooms;
 
 /// <summary>
-/// The fan-out of one namespace: encodes a broadcast once, selects the local targets from the room table (union,
-/// except) and writes the same packet bytes to each target's connection. No allocation per recipient.
+/// The fan-out of one namespace: encodes a broadcast once, delivers it to the matching local sockets (union, except)
+/// writing the same packet bytes to each, then hands the same encoded data to the grains, which publish it once to
+/// each other gateway hosting a target. No allocation per recipient.
 /// </summary>
 internal sealed class Broadcaster(Namespace nsp)
 {
     [ThreadStatic]
     private static List<Socket>? t_targets;
 
-    /// <summary>Delivers to the matching sockets of this namespace (and of its children, for a dynamic parent).</summary>
-    public void Broadcast(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
+    /// <summary>Delivers to the matching sockets of this namespace (of every child, for a dynamic parent), on every gateway unless <see cref="BroadcastFlags.Local"/>.</summary>
+    public async ValueTask BroadcastAsync(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
     {
-        var count = 0;
         if (nsp.Children is { } children)
         {
             foreach (var child in children.Values)
             {
-                count += child.Broadcaster.Deliver(eventName, args, selection, flags, collector);
+                await child.Broadcaster.BroadcastOneAsync(eventName, args, selection, flags, collector).ConfigureAwait(false);
             }
         }
         else
         {
-            count = Deliver(eventName, args, selection, flags, collector);
+            await BroadcastOneAsync(eventName, args, selection, flags, collector).ConfigureAwait(false);
         }
 
-        collector?.Expect(count);
+        collector?.Seal();
+    }
+
+    /// <summary>Delivers a broadcast that another gateway or an emitter published; answers acknowledgements to its source.</summary>
+    public void DeliverFromCluster(ClusterMessage message)
+    {
+        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        if (message.RequestId.Length == 0 || message.Source.Length == 0)
+        {
+            var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
+            Deliver(packet, null, message.Selection, flags, null, null);
+            return;
+        }
+
+        var ackId = nsp.NextAckId();
+        var acknowledged = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
+        var reporter = new RemoteAckReporter(nsp, message.Source, message.RequestId);
+        var count = Deliver(acknowledged, null, message.Selection, flags, ackId, reporter);
+        nsp.SendToGateway(message.Source, new ClusterMessage
+        {
+            Type = ClusterMessageType.BroadcastClientCount,
+            Namespace = nsp.Name,
+            Source = nsp.Grains.GatewayId,
+            RequestId = message.RequestId,
+            Count = count,
+        });
     }
 
     /// <summary>The local sockets a selection targets (a copy).</summary>
@@ -50,32 +75,60 @@ internal sealed class Broadcaster(Namespace nsp)
         return result;
     }
 
-    private int Deliver(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
+    private async ValueTask BroadcastOneAsync(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
     {
         int? ackId = collector is null ? null : nsp.NextAckId();
         var packet = PacketEncoder.Event(nsp.Name, eventName, args, ackId, nsp.Server.JsonOptions);
+        Deliver(packet, (eventName, args), selection, flags, ackId, collector);
+        if (flags.Local)
+        {
+            return;
+        }
 
+        var message = new ClusterMessage
+        {
+            Type = ClusterMessageType.Broadcast,
+            Namespace = nsp.Name,
+            Source = nsp.Grains.GatewayId,
+            RequestId = collector?.RequestId ?? "",
+            Rooms = selection.Rooms as IReadOnlyList<string> ?? [.. selection.Rooms],
+            Except = selection.Except as IReadOnlyList<string> ?? [.. selection.Except],
+            Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
+            Data = PacketEncoder.DataOf(packet),
+            Attachments = packet.AttachmentPayloads(),
+        };
+        var gateways = await nsp.PublishAsync(message).ConfigureAwait(false);
+        collector?.AddGateways(gateways);
+    }
+
+    private int Deliver(
+        EncodedPacket packet,
+        (string Name, object?[] Args)? outgoing,
+        RoomSelection selection,
+        BroadcastFlags flags,
+        int? ackId,
+        IAckReceiver? acks)
+    {
         // Taken, not borrowed: an outgoing listener that broadcasts again on this thread gets a list of its own.
         var targets = t_targets ?? [];
         t_targets = null;
         try
         {
             nsp.Table.Select(selection, targets);
-            if (collector is not null)
-            {
-                collector.Start(flags.Timeout, nsp.Server.TimeProvider, ackId!.Value, [.. targets]);
-            }
-
             foreach (var socket in targets)
             {
-                if (socket.HasOutgoingHandlers)
+                if (outgoing is { } o && socket.HasOutgoingHandlers)
                 {
-                    socket.NotifyOutgoing(eventName, args);
+                    socket.NotifyOutgoing(o.Name, o.Args);
                 }
 
-                if (collector is not null)
+                if (acks is BroadcastAckCollector collector)
                 {
-                    socket.RegisterAck(ackId!.Value, collector);
+                    collector.AddLocal(socket, ackId!.Value);
+                }
+                else if (acks is not null)
+                {
+                    socket.RegisterAck(ackId!.Value, acks);
                 }
 
                 if (flags.Volatile)
@@ -99,6 +152,36 @@ internal sealed class Broadcaster(Namespace nsp)
             {
                 t_targets = targets;
             }
+        }
+    }
+
+
+    /// <summary>Forwards the acknowledgements of a broadcast received from another gateway back to it.</summary>
+    private sealed class RemoteAckReporter(Namespace nsp, string source, string requestId) : IAckReceiver
+    {
+        public void OnAck(Socket socket, SocketArguments arguments) => Report(arguments, closed: false);
+
+        public void OnClosed(Socket socket) => Report(null, closed: true);
+
+        private void Report(SocketArguments? arguments, bool closed)
+        {
+            var attachments = arguments?.Attachments ?? [];
+            var parts = new ReadOnlyMemory<byte>[attachments.Count];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                parts[i] = attachments[i];
+            }
+
+            nsp.SendToGateway(source, new ClusterMessage
+            {
+                Type = ClusterMessageType.BroadcastAck,
+                Namespace = nsp.Name,
+                Source = nsp.Grains.GatewayId,
+                RequestId = requestId,
+                Count = closed ? 1 : 0,
+                Data = arguments?.ToJsonArray() ?? "[]"u8.ToArray(),
+                Attachments = parts,
+            });
         }
     }
 }

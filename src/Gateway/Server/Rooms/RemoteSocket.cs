@@ -1,20 +1,26 @@
 namespace OrleansRooms;
 
 /// <summary>
-/// A socket returned by <c>FetchSocketsAsync</c>: a copy of its id, handshake, rooms and data when fetched, and the
-/// operations that can be applied to it wherever it is connected.
+/// A socket returned by <c>FetchSocketsAsync</c>, on this gateway or another: a copy of its id, handshake, rooms
+/// and data when fetched, and the operations that can be applied to it wherever it is connected. For a socket on
+/// another gateway, <see cref="Handshake"/>'s user is anonymous and <see cref="Data"/> values are JSON elements.
 /// </summary>
 public sealed class RemoteSocket
 {
-    private readonly Socket _socket;
+    private readonly Namespace _namespace;
 
     internal RemoteSocket(Socket socket)
+        : this(socket.Namespace, socket.Id, socket.Handshake, socket.Rooms, new Dictionary<string, object?>(socket.Data, StringComparer.Ordinal))
     {
-        _socket = socket;
-        Id = socket.Id;
-        Handshake = socket.Handshake;
-        Rooms = socket.Rooms;
-        Data = new Dictionary<string, object?>(socket.Data, StringComparer.Ordinal);
+    }
+
+    internal RemoteSocket(Namespace nsp, string id, Handshake handshake, IReadOnlySet<string> rooms, IReadOnlyDictionary<string, object?> data)
+    {
+        _namespace = nsp;
+        Id = id;
+        Handshake = handshake;
+        Rooms = rooms;
+        Data = data;
     }
 
     /// <summary>The socket id.</summary>
@@ -30,17 +36,17 @@ public sealed class RemoteSocket
     public IReadOnlyDictionary<string, object?> Data { get; }
 
     /// <summary>Sends an event to the socket.</summary>
-    public ValueTask EmitAsync(string eventName, params object?[] args) => _socket.EmitAsync(eventName, args);
+    public ValueTask EmitAsync(string eventName, params object?[] args) => _namespace.To(Id).EmitAsync(eventName, args);
 
     /// <summary>Makes the socket join <paramref name="room"/>.</summary>
-    public ValueTask JoinAsync(string room) => _socket.JoinAsync(room);
+    public ValueTask JoinAsync(string room) => _namespace.To(Id).SocketsJoinAsync(room);
 
     /// <summary>Makes the socket join each of <paramref name="rooms"/>.</summary>
-    public ValueTask JoinAsync(IEnumerable<string> rooms) => _socket.JoinAsync(rooms);
+    public ValueTask JoinAsync(IEnumerable<string> rooms) => _namespace.To(Id).SocketsJoinAsync(rooms);
 
     /// <summary>Makes the socket leave <paramref name="room"/>.</summary>
-    public ValueTask LeaveAsync(string room) => _socket.LeaveAsync(room);
+    public ValueTask LeaveAsync(string room) => _namespace.To(Id).SocketsLeaveAsync(room);
 
     /// <summary>Disconnects the socket; with <paramref name="close"/>, closes its connection too.</summary>
-    public Task DisconnectAsync(bool close = false) => _socket.DisconnectAsync(close);
+    public async Task DisconnectAsync(bool close = false) => await _namespace.To(Id).DisconnectSocketsAsync(close).ConfigureAwait(false);
 }
