@@ -13,6 +13,12 @@ public sealed class InProcessRoomGrainFactory : IRoomGrainFactory
         return new InProcessNamespaceGrains(name, localTable);
     }
 
+    /// <inheritdoc />
+    public void SetUnroutedMessageHandler(IClusterMessageHandler handler)
+    {
+        // One node: no message ever comes from another gateway.
+    }
+
     private sealed class InProcessNamespaceGrains(string name, IRoomTableReader table) : INamespaceGrains
     {
         public string Namespace { get; } = name;

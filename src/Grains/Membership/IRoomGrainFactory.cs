@@ -9,4 +9,10 @@ public interface IRoomGrainFactory
 {
     /// <summary>Activates the grains of namespace <paramref name="name"/> for a gateway whose own sockets are in <paramref name="localTable"/>.</summary>
     INamespaceGrains ForNamespace(string name, IRoomTableReader localTable);
+
+    /// <summary>
+    /// Sets who receives the messages for namespaces this gateway has not activated (such as a dynamic namespace with
+    /// no socket here), so that requests still get their (empty) answer instead of a timeout.
+    /// </summary>
+    void SetUnroutedMessageHandler(IClusterMessageHandler handler);
 }

@@ -36,6 +36,7 @@ public sealed class SocketIOServer
         JsonOptions = Options.JsonSerializerOptions;
         EngineHandler = new Handler(this);
         Sockets = Of("/");
+        grainFactory.SetUnroutedMessageHandler(new UnroutedRequests(Sockets));
     }
 
     /// <summary>The main namespace <c>/</c> (Socket.IO's <c>io.sockets</c>).</summary>
@@ -213,6 +214,37 @@ public sealed class SocketIOServer
         }
 
         return parent;
+    }
+
+    /// <summary>Answers requests for a namespace this gateway does not have: it hosts none of its sockets.</summary>
+    private sealed class UnroutedRequests(Namespace main) : IClusterMessageHandler
+    {
+        public void OnClusterMessage(ClusterMessage message)
+        {
+            if (message.RequestId.Length == 0 || message.Source.Length == 0)
+            {
+                return;
+            }
+
+            var (type, data) = message.Type switch
+            {
+                ClusterMessageType.Broadcast => (ClusterMessageType.BroadcastClientCount, default(ReadOnlyMemory<byte>)),
+                ClusterMessageType.FetchSockets => (ClusterMessageType.FetchSocketsResponse, "[]"u8.ToArray()),
+                ClusterMessageType.SocketsJoin or ClusterMessageType.SocketsLeave or ClusterMessageType.DisconnectSockets => (ClusterMessageType.Done, default),
+                _ => ((ClusterMessageType)0, default),
+            };
+            if (type != 0)
+            {
+                main.SendToGateway(message.Source, new ClusterMessage
+                {
+                    Type = type,
+                    Namespace = message.Namespace,
+                    Source = main.Grains.GatewayId,
+                    RequestId = message.RequestId,
+                    Data = data,
+                });
+            }
+        }
     }
 
     private sealed class Handler(SocketIOServer server) : IEngineHandler
