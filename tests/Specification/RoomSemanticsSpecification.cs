@@ -243,10 +243,12 @@ public abstract class RoomSemanticsSpecification : IAsyncLifetime
         await gone.WaitAsync(TestClient.DefaultWait);
 
         Assert.Empty(leavingSocket.Rooms);
-        var rooms = AdapterOf(leavingSocket).Rooms;
-        Assert.False(rooms.ContainsKey("room1"));
-        Assert.False(rooms.ContainsKey(leavingSocket.Id));
-        Assert.Equal([stayingSocket.Id], rooms["room2"]);
+        var adapter = AdapterOf(leavingSocket);
+        Assert.Empty(await adapter.GetRoomMembersAsync("room1"));
+        Assert.Empty(await adapter.GetRoomMembersAsync(leavingSocket.Id));
+        Assert.Empty(await adapter.GetSocketRoomsAsync(leavingSocket.Id));
+        Assert.Equal([stayingSocket.Id], await adapter.GetRoomMembersAsync("room2"));
+        Assert.DoesNotContain("room1", await adapter.GetRoomNamesAsync());
         await Io.To("room2").EmitAsync("after");
         await staying.ExpectEventAsync("after");
     }
@@ -291,6 +293,20 @@ public abstract class RoomSemanticsSpecification : IAsyncLifetime
         Assert.Equal([socket.Id], adapter.Rooms["some room"]);
         Assert.Equal([socket.Id], adapter.Rooms[socket.Id]);
         Assert.Equal(new HashSet<string> { socket.Id, "some room" }, adapter.Sids[socket.Id].ToHashSet());
+    }
+
+    [Fact]
+    public async Task Cluster_wide_queries_see_every_socket_and_room()
+    {
+        var (_, a) = await ConnectAsync();
+        var (_, b) = await ConnectAsync();
+        await a.JoinAsync(["room1", "room2"]);
+        await b.JoinAsync("room2");
+        var adapter = Io.Sockets.Adapter;
+
+        Assert.Equal(new HashSet<string> { a.Id, b.Id }, (await adapter.GetRoomMembersAsync("room2")).ToHashSet());
+        Assert.Equal(new HashSet<string> { a.Id, "room1", "room2" }, (await adapter.GetSocketRoomsAsync(a.Id)).ToHashSet());
+        Assert.Superset(new HashSet<string> { "room1", "room2", a.Id, b.Id }, (await adapter.GetRoomNamesAsync()).ToHashSet());
     }
 
     [Fact]

@@ -30,8 +30,8 @@ public sealed class Namespace
         Name = name;
         _parent = parent;
         Table = new RoomTable<Socket>();
-        Adapter = new Adapter(Table);
         Grains = server.GrainFactory.ForNamespace(name, Table);
+        Adapter = new Adapter(Table, Grains);
         Broadcaster = new Broadcaster(this);
         Requests = new ClusterRequests(Grains.GatewayId);
         Sockets = new ReadOnlyDictionary<string, Socket>(_sockets);

@@ -10,10 +10,12 @@ namespace OrleansRooms;
 public sealed class Adapter
 {
     private readonly RoomTable<Socket> _table;
+    private readonly INamespaceGrains _grains;
 
-    internal Adapter(RoomTable<Socket> table)
+    internal Adapter(RoomTable<Socket> table, INamespaceGrains grains)
     {
         _table = table;
+        _grains = grains;
         table.RoomCreated += room => CreateRoom?.Invoke(room);
         table.RoomDeleted += room => DeleteRoom?.Invoke(room);
         table.MemberJoined += (room, id) => JoinRoom?.Invoke(room, id);
@@ -37,4 +39,22 @@ public sealed class Adapter
 
     /// <summary>A copy of the <c>sids</c> map: socket id to the names of its rooms.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids => _table.SnapshotSids();
+
+    /// <summary>The ids of the sockets in <paramref name="room"/> on every gateway of the cluster (the room grain).</summary>
+    public ValueTask<IReadOnlyCollection<string>> GetRoomMembersAsync(string room, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return _grains.GetRoom(room).GetMembersAsync(cancellationToken);
+    }
+
+    /// <summary>The rooms of socket <paramref name="socketId"/>, wherever it is connected (the socket grain).</summary>
+    public ValueTask<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(socketId);
+        return _grains.GetSocket(socketId).GetRoomsAsync(cancellationToken);
+    }
+
+    /// <summary>Every room with at least one socket, on every gateway of the cluster.</summary>
+    public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync(CancellationToken cancellationToken = default) =>
+        _grains.GetRoomNamesAsync(cancellationToken);
 }
