@@ -16,10 +16,14 @@ internal sealed class ClusterMetrics
     {
         // Without a factory (a gateway built by hand, tests) the meter is still listenable by name.
         var meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Meter = meter;
         _failures = meter.CreateCounter<long>("orleansrooms.cluster.failures", "{operation}", "Grain calls, publishes and heartbeats that failed because Redis was unreachable or erred.");
         _reaped = meter.CreateCounter<long>("orleansrooms.cluster.reaped_sockets", "{socket}", "Sockets of dead gateways removed from their rooms.");
         _republished = meter.CreateCounter<long>("orleansrooms.cluster.republishes", "{republish}", "Times this gateway re-published its state after Redis lost it or was unreachable.");
     }
+
+    /// <summary>The meter (tests listen to one gateway's counters).</summary>
+    internal Meter Meter { get; }
 
     public void Failure(string operation) => _failures.Add(1, new KeyValuePair<string, object?>("operation", operation));
 
