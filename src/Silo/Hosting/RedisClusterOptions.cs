@@ -44,7 +44,7 @@ public sealed class RedisClusterOptions
     /// <c>}</c> (they are the hash-tag delimiters that keep each room's keys in one cluster slot). Default: <c>orleansrooms</c>.
     /// </summary>
     [Required]
-    [RegularExpression("^[^{}]+$", ErrorMessage = "SocketIO:Redis:KeyPrefix must not be empty or contain '{' or '}'.")]
+    [RegularExpression("^[^{}]+$", ErrorMessage = "SocketIO:Redis:KeyPrefix must not be empty or contain '{{' or '}}'.")]
     public string KeyPrefix { get; set; } = "orleansrooms";
 
     /// <summary>How often the gateway renews its lease, checks that Redis kept its data, and looks for dead gateways to reap. Default: 2 s.</summary>
