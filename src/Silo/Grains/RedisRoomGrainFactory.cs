@@ -19,6 +19,7 @@ namespace OrleansRooms.Silo.Grains;
 internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, RedisNamespaceGrains> _namespaces = new(StringComparer.Ordinal);
+    private IClusterMessageHandler? _unrouted;
     private readonly ILogger _logger;
     private RedisClient? _client;
     private ClusterPublisher? _publisher;
@@ -211,6 +212,9 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
         }
     }
 
+    /// <inheritdoc />
+    public void SetUnroutedMessageHandler(IClusterMessageHandler handler) => _unrouted = handler;
+
     private void OnMessage(RedisChannelMessage received)
     {
         // Runs on the pub/sub read loop: decode (the message owns a copy of the payload) and hand over.
@@ -225,7 +229,13 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
             return;
         }
 
-        if (_namespaces.TryGetValue(message.Namespace, out var grains) && grains.Handler is { } handler)
+        Dispatch(message);
+    }
+
+    private void Dispatch(ClusterMessage message)
+    {
+        var handler = _namespaces.TryGetValue(message.Namespace, out var grains) ? grains.Handler : _unrouted;
+        if (handler is not null)
         {
             try
             {
