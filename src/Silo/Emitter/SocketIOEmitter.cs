@@ -2,6 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Grains;
 using OrleansRooms.Silo.Compatibility;
+using OrleansRooms.Silo.Grains;
+using OrleansRooms.Silo.Messaging;
 using OrleansRooms.Silo.Redis;
 
 namespace OrleansRooms.Emitter;
@@ -25,6 +27,7 @@ public sealed class SocketIOEmitter : IAsyncDisposable
     private readonly EmitterOperator _root;
     private readonly SemaphoreSlim _connectLock = new(1, 1);
     private RedisClient? _client;
+    private ClusterPublisher? _publisher;
     private bool _disposed;
 
     /// <summary>An emitter publishing to the cluster's Redis described by <paramref name="options"/>.</summary>
@@ -85,13 +88,21 @@ public sealed class SocketIOEmitter : IAsyncDisposable
     public Task ServerSideEmitAsync(string eventName, params object?[] args) => _root.ServerSideEmitAsync(eventName, args);
 
     /// <summary>
-    /// Publishes on the emitter channels every gateway listens to (<see cref="EmitterSubscription"/>), in the official
-    /// emitter's format, so JavaScript and .NET emitters are interchangeable.
+    /// With <see cref="SocketIOEmitterOptions.KeyPrefix"/>, routes the message through the cluster (<see cref="ClusterPublisher"/>);
+    /// otherwise publishes on the emitter channels (<see cref="EmitterSubscription"/>) in the official emitter's format.
     /// </summary>
     internal async Task PublishAsync(ClusterMessage message)
     {
-        var (channel, payload) = EmitterWireFormat.Encode(_channels, message);
         var client = await GetClientAsync().ConfigureAwait(false);
+        if (_options.KeyPrefix is { } prefix)
+        {
+            // Native routing, as a gateway publishes (no self: the emitter hosts no socket).
+            _publisher ??= new ClusterPublisher(client, new ClusterKeys(prefix));
+            await _publisher.PublishAsync(message, self: null).ConfigureAwait(false);
+            return;
+        }
+
+        var (channel, payload) = EmitterWireFormat.Encode(_channels, message);
         await client.PublishAsync(channel, payload).ConfigureAwait(false);
     }
 

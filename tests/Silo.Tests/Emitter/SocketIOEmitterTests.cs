@@ -142,6 +142,31 @@ public sealed class SocketIOEmitterTests(EmitterFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task With_the_cluster_key_prefix_a_namespace_wide_broadcast_goes_once_on_the_all_gateways_channel()
+    {
+        await using var client = await RedisClient.ConnectAsync(fixture.Server.CreateOptions());
+        var frames = Channel.CreateUnbounded<byte[]>();
+        await client.SubscribeAsync("native-test:all", m => frames.Writer.TryWrite(m.Payload.ToArray()));
+        var options = new SocketIOEmitterOptions { KeyPrefix = "native-test" };
+        options.Redis.Endpoints.Add(fixture.Server.Endpoint);
+        await using (var emitter = new SocketIOEmitter(options))
+        {
+            await emitter.Of("/admin").Volatile.EmitAsync("hello", new byte[] { 7 });
+            // A room without members anywhere: routed to no gateway at all.
+            await emitter.To("empty-room").EmitAsync("nobody");
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var frame = await frames.Reader.ReadAsync(timeout.Token);
+        Assert.True(OrleansRooms.Silo.Messaging.ClusterMessageCodec.TryDecode(frame, out var message));
+        Assert.Equal(ClusterMessageType.Broadcast, message!.Type);
+        Assert.Equal("/admin", message.Namespace);
+        Assert.Equal(ClusterMessageFlags.Volatile, message.Flags);
+        Assert.Equal("""["hello",{"_placeholder":true,"num":0}]""", Text(message.Data));
+        Assert.False(frames.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task AddSocketIOEmitter_registers_one_configured_emitter()
     {
         await using var capture = await fixture.SubscribeAsync("my-app");
