@@ -6,6 +6,7 @@ using OrleansRooms.Grains;
 using OrleansRooms.Silo.Hosting;
 using OrleansRooms.Silo.Membership;
 using OrleansRooms.Silo.Messaging;
+using OrleansRooms.Silo.Compatibility;
 using OrleansRooms.Silo.Redis;
 
 namespace OrleansRooms.Silo.Grains;
@@ -123,6 +124,12 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
             {
                 await _client.SubscribeAsync(own, OnMessage, cancellationToken);
                 await _client.SubscribeAsync(Keys.AllChannel, OnMessage, cancellationToken);
+            }
+
+            if (Options.EmitterKey.Length > 0)
+            {
+                // Processes using the official emitter publish to every server; each gateway delivers to its own sockets.
+                await EmitterSubscription.StartAsync(_client, Dispatch, Options.EmitterKey, _logger, cancellationToken);
             }
 
             await _lease.StartAsync(cancellationToken);

@@ -59,9 +59,12 @@ public sealed class RedisClusterOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long a cluster-wide request (fetch sockets, server-side emit with ack) waits for the other gateways' answers. Default: 5 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:05:00")]
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// The key of the official <c>@socket.io/redis-emitter</c> (and of Node servers' Redis adapter): gateways listen on
+    /// its channels <c>{key}#…</c> and <c>{key}-request#…</c>, so processes using that emitter reach the cluster's
+    /// sockets unchanged. Empty turns it off. Default: <c>socket.io</c>, the emitter's default.
+    /// </summary>
+    public string EmitterKey { get; set; } = "socket.io";
 
     internal RedisOptions ToRedisOptions(string? clientName)
     {

@@ -19,7 +19,7 @@ public sealed class HostingTests(RedisServerFixture fixture) : IClassFixture<Red
         Assert.Equal("orleansrooms", defaults.KeyPrefix);
         Assert.Equal(TimeSpan.FromSeconds(2), defaults.HeartbeatInterval);
         Assert.Equal(TimeSpan.FromSeconds(10), defaults.LeaseDuration);
-        Assert.Equal(TimeSpan.FromSeconds(5), defaults.RequestTimeout);
+        Assert.Equal("socket.io", defaults.EmitterKey);
 
         using var provider = Services(new()
         {
