@@ -512,6 +512,39 @@ internal sealed class RedisClient : IAsyncDisposable
         RedisLog.SlotMapLoaded(_logger, connection.Endpoint, masters.Count);
     }
 
+    /// <summary>
+    /// The masters of the current slot map (the one server when standalone), for commands that must visit every
+    /// node, such as a <c>SCAN</c> of keys spread over the slots. Pair with <see cref="ExecuteOnAsync"/>.
+    /// </summary>
+    internal IReadOnlyList<string> GetMasterEndpoints()
+    {
+        if (!IsCluster)
+        {
+            return [_main.Endpoint];
+        }
+
+        var masters = new List<string>();
+        foreach (var node in Volatile.Read(ref _slots))
+        {
+            if (node is not null && !masters.Contains(node.Endpoint, StringComparer.OrdinalIgnoreCase))
+            {
+                masters.Add(node.Endpoint);
+            }
+        }
+
+        return masters;
+    }
+
+    /// <summary>Runs a command on one node, whatever its keys (no redirect is followed); an error reply throws.</summary>
+    internal async Task<RedisReply> ExecuteOnAsync(string endpoint, RedisCommand command, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var node = IsCluster ? GetNode(endpoint, selectDatabase: false) : _main;
+        var connection = await node.GetCommandsAsync().WaitAsync(cancellationToken);
+        var reply = await connection.ExecuteAsync(command, cancellationToken);
+        return reply.IsError ? throw new RedisServerException(reply.ErrorMessage!) : reply;
+    }
+
     /// <summary>The endpoint serving a slot in the current map (tests and diagnostics).</summary>
     internal string GetEndpointForSlot(int slot) => Route(slot).Endpoint;
 
