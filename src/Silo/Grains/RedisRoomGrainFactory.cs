@@ -23,6 +23,7 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
     private RedisClient? _client;
     private ClusterPublisher? _publisher;
     private GatewayLease? _lease;
+    private volatile IClusterMessageHandler? _unrouted;
     private volatile int _state; // 0 created, 1 started, 2 stopped
 
     public RedisRoomGrainFactory(RedisClusterOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, ClusterMetrics? metrics = null)
@@ -64,6 +65,10 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
     internal GatewayLease Lease => _lease ?? throw new InvalidOperationException("Not started.");
 
     internal IEnumerable<RedisNamespaceGrains> Namespaces => _namespaces.Values;
+
+    /// <inheritdoc />
+    public void SetUnroutedMessageHandler(IClusterMessageHandler handler) =>
+        _unrouted = handler ?? throw new ArgumentNullException(nameof(handler));
 
     /// <inheritdoc />
     public INamespaceGrains ForNamespace(string name, IRoomTableReader localTable)
@@ -225,7 +230,9 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
             return;
         }
 
-        if (_namespaces.TryGetValue(message.Namespace, out var grains) && grains.Handler is { } handler)
+        // A namespace not activated here still gets its (empty) answers to requests.
+        var handler = _namespaces.TryGetValue(message.Namespace, out var grains) ? grains.Handler : _unrouted;
+        if (handler is not null)
         {
             try
             {
