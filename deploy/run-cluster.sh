@@ -12,6 +12,7 @@
 # --app runs an existing build output (a directory with OrleansRooms.Gateway.Host.dll) instead of publishing.
 # Logs, pid files, redis's directory and nginx's prefix live in the run directory (default artifacts/cluster).
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # Debian installs nginx in /usr/sbin, outside a normal user's PATH
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 command="start"
