@@ -130,7 +130,8 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>Sends one command on a fresh connection (authenticating first when needed) and returns its reply.</summary>
     internal async Task<RedisReply> SendAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
     {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        // Fully qualified: inside OrleansRooms.*, "Socket" is the Socket.IO socket.
+        using var socket = new System.Net.Sockets.Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Port), cancellationToken);
         await using var stream = new NetworkStream(socket, ownsSocket: false);
         var writer = PipeWriter.Create(stream);

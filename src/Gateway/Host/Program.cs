@@ -11,16 +11,31 @@ if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"]
 
 builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
 
+// Cluster mode once Redis endpoints are configured (SocketIO__Redis__Endpoints__0=host:port): rooms are shared with
+// the other gateways through Redis. Without them, one node with the in-process grains.
+if (builder.Configuration.GetSection("SocketIO:Redis:Endpoints").GetChildren().Any())
+{
+    builder.Services.AddSocketIORedis(); // options from "SocketIO:Redis"; adds the orleansrooms-cluster health check
+}
+
+builder.Services.AddHealthChecks();
+
 var app = builder.Build();
 
 app.UseDefaultFiles();
 app.UseStaticFiles();
-app.UseStaticFiles(new StaticFileOptions
+
+// The official client's browser bundle, installed by npm at build time (absent when run from another directory than
+// the project or the publish output: the demo page then lacks its client, Socket.IO itself works).
+var bundle = Path.Combine(app.Environment.ContentRootPath, "node_modules", "socket.io-client", "dist");
+if (Directory.Exists(bundle))
 {
-    // The official client's browser bundle, installed by npm at build time.
-    FileProvider = new PhysicalFileProvider(Path.Combine(app.Environment.ContentRootPath, "node_modules", "socket.io-client", "dist")),
-    RequestPath = "/vendor",
-});
+    app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(bundle), RequestPath = "/vendor" });
+}
+
+// Liveness and readiness for load balancers and Kubernetes: 200 while Healthy or Degraded (Redis unreachable still
+// serves local rooms), 503 when Unhealthy.
+app.MapHealthChecks("/healthz");
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
 

@@ -20,11 +20,11 @@ namespace OrleansRooms.Silo.Grains;
 internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, RedisNamespaceGrains> _namespaces = new(StringComparer.Ordinal);
-    private IClusterMessageHandler? _unrouted;
     private readonly ILogger _logger;
     private RedisClient? _client;
     private ClusterPublisher? _publisher;
     private GatewayLease? _lease;
+    private volatile IClusterMessageHandler? _unrouted;
     private volatile int _state; // 0 created, 1 started, 2 stopped
 
     public RedisRoomGrainFactory(RedisClusterOptions options, TimeProvider? timeProvider = null, ILoggerFactory? loggerFactory = null, ClusterMetrics? metrics = null)
@@ -66,6 +66,10 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
     internal GatewayLease Lease => _lease ?? throw new InvalidOperationException("Not started.");
 
     internal IEnumerable<RedisNamespaceGrains> Namespaces => _namespaces.Values;
+
+    /// <inheritdoc />
+    public void SetUnroutedMessageHandler(IClusterMessageHandler handler) =>
+        _unrouted = handler ?? throw new ArgumentNullException(nameof(handler));
 
     /// <inheritdoc />
     public INamespaceGrains ForNamespace(string name, IRoomTableReader localTable)
@@ -219,9 +223,6 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
         }
     }
 
-    /// <inheritdoc />
-    public void SetUnroutedMessageHandler(IClusterMessageHandler handler) => _unrouted = handler;
-
     private void OnMessage(RedisChannelMessage received)
     {
         // Runs on the pub/sub read loop: decode (the message owns a copy of the payload) and hand over.
@@ -241,6 +242,7 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
 
     private void Dispatch(ClusterMessage message)
     {
+        // A namespace not activated here still gets its (empty) answers to requests.
         var handler = _namespaces.TryGetValue(message.Namespace, out var grains) ? grains.Handler : _unrouted;
         if (handler is not null)
         {

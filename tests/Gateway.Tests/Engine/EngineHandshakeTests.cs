@@ -34,6 +34,18 @@ public sealed class EngineHandshakeTests
     }
 
     [Fact]
+    public async Task Session_ids_start_with_the_configured_prefix_and_route_later_requests()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.SessionIdPrefix = "g2.");
+
+        var sid = await server.HandshakeAsync();
+        var (status, _) = await server.PostAsync(sid, "4hello");
+
+        Assert.Matches("^g2\\.[A-Za-z0-9_-]{20}$", sid);
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
     public async Task Handshake_reflects_the_options()
     {
         await using var server = await EngineTestServer.StartAsync(options =>

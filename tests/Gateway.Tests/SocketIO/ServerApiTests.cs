@@ -15,7 +15,7 @@ public sealed class ServerApiTests : IAsyncLifetime
 
     private SocketIOServer Io => _node.Io;
 
-    public async Task InitializeAsync() => _node = await GatewayNode.StartAsync(configureOptions: o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
+    public async Task InitializeAsync() => _node = await GatewayNode.StartAsync();
 
     public async Task DisposeAsync()
     {
@@ -224,8 +224,8 @@ public sealed class ServerApiTests : IAsyncLifetime
     [Fact]
     public async Task A_client_that_joins_no_namespace_is_closed_after_the_connect_timeout()
     {
-        var client = await TestClient.OpenAsync(_node.Url);
-        _clients.Add(client);
+        await using var node = await GatewayNode.StartAsync(configureOptions: o => o.ConnectTimeout = TimeSpan.FromMilliseconds(300));
+        await using var client = await TestClient.OpenAsync(node.Url);
 
         await client.Closed.WaitAsync(TestClient.DefaultWait);
     }

@@ -278,12 +278,14 @@ internal sealed class EngineServer : IDisposable
         return EnginePacket.FromText(json);
     }
 
-    private static string NewSessionId()
+    private string NewSessionId()
     {
-        // 15 random bytes: 120 bits, 20 base64url characters, nothing to guess.
+        // 15 random bytes: 120 bits, 20 base64url characters, nothing to guess; the prefix only routes.
         Span<byte> bytes = stackalloc byte[15];
         RandomNumberGenerator.Fill(bytes);
-        return Base64Url.EncodeToString(bytes);
+        return string.IsNullOrEmpty(Options.SessionIdPrefix)
+            ? Base64Url.EncodeToString(bytes)
+            : Options.SessionIdPrefix + Base64Url.EncodeToString(bytes);
     }
 
     private EngineRequest CaptureRequest(HttpContext context)

@@ -58,6 +58,15 @@ public sealed class SocketIOOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan ClusterRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// Text put in front of every Engine.IO session id this gateway issues, such as <c>g1.</c>. Behind a load balancer
+    /// it names the gateway that holds the session, so a proxy can route every later request of a long-polling session
+    /// (they carry <c>?sid=</c>) to that gateway without cookies or client-IP affinity (see deploy/nginx). At most 32
+    /// characters among <c>A-Z a-z 0-9 . _ -</c>. Default: none.
+    /// </summary>
+    [RegularExpression("^[A-Za-z0-9._-]{0,32}$", ErrorMessage = "SocketIO:SessionIdPrefix must be at most 32 characters among A-Z a-z 0-9 . _ -.")]
+    public string? SessionIdPrefix { get; set; }
+
     /// <summary>The most binary attachments one packet may announce; more is a parse error. Default 10.</summary>
     [Range(0, 10_000)]
     public int MaxAttachments { get; set; } = 10;

@@ -1,0 +1,241 @@
+#!/usr/bin/env bash
+# A local OrleansRooms cluster on 127.0.0.1: one redis-server (no persistence) and N gateways from one
+# `dotnet publish` output, optionally nginx in front (deploy/nginx). Needs dotnet, redis-server, and nginx for --nginx.
+#
+#   deploy/run-cluster.sh [start] [-n N] [--base-port 3001] [--redis-port 6379] [--nginx] [--nginx-port 3000]
+#                         [--run-dir DIR] [--app DIR] [--foreground]
+#   deploy/run-cluster.sh stop   [--run-dir DIR]
+#   deploy/run-cluster.sh status [--run-dir DIR]
+#
+# start runs everything in the background and returns once every gateway's /healthz says Healthy; it is a no-op when
+# the cluster of that run directory is already up. --foreground stays attached and stops everything on Ctrl-C.
+# --app runs an existing build output (a directory with OrleansRooms.Gateway.Host.dll) instead of publishing.
+# Logs, pid files, redis's directory and nginx's prefix live in the run directory (default artifacts/cluster).
+set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin" # Debian installs nginx in /usr/sbin, outside a normal user's PATH
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+command="start"
+gateways=3
+base_port=3001
+redis_port=6379
+with_nginx=0
+nginx_port=3000
+run_dir="$root/artifacts/cluster"
+app=""
+foreground=0
+
+usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "run-cluster: $*" >&2; exit 1; }
+
+if [[ $# -gt 0 && "$1" != -* ]]; then
+  command="$1"
+  shift
+fi
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -n|--gateways) gateways="$2"; shift 2 ;;
+    --base-port) base_port="$2"; shift 2 ;;
+    --redis-port) redis_port="$2"; shift 2 ;;
+    --nginx) with_nginx=1; shift ;;
+    --nginx-port) nginx_port="$2"; with_nginx=1; shift 2 ;;
+    --run-dir) run_dir="$2"; shift 2 ;;
+    --app) app="$2"; shift 2 ;;
+    --foreground) foreground=1; shift ;;
+    -h|--help) usage ;;
+    *) echo "run-cluster: unknown option $1" >&2; usage ;;
+  esac
+done
+[[ "$gateways" =~ ^[1-9][0-9]?$ ]] || die "--gateways must be 1..99"
+mkdir -p "$run_dir"
+run_dir="$(cd "$run_dir" && pwd)"
+pids="$run_dir/pids"
+
+# A pid file names a live process only if that pid still runs the command we started (pids get reused).
+alive() {
+  local file="$pids/$1.pid" pid
+  [[ -f "$file" ]] || return 1
+  pid="$(cat "$file")"
+  [[ -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"
+}
+
+started() { ls "$pids"/*.pid >/dev/null 2>&1; }
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Polls "$@" until it succeeds or `seconds` pass; fails with `what`.
+wait_for() {
+  local seconds="$1" what="$2"
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@"; do
+    ((SECONDS < deadline)) || { echo "run-cluster: $what not ready within ${seconds}s" >&2; return 1; }
+    sleep 0.2
+  done
+}
+
+redis_pong() {
+  local reply=""
+  { exec 3<>"/dev/tcp/127.0.0.1/$redis_port"; } 2>/dev/null || return 1
+  printf 'PING\r\n' >&3
+  read -r -t 2 reply <&3 || true
+  exec 3<&- 3>&-
+  [[ "$reply" == "+PONG"* ]]
+}
+
+healthy() { [[ "$(curl -fsS --max-time 2 "$1/healthz" 2>/dev/null)" == "Healthy" ]]; }
+
+# Gateway i is healthy, and still running (a crashed gateway fails at once with its log).
+gateway_ready() {
+  alive "gateway-$1" OrleansRooms.Gateway.Host || { tail -n 30 "$run_dir/logs/gateway-$1.log" >&2; die "gateway $1 exited"; }
+  healthy "http://127.0.0.1:$((base_port + $1 - 1))"
+}
+
+# Stops in reverse order: nginx first (no new requests), gateways (they leave the cluster cleanly), then redis.
+stop_all() {
+  [[ -d "$pids" ]] || return 0
+  local names=() name pid deadline
+  [[ -f "$pids/nginx.pid" ]] && names+=(nginx)
+  while IFS= read -r name; do names+=("$name"); done < <(ls "$pids" | sed -n 's/^\(gateway-[0-9]*\)\.pid$/\1/p' | sort -V)
+  [[ -f "$pids/redis.pid" ]] && names+=(redis)
+  for name in "${names[@]}"; do
+    pid="$(cat "$pids/$name.pid")"
+    if [[ -r "/proc/$pid/cmdline" ]]; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for name in "${names[@]}"; do
+    pid="$(cat "$pids/$name.pid")"
+    deadline=$((SECONDS + 20))
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && { echo "run-cluster: $name ($pid) ignored SIGTERM, killing" >&2; kill -KILL "$pid" 2>/dev/null || true; }
+    rm -f "$pids/$name.pid"
+    echo "stopped $name ($pid)"
+  done
+}
+
+print_urls() {
+  echo "redis      127.0.0.1:$(cat "$run_dir/redis-port")"
+  local i port
+  while IFS=' ' read -r i port; do
+    echo "gateway $i  http://127.0.0.1:$port   log: $run_dir/logs/gateway-$i.log"
+  done <"$run_dir/gateways"
+  [[ -f "$run_dir/nginx-port" ]] && echo "nginx      http://127.0.0.1:$(cat "$run_dir/nginx-port")   log: $run_dir/nginx/logs/"
+  echo "stop with: $0 stop --run-dir $run_dir"
+}
+
+# gateways.conf for nginx.conf: one upstream per gateway, the pool, and the sid-prefix map.
+write_gateways_conf() {
+  local i
+  {
+    echo "# Written by deploy/run-cluster.sh for $gateways gateways from port $base_port."
+    for ((i = 1; i <= gateways; i++)); do
+      echo "upstream gw$i { server 127.0.0.1:$((base_port + i - 1)); keepalive 16; }"
+    done
+    echo "upstream gateways {"
+    echo "    least_conn;"
+    for ((i = 1; i <= gateways; i++)); do echo "    server 127.0.0.1:$((base_port + i - 1));"; done
+    echo "    keepalive 32;"
+    echo "}"
+    echo "map \$arg_sid \$gateway {"
+    for ((i = 1; i <= gateways; i++)); do echo "    ~^g$i\\.  gw$i;"; done
+    echo "    default gateways;"
+    echo "}"
+  } >"$1"
+}
+
+start() {
+  if started; then
+    if alive redis redis-server; then
+      echo "already running (run dir $run_dir)"
+      print_urls
+      return 0
+    fi
+    echo "a previous run in $run_dir is partly down: stopping it first"
+    stop_all
+  fi
+
+  command -v dotnet >/dev/null || die "dotnet is not installed"
+  command -v redis-server >/dev/null || die "redis-server is not installed (sudo apt-get install -y redis-server)"
+  command -v curl >/dev/null || die "curl is not installed (sudo apt-get install -y curl)"
+  ((with_nginx == 0)) || command -v nginx >/dev/null || die "nginx is not installed (sudo apt-get install -y nginx)"
+  local ports=("$redis_port") i
+  for ((i = 0; i < gateways; i++)); do ports+=($((base_port + i))); done
+  ((with_nginx == 0)) || ports+=("$nginx_port")
+  for i in "${ports[@]}"; do
+    ! port_busy "$i" || die "port $i is already in use"
+  done
+
+  if [[ -z "$app" ]]; then
+    app="$run_dir/app"
+    echo "publishing src/Gateway/Host to $app"
+    dotnet publish "$root/src/Gateway/Host" -c Release -o "$app" --nologo -v quiet </dev/null >"$run_dir/publish.log" 2>&1 \
+      || { tail -n 30 "$run_dir/publish.log" >&2; die "dotnet publish failed (log: $run_dir/publish.log)"; }
+  fi
+  app="$(cd "$app" && pwd)"
+  [[ -f "$app/OrleansRooms.Gateway.Host.dll" ]] || die "$app has no OrleansRooms.Gateway.Host.dll"
+
+  # From here on, a failure (set -e, die, a crashed gateway) stops whatever was started.
+  starting=1
+  trap 'if ((starting)); then echo "run-cluster: start failed, stopping what was started" >&2; stop_all; fi' EXIT
+  mkdir -p "$pids" "$run_dir/logs" "$run_dir/redis"
+  rm -f "$run_dir/nginx-port"
+  echo "$redis_port" >"$run_dir/redis-port"
+  : >"$run_dir/gateways"
+
+  # Children get /dev/null and log files, never this script's stdout: whoever reads it sees its end when we exit.
+  redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis" --save "" --appendonly no \
+    --daemonize no --logfile "$run_dir/redis/redis.log" </dev/null >/dev/null 2>&1 &
+  echo $! >"$pids/redis.pid"
+  wait_for 10 "redis-server on port $redis_port" redis_pong
+
+  for ((i = 1; i <= gateways; i++)); do
+    local port=$((base_port + i - 1))
+    (
+      cd "$app"
+      export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+      export SocketIO__Redis__Endpoints__0="127.0.0.1:$redis_port"
+      export SocketIO__SessionIdPrefix="g$i." # nginx routes a session's requests by this prefix
+      exec dotnet OrleansRooms.Gateway.Host.dll --urls "http://127.0.0.1:$port"
+    ) </dev/null >"$run_dir/logs/gateway-$i.log" 2>&1 &
+    echo $! >"$pids/gateway-$i.pid"
+    echo "$i $port" >>"$run_dir/gateways"
+  done
+  for ((i = 1; i <= gateways; i++)); do
+    wait_for 60 "gateway $i" gateway_ready "$i"
+  done
+
+  if ((with_nginx)); then
+    local prefix="$run_dir/nginx"
+    mkdir -p "$prefix/logs" "$prefix/temp"
+    # The committed config, listening on the chosen loopback port, with upstreams for these gateways.
+    sed "s/^\(\s*\)listen 3000;/\1listen 127.0.0.1:$nginx_port;/" "$root/deploy/nginx/nginx.conf" >"$prefix/nginx.conf"
+    write_gateways_conf "$prefix/gateways.conf"
+    nginx -t -q -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" \
+      || die "nginx rejected $prefix/nginx.conf (see $prefix/logs/error.log)"
+    nginx -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" -g "daemon off;" </dev/null >/dev/null 2>&1 &
+    echo $! >"$pids/nginx.pid"
+    echo "$nginx_port" >"$run_dir/nginx-port"
+    wait_for 10 "nginx on port $nginx_port" healthy "http://127.0.0.1:$nginx_port"
+  fi
+  starting=0
+
+  print_urls
+  if ((foreground)); then
+    trap 'echo; stop_all; exit 0' INT TERM
+    echo "running in the foreground: Ctrl-C stops everything"
+    while alive redis redis-server; do sleep 1; done
+    echo "redis-server exited" >&2
+    stop_all
+    exit 1
+  fi
+}
+
+case "$command" in
+  start) start ;;
+  stop) stop_all ;;
+  status)
+    if started; then print_urls; for f in "$pids"/*.pid; do n="$(basename "$f" .pid)"; kill -0 "$(cat "$f")" 2>/dev/null && echo "$n up" || echo "$n DOWN"; done
+    else echo "not running (run dir $run_dir)"; exit 3; fi ;;
+  *) usage ;;
+esac

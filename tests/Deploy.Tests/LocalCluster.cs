@@ -1,0 +1,258 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace OrleansRooms.Deploy;
+
+/// <summary>
+/// A cluster started by <c>deploy/run-cluster.sh</c> on free loopback ports, from the test build of the host (no
+/// publish): redis-server, gateway processes, and optionally nginx with <c>deploy/nginx/nginx.conf</c>. Stopped with
+/// <c>run-cluster.sh stop</c> on dispose, whatever happened; its run directory is deleted then.
+/// </summary>
+public sealed partial class LocalCluster : IAsyncDisposable
+{
+    private static readonly string Root = Metadata("RepositoryRoot");
+    private static readonly string HostOutput = Metadata("HostOutput");
+
+    private LocalCluster(string runDir, int redisPort, int basePort, int gateways, int? nginxPort)
+    {
+        RunDir = runDir;
+        RedisPort = redisPort;
+        GatewayPorts = Enumerable.Range(basePort, gateways).ToArray();
+        NginxPort = nginxPort;
+    }
+
+    public static string Script => Path.Combine(Root, "deploy", "run-cluster.sh");
+
+    public string RunDir { get; }
+
+    public int RedisPort { get; }
+
+    public IReadOnlyList<int> GatewayPorts { get; }
+
+    public int? NginxPort { get; }
+
+    public Uri Nginx => new($"http://127.0.0.1:{NginxPort ?? throw new InvalidOperationException("started without nginx")}");
+
+    /// <summary>Process ids from the script's pid files, by name (redis, gateway-1..N, nginx).</summary>
+    public IReadOnlyDictionary<string, int> Pids { get; private set; } = new Dictionary<string, int>();
+
+    public string NginxAccessLog => Path.Combine(RunDir, "nginx", "logs", "access.log");
+
+    /// <summary>
+    /// Runs <c>run-cluster.sh start</c>; <paramref name="environment"/> reaches the gateways (such as a short ping
+    /// interval). Fails with the install command when a tool is missing, and with the logs when start fails.
+    /// </summary>
+    public static async Task<LocalCluster> StartAsync(int gateways, bool nginx, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        RequireTool("redis-server", "sudo apt-get install -y redis-server (tests/run installs it)");
+        RequireTool("curl", "sudo apt-get install -y curl");
+        if (nginx)
+        {
+            RequireTool("nginx", "sudo apt-get install -y nginx (tests/run installs it)");
+        }
+
+        Assert.True(File.Exists(Path.Combine(HostOutput, "OrleansRooms.Gateway.Host.dll")), $"the host is not built in {HostOutput}");
+        var ports = FreePorts(gateways + 2);
+        var runDir = Directory.CreateTempSubdirectory("orleansrooms-cluster-").FullName;
+        var cluster = new LocalCluster(runDir, ports[0], ports[2], gateways, nginx ? ports[1] : null);
+        try
+        {
+            var args = new List<string>
+            {
+                "start", "--gateways", gateways.ToString(CultureInfo.InvariantCulture), "--app", HostOutput, "--run-dir", runDir,
+                "--redis-port", cluster.RedisPort.ToString(CultureInfo.InvariantCulture),
+                "--base-port", cluster.GatewayPorts[0].ToString(CultureInfo.InvariantCulture),
+            };
+            if (nginx)
+            {
+                args.AddRange(["--nginx-port", cluster.NginxPort!.Value.ToString(CultureInfo.InvariantCulture)]);
+            }
+
+            var result = await RunScriptAsync(args, environment, TimeSpan.FromSeconds(120));
+            Assert.True(result.ExitCode == 0, $"run-cluster.sh start exited with {result.ExitCode}:\n{result.Output}\n{cluster.Logs()}");
+            cluster.ReadPids();
+            return cluster;
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static Task<(int ExitCode, string Output)> RunScriptAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        RunAsync("bash", [Script, .. args], environment, timeout ?? TimeSpan.FromSeconds(60));
+
+    /// <summary>The tail of every gateway log and nginx's error log, for failure messages.</summary>
+    public string Logs()
+    {
+        var text = new StringBuilder();
+        foreach (var file in Directory.EnumerateFiles(RunDir, "*.log", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            if (file.EndsWith("access.log", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var lines = File.ReadAllLines(file);
+            text.AppendLine(CultureInfo.InvariantCulture, $"--- {Path.GetRelativePath(RunDir, file)}");
+            foreach (var line in lines.TakeLast(40))
+            {
+                text.AppendLine(line);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// Requests nginx answered with a 4xx or 5xx status (such as 400 "Session ID unknown" or 502), except 499: the
+    /// client closed the request itself (a pending poll when the client goes away).
+    /// </summary>
+    public IReadOnlyList<string> NginxErrors() =>
+        File.Exists(NginxAccessLog)
+            ? File.ReadAllLines(NginxAccessLog).Where(line => StatusPattern().Match(line) is { Success: true } m && m.Groups[1].Value[0] is '4' or '5' && m.Groups[1].Value != "499").ToList()
+            : [];
+
+    [GeneratedRegex("\" (\\d{3}) ")]
+    private static partial Regex StatusPattern();
+
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await RunScriptAsync(["stop", "--run-dir", RunDir], timeout: TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            // Whatever the script could not stop.
+            foreach (var pid in Pids.Values.Where(IsAlive))
+            {
+                using var process = Process.GetProcessById(pid);
+                process.Kill(entireProcessTree: true);
+            }
+
+            try
+            {
+                Directory.Delete(RunDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private void ReadPids() =>
+        Pids = Directory.EnumerateFiles(Path.Combine(RunDir, "pids"), "*.pid")
+            .ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture));
+
+    private static void RequireTool(string name, string install)
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
+            .Append("/usr/sbin").Append("/sbin")
+            .Any(dir => File.Exists(Path.Combine(dir, name)));
+        Assert.True(found, $"{name} is not installed: {install}");
+    }
+
+    /// <summary>
+    /// A free port, then a run of consecutive free ports for the gateways after one more for nginx: the script puts
+    /// gateway i on base + i - 1. Checked by binding; another process could still take one before the script does.
+    /// </summary>
+    private static int[] FreePorts(int count)
+    {
+        for (int attempt = 0; attempt < 50; attempt++)
+        {
+            int first = Random.Shared.Next(20_000, 60_000);
+            var ports = Enumerable.Range(first, count).ToArray();
+            if (ports.All(IsFree))
+            {
+                return ports;
+            }
+        }
+
+        throw new InvalidOperationException($"no run of {count} free ports found");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = Root,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var output = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            // Also waits for the end of the redirected streams: the script's children must not hold them.
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            lock (output)
+            {
+                output.AppendLine(CultureInfo.InvariantCulture, $"killed after {timeout.TotalSeconds} s");
+            }
+
+            return (-1, output.ToString());
+        }
+
+        return (process.ExitCode, output.ToString());
+    }
+
+    private static string Metadata(string key) =>
+        typeof(LocalCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+}
