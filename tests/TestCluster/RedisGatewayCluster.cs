@@ -15,11 +15,27 @@ public sealed class RedisGatewayCluster : IGatewayCluster
     private readonly List<GatewayNode> _gateways = [];
     private readonly int _initialGateways;
     private readonly bool _redisCluster;
+    private readonly bool _ownsRedis = true;
+    private readonly string _keyPrefix = "orleansrooms";
 
+    /// <summary>A cluster with its own redis-server (or its own three-master Redis Cluster).</summary>
     public RedisGatewayCluster(int gateways = 3, bool redisCluster = false)
     {
         _initialGateways = gateways;
         _redisCluster = redisCluster;
+    }
+
+    /// <summary>
+    /// A cluster on a Redis Cluster shared with other tests (starting one takes seconds); a key prefix of its own
+    /// keeps its state apart.
+    /// </summary>
+    public RedisGatewayCluster(RedisClusterServers shared, int gateways = 3)
+    {
+        _initialGateways = gateways;
+        _redisCluster = true;
+        _ownsRedis = false;
+        RedisCluster = shared;
+        _keyPrefix = "t" + Guid.NewGuid().ToString("N")[..12];
     }
 
     /// <summary>The standalone Redis (null when running on a Redis Cluster).</summary>
@@ -36,7 +52,10 @@ public sealed class RedisGatewayCluster : IGatewayCluster
 
     public async Task StartAsync()
     {
-        if (_redisCluster)
+        if (!_ownsRedis)
+        {
+        }
+        else if (_redisCluster)
         {
             RedisCluster = await RedisClusterServers.StartAsync(3);
         }
@@ -65,6 +84,7 @@ public sealed class RedisGatewayCluster : IGatewayCluster
 
                 o.HeartbeatInterval = HeartbeatInterval;
                 o.LeaseDuration = LeaseDuration;
+                o.KeyPrefix = _keyPrefix;
             }),
             configureOptions: o => o.ClusterRequestTimeout = TimeSpan.FromSeconds(5));
         _gateways.Add(node);
@@ -120,7 +140,7 @@ public sealed class RedisGatewayCluster : IGatewayCluster
             await Redis.DisposeAsync();
         }
 
-        if (RedisCluster is not null)
+        if (RedisCluster is not null && _ownsRedis)
         {
             await RedisCluster.DisposeAsync();
         }
