@@ -20,9 +20,9 @@ public sealed class SocketIOEmitterOptions
     /// When set, messages are routed like a gateway's own: a room broadcast goes once to each gateway hosting a
     /// member, a namespace-wide one on the all-gateways channel. When null, they are published in the official
     /// emitter's format on the <see cref="Key"/> channels instead (what gateways and Node servers with the Redis
-    /// adapter both hear; every gateway then receives every message). Default: <c>orleansrooms</c>, targeted routing.
+    /// adapter both hear). Default: null.
     /// </summary>
-    public string? KeyPrefix { get; set; } = "orleansrooms";
+    public string? KeyPrefix { get; set; }
 
     /// <summary>How event arguments are serialized. Default: <see cref="JsonSerializerDefaults.Web"/>, like the gateway's.</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);

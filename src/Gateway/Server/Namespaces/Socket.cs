@@ -272,7 +272,7 @@ public sealed class Socket : IRoomMember
             return ValueTask.CompletedTask;
         }
 
-        return _grain.JoinAsync(list);
+        return CallGrainAsync(_grain.JoinAsync(list));
     }
 
     /// <summary>Leaves <paramref name="room"/>.</summary>
@@ -291,7 +291,7 @@ public sealed class Socket : IRoomMember
             return ValueTask.CompletedTask;
         }
 
-        return _grain.LeaveAsync(list);
+        return CallGrainAsync(_grain.LeaveAsync(list));
     }
 
     /// <summary>
@@ -408,17 +408,30 @@ public sealed class Socket : IRoomMember
         Namespace.Remove(this);
         Client.Remove(this);
         FailPendingAcks();
-        try
-        {
-            await _grain.LeaveAllAsync().ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            SocketIOLog.GrainCallFailed(Server.Logger, Id, ex);
-        }
+        await CallGrainAsync(_grain.LeaveAllAsync()).ConfigureAwait(false);
 
         SocketIOLog.SocketDisconnected(Server.Logger, Id, Namespace.Name, reason);
         await RunLifecycleHandlersAsync(_disconnectHandlers, "disconnect", reason).ConfigureAwait(false);
+    }
+
+    // The local table already holds the change and is authoritative; if the cluster copy cannot be written now, the
+    // grains re-publish it when the cluster is back, so the caller is not failed.
+    private async ValueTask CallGrainAsync(ValueTask call)
+    {
+        if (call.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        try
+        {
+            await call.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            Server.Metrics.ClusterFailure();
+            SocketIOLog.GrainCallFailed(Server.Logger, Id, ex);
+        }
     }
 
     private void OnEvent(Packet packet)
