@@ -38,6 +38,13 @@ public enum ClusterMessageType : byte
 
     /// <summary>A gateway finished a request that expects no data back (sockets join, leave, disconnect).</summary>
     Done = 11,
+
+    /// <summary>
+    /// A socket of a dead gateway was taken out of <see cref="ClusterMessage.Rooms"/> by this gateway's reaper (never
+    /// sent over the cluster): <see cref="ClusterMessage.Data"/> is the socket id in UTF-8, and
+    /// <see cref="ClusterMessage.TargetRooms"/> the rooms that became empty cluster-wide.
+    /// </summary>
+    Reaped = 12,
 }
 
 /// <summary>Options of a <see cref="ClusterMessage"/>.</summary>

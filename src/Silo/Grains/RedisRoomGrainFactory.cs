@@ -240,6 +240,22 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
         Dispatch(message);
     }
 
+    internal void OnReaped(string ns, string socketId, IReadOnlyList<string> left, IReadOnlyList<string> emptied)
+    {
+        if (left.Count > 0)
+        {
+            Dispatch(new ClusterMessage
+            {
+                Type = ClusterMessageType.Reaped,
+                Namespace = ns,
+                Source = GatewayId,
+                Rooms = left,
+                TargetRooms = emptied,
+                Data = System.Text.Encoding.UTF8.GetBytes(socketId),
+            });
+        }
+    }
+
     private void Dispatch(ClusterMessage message)
     {
         // A namespace not activated here still gets its (empty) answers to requests.

@@ -7,6 +7,9 @@ namespace OrleansRooms.Silo.Grains;
 /// operation go to different slots (each room, the socket, the gateway index), so they are issued together and awaited
 /// together: the client pipelines them on its connections, one round trip per node.
 /// </summary>
+/// <summary>Rooms a removed socket left, and those of them that became empty.</summary>
+internal delegate void RemovedSocketHandler(string ns, string socketId, IReadOnlyList<string> left, IReadOnlyList<string> emptied);
+
 internal sealed class RoomStore(Func<RedisClient> client, ClusterKeys keys)
 {
     public ClusterKeys Keys { get; } = keys;
@@ -63,28 +66,50 @@ internal sealed class RoomStore(Func<RedisClient> client, ClusterKeys keys)
     /// <summary>
     /// Removes a socket from every room Redis knows it in, then its set and its entry in <paramref name="gatewayId"/>'s
     /// index. Reads the rooms from Redis: the gateway has already forgotten them (disconnect), or is dead (reaper).
+    /// <paramref name="onRemoved"/> is told, once the writes are done, which rooms it left and which became empty.
     /// </summary>
-    public async Task RemoveSocketAsync(string ns, string socketId, string gatewayId, CancellationToken cancellationToken)
+    public async Task RemoveSocketAsync(string ns, string socketId, string gatewayId, CancellationToken cancellationToken, RemovedSocketHandler? onRemoved = null)
     {
         var redis = Client;
         string socketKey = Keys.Socket(ns, socketId);
         var rooms = await GetSetAsync(RedisCommand.WithKey("SMEMBERS", socketKey), cancellationToken);
-        var tasks = new List<Task>(rooms.Count + 2);
-        foreach (var room in rooms)
+        var leaves = new Task<RedisReply>[rooms.Count];
+        for (int i = 0; i < rooms.Count; i++)
         {
-            tasks.Add(redis.EvalAsync(ClusterScripts.Leave, [Keys.RoomMembers(ns, room), Keys.RoomGateways(ns, room)], [socketId], cancellationToken));
+            leaves[i] = redis.EvalAsync(ClusterScripts.Leave, [Keys.RoomMembers(ns, rooms[i]), Keys.RoomGateways(ns, rooms[i])], [socketId], cancellationToken);
         }
 
-        tasks.Add(redis.ExecuteAsync(RedisCommand.WithKey("DEL", socketKey), cancellationToken));
-        tasks.Add(redis.ExecuteAsync(RedisCommand.WithKey("SREM", Keys.GatewaySockets(gatewayId), ClusterKeys.IndexEntry(ns, socketId)), cancellationToken));
-        await Task.WhenAll(tasks);
+        var delete = redis.ExecuteAsync(RedisCommand.WithKey("DEL", socketKey), cancellationToken);
+        var unindex = redis.ExecuteAsync(RedisCommand.WithKey("SREM", Keys.GatewaySockets(gatewayId), ClusterKeys.IndexEntry(ns, socketId)), cancellationToken);
+        await Task.WhenAll(leaves);
+        await Task.WhenAll(delete, unindex);
+        if (onRemoved is not null)
+        {
+            var left = new List<string>(rooms.Count);
+            var emptied = new List<string>();
+            for (int i = 0; i < rooms.Count; i++)
+            {
+                long result = leaves[i].Result.AsInt64();
+                if (result > 0)
+                {
+                    left.Add(rooms[i]);
+                }
+
+                if (result == 2)
+                {
+                    emptied.Add(rooms[i]);
+                }
+            }
+
+            onRemoved(ns, socketId, left, emptied);
+        }
     }
 
     /// <summary>
     /// Removes every socket in a gateway's index (reaping a dead gateway, or a clean stop), in batches so a large
     /// gateway does not queue unbounded commands, then the index itself. Returns how many sockets were removed.
     /// </summary>
-    public async Task<int> RemoveGatewaySocketsAsync(string gatewayId, CancellationToken cancellationToken)
+    public async Task<int> RemoveGatewaySocketsAsync(string gatewayId, CancellationToken cancellationToken, RemovedSocketHandler? onRemoved = null)
     {
         const int Batch = 256;
         var entries = await GetSetAsync(RedisCommand.WithKey("SMEMBERS", Keys.GatewaySockets(gatewayId)), cancellationToken);
@@ -97,7 +122,7 @@ internal sealed class RoomStore(Func<RedisClient> client, ClusterKeys keys)
                 continue;
             }
 
-            tasks.Add(RemoveSocketAsync(ns, socketId, gatewayId, cancellationToken));
+            tasks.Add(RemoveSocketAsync(ns, socketId, gatewayId, cancellationToken, onRemoved));
             removed++;
             if (tasks.Count == Batch)
             {

@@ -161,7 +161,8 @@ internal sealed class GatewayLease(RedisRoomGrainFactory gateway) : IDisposable
             return;
         }
 
-        int sockets = await gateway.Store.RemoveGatewaySocketsAsync(dead, cancellationToken);
+        // The dead gateway cannot raise its sockets' room events; the reaper does, once for the cluster.
+        int sockets = await gateway.Store.RemoveGatewaySocketsAsync(dead, cancellationToken, gateway.OnReaped);
         // Last, so a gateway that was only stalled finds its lease gone at its next heartbeat and re-publishes.
         await client.ExecuteAsync(RedisCommand.WithKey("ZREM", Keys.Gateways, dead), cancellationToken);
         gateway.Metrics.Reaped(sockets);

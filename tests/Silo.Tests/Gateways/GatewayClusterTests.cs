@@ -42,6 +42,9 @@ public sealed class GatewayClusterTests : IAsyncLifetime, IAsyncDisposable
         await doomedSocket.JoinAsync(["room", "other"]);
         var survivor = _cluster.Gateways[0];
         var adapter = survivor.Io.Sockets.Adapter;
+        var events = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        adapter.LeaveRoom += (room, id) => events.Enqueue($"leave-room {room} {id}");
+        adapter.DeleteRoom += room => events.Enqueue($"delete-room {room}");
 
         var clock = Stopwatch.StartNew();
         await _cluster.KillGatewayAsync(_cluster.Gateways[1]);
@@ -56,6 +59,14 @@ public sealed class GatewayClusterTests : IAsyncLifetime, IAsyncDisposable
         Assert.Equal([stayingSocket.Id], await adapter.GetRoomMembersAsync("room"));
         Assert.Empty(await adapter.GetRoomMembersAsync("other"));
         Assert.Empty(await adapter.GetSocketRoomsAsync(doomedSocket.Id));
+        await RedisGatewayCluster.WaitUntilAsync(() => Task.FromResult(events.Count == 5), TimeSpan.FromSeconds(5), "the reaper raised the room events");
+        Assert.Equal(
+            new HashSet<string>
+            {
+                $"leave-room room {doomedSocket.Id}", $"leave-room other {doomedSocket.Id}", $"leave-room {doomedSocket.Id} {doomedSocket.Id}",
+                "delete-room other", $"delete-room {doomedSocket.Id}",
+            },
+            events.ToHashSet());
         await survivor.Io.To("room").EmitAsync("still here");
         await staying.ExpectEventAsync("still here");
     }

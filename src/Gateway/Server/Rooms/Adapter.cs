@@ -5,7 +5,9 @@ namespace OrleansRooms;
 /// <summary>
 /// The room bookkeeping of one namespace on this node (Socket.IO's <c>nsp.adapter</c>): the <see cref="Rooms"/> and
 /// <see cref="Sids"/> maps, read-only, and the room events. Change membership with <c>socket.JoinAsync</c> and
-/// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO.
+/// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO, and each room
+/// event is raised once for the whole cluster: by the gateway hosting the socket, or, for the sockets of a gateway that
+/// died, by the gateway that reaped them (<c>leave-room</c> for each room, <c>delete-room</c> when it became empty).
 /// </summary>
 public sealed class Adapter
 {
@@ -39,6 +41,19 @@ public sealed class Adapter
 
     /// <summary>A copy of the <c>sids</c> map: socket id to the names of its rooms.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids => _table.SnapshotSids();
+
+    internal void RaiseReaped(string socketId, IReadOnlyList<string> left, IReadOnlyList<string> emptied)
+    {
+        foreach (var room in left)
+        {
+            LeaveRoom?.Invoke(room, socketId);
+        }
+
+        foreach (var room in emptied)
+        {
+            DeleteRoom?.Invoke(room);
+        }
+    }
 
     /// <summary>The ids of the sockets in <paramref name="room"/> on every gateway of the cluster (the room grain).</summary>
     public ValueTask<IReadOnlyCollection<string>> GetRoomMembersAsync(string room, CancellationToken cancellationToken = default)

@@ -29,6 +29,9 @@ internal sealed class ClusterReceiver(Namespace nsp) : IClusterMessageHandler
                 case ClusterMessageType.ServerSideEmit:
                     nsp.RaiseServerSideEvent(message);
                     break;
+                case ClusterMessageType.Reaped:
+                    nsp.Adapter.RaiseReaped(System.Text.Encoding.UTF8.GetString(message.Data.Span), message.Rooms, message.TargetRooms);
+                    break;
                 default:
                     nsp.Requests.Dispatch(message, nsp.Server);
                     break;
