@@ -1,38 +1,42 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using OrleansRooms;
+using OrleansRooms.Specification;
+using OrleansRooms.TestCluster;
 
-// Quick broadcast throughput: one in-process gateway, N raw WebSocket clients in one room, M broadcasts of a fixed
-// payload; reports deliveries per second (wall clock) and the process CPU time. Client and server share the machine.
+// Quick gateway benchmarks, in one process, with real WebSocket clients on loopback (client and server share the
+// machine, so the figures are lower bounds):
+//   broadcast (default): N clients in one room, spread over G gateways (G > 1 shares rooms through a redis-server it
+//     starts), M broadcasts of a fixed payload from the first gateway; deliveries per second and process CPU time.
+//   --reap: two gateways with the default lease settings; kill one and time until its sockets left their rooms.
 var sockets = Arg("--sockets", 1000);
 var messages = Arg("--messages", 2000);
 var payloadSize = Arg("--payload", 100);
+var gateways = Arg("--gateways", 1);
+var inFlight = Arg("--in-flight", 64);
 
-var builder = WebApplication.CreateSlimBuilder();
-builder.Logging.ClearProviders();
-builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-builder.Services.AddSocketIO();
-var app = builder.Build();
-app.MapSocketIO();
-var io = app.Services.GetRequiredService<SocketIOServer>();
-io.OnConnection(async socket => await socket.JoinAsync("bench"));
-await app.StartAsync();
-var url = new Uri(app.Urls.First().Replace("http", "ws", StringComparison.Ordinal) + "/socket.io/?EIO=4&transport=websocket");
+if (args.Contains("--reap"))
+{
+    return await ReapAsync(sockets);
+}
+
+await using IGatewayCluster cluster = gateways == 1 ? new SingleGatewayCluster() : new RedisGatewayCluster(gateways);
+await cluster.StartAsync();
+foreach (var gateway in cluster.Gateways)
+{
+    gateway.Io.OnConnection(async socket => await socket.JoinAsync("bench"));
+}
 
 var clients = new BenchClient[sockets];
 for (var i = 0; i < sockets; i++)
 {
-    clients[i] = await BenchClient.ConnectAsync(url);
+    clients[i] = await BenchClient.ConnectAsync(cluster.Gateways[i % gateways].Url);
 }
 
-while (io.Sockets.Adapter.Rooms.TryGetValue("bench", out var members) ? members.Count < sockets : true)
+var io = cluster.Gateways[0].Io;
+while ((await io.Sockets.Adapter.GetRoomMembersAsync("bench")).Count < sockets)
 {
     await Task.Delay(10);
 }
@@ -41,15 +45,25 @@ var payload = new string('x', payloadSize);
 var expected = (long)messages * sockets;
 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
 var clock = Stopwatch.StartNew();
+// Up to --in-flight broadcasts outstanding: in a cluster each one awaits its publish to Redis, and a sender that
+// waited for each in turn would measure the round trip, not the throughput.
+var pending = new Queue<Task>();
 for (var i = 0; i < messages; i++)
 {
-    await io.To("bench").EmitAsync("m", payload);
+    pending.Enqueue(io.To("bench").EmitAsync("m", payload).AsTask());
+    if (pending.Count >= inFlight)
+    {
+        await pending.Dequeue();
+    }
+
     if (i % 64 == 63)
     {
         // Open the loop a little: without any pause the sender starves the clients that share the two cores.
         await Task.Yield();
     }
 }
+
+await Task.WhenAll(pending);
 
 while (BenchClient.Received < expected && clock.Elapsed < TimeSpan.FromMinutes(2))
 {
@@ -60,7 +74,7 @@ clock.Stop();
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 var delivered = BenchClient.Received;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"sockets={sockets} messages={messages} payload={payloadSize}B delivered={delivered}/{expected} " +
+    $"gateways={gateways} in-flight={inFlight} sockets={sockets} messages={messages} payload={payloadSize}B delivered={delivered}/{expected} " +
     $"time={clock.Elapsed.TotalSeconds:F2}s deliveries/s={delivered / clock.Elapsed.TotalSeconds:F0} cpu={cpu.TotalSeconds:F2}s"));
 
 foreach (var client in clients)
@@ -69,8 +83,48 @@ foreach (var client in clients)
     client.Dispose();
 }
 
-await app.StopAsync();
 return delivered == expected ? 0 : 1;
+
+static async Task<int> ReapAsync(int sockets)
+{
+    // The production defaults: heartbeat 2 s, lease 10 s.
+    await using var cluster = new RedisGatewayCluster(gateways: 2)
+    {
+        HeartbeatInterval = TimeSpan.FromSeconds(2),
+        LeaseDuration = TimeSpan.FromSeconds(10),
+    };
+    await cluster.StartAsync();
+    var doomed = cluster.Gateways[1];
+    doomed.Io.OnConnection(async socket => await socket.JoinAsync("bench"));
+    var clients = new List<BenchClient>();
+    for (var i = 0; i < sockets; i++)
+    {
+        clients.Add(await BenchClient.ConnectAsync(doomed.Url));
+    }
+
+    var adapter = cluster.Gateways[0].Io.Sockets.Adapter;
+    while ((await adapter.GetRoomMembersAsync("bench")).Count < sockets)
+    {
+        await Task.Delay(10);
+    }
+
+    var clock = Stopwatch.StartNew();
+    await cluster.KillGatewayAsync(doomed);
+    while ((await adapter.GetRoomMembersAsync("bench")).Count > 0)
+    {
+        await Task.Delay(10);
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"reap: {sockets} sockets of a killed gateway out of their rooms after {clock.Elapsed.TotalSeconds:F2}s (heartbeat 2 s, lease 10 s)"));
+    foreach (var client in clients)
+    {
+        client.Abort();
+        client.Dispose();
+    }
+
+    return 0;
+}
 
 int Arg(string name, int fallback)
 {
@@ -85,9 +139,10 @@ internal sealed class BenchClient : IDisposable
 
     public static long Received => Interlocked.Read(ref s_received);
 
-    public static async Task<BenchClient> ConnectAsync(Uri url)
+    public static async Task<BenchClient> ConnectAsync(Uri gateway)
     {
         var client = new BenchClient();
+        var url = new Uri(gateway.ToString().Replace("http", "ws", StringComparison.Ordinal).TrimEnd('/') + "/socket.io/?EIO=4&transport=websocket");
         await client._socket.ConnectAsync(url, CancellationToken.None);
         await client._socket.SendAsync("40"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         _ = client.ReceiveLoopAsync();
