@@ -1,3 +1,4 @@
+using OrleansRooms.TestCluster;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -85,8 +86,11 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
-    public static Task<(int ExitCode, string Output)> RunScriptAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
-        RunAsync("bash", [Script, .. args], environment, timeout ?? TimeSpan.FromSeconds(60));
+    public static async Task<(int ExitCode, string Output)> RunScriptAsync(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var result = await ChildProcess.RunAsync("bash", [Script, .. args], Root, environment, timeout ?? TimeSpan.FromSeconds(60));
+        return (result.ExitCode, result.Stdout + result.Stderr);
+    }
 
     /// <summary>The tail of every gateway log and nginx's error log, for failure messages.</summary>
     public string Logs()
@@ -205,53 +209,6 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunAsync(string file, string[] args, IReadOnlyDictionary<string, string>? environment, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = Root,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var output = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (output) { output.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            // Also waits for the end of the redirected streams: the script's children must not hold them.
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            lock (output)
-            {
-                output.AppendLine(CultureInfo.InvariantCulture, $"killed after {timeout.TotalSeconds} s");
-            }
-
-            return (-1, output.ToString());
-        }
-
-        return (process.ExitCode, output.ToString());
-    }
 
     private static string Metadata(string key) =>
         typeof(LocalCluster).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;

@@ -1,3 +1,4 @@
+using OrleansRooms.TestCluster;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -32,7 +33,7 @@ internal static class NodeScenario
         try
         {
             var limit = timeout ?? TimeSpan.FromSeconds(20);
-            var result = await RunProcessAsync("node", [file], new Dictionary<string, string>
+            var result = await ChildProcess.RunAsync("node", [file], Directory, new Dictionary<string, string>
             {
                 ["GATEWAY_URL"] = gateway.ToString().TrimEnd('/'),
                 ["SCENARIO_TIMEOUT_MS"] = ((int)(limit.TotalMilliseconds - 1000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -59,7 +60,7 @@ internal static class NodeScenario
         {
             if (!File.Exists(Path.Combine(Directory, "node_modules", "socket.io-client", "package.json")))
             {
-                var npm = await RunProcessAsync("npm", ["ci", "--no-audit", "--no-fund"], new() { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
+                var npm = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], Directory, new Dictionary<string, string> { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
                 Assert.True(npm.ExitCode == 0, $"npm ci failed in {Directory}:\n{npm.Stderr}");
             }
 
@@ -71,54 +72,4 @@ internal static class NodeScenario
         }
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunProcessAsync(
-        string fileName, string[] args, Dictionary<string, string> environment, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            lock (stderr)
-            {
-                stderr.AppendLine($"killed after {timeout.TotalSeconds} s");
-            }
-
-            return (-1, stdout.ToString(), stderr.ToString());
-        }
-
-        // WaitForExitAsync has also waited for the end of the redirected streams.
-        return (process.ExitCode, stdout.ToString(), stderr.ToString());
-    }
 }

@@ -1,3 +1,4 @@
+using OrleansRooms.TestCluster;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -21,7 +22,7 @@ internal static class NodeCompat
     public static async Task<string> RunFileAsync(string file, IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
         await EnsureInstalledAsync();
-        var result = await RunProcessAsync("node", [file], environment ?? new Dictionary<string, string>(), timeout ?? TimeSpan.FromSeconds(60));
+        var result = await ChildProcess.RunAsync("node", [file], Directory, environment, timeout ?? TimeSpan.FromSeconds(60));
         Assert.True(result.ExitCode == 0, $"node {file} exited with {result.ExitCode}:\n{result.Stderr}\n{result.Stdout}");
         return result.Stdout;
     }
@@ -53,7 +54,7 @@ internal static class NodeCompat
         {
             if (!File.Exists(Path.Combine(Directory, "node_modules", "@socket.io", "redis-emitter", "package.json")))
             {
-                var npm = await RunProcessAsync("npm", ["ci", "--no-audit", "--no-fund"], new Dictionary<string, string> { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
+                var npm = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], Directory, new Dictionary<string, string> { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
                 Assert.True(npm.ExitCode == 0, $"npm ci failed in {Directory}:\n{npm.Stderr}");
             }
 
@@ -65,48 +66,4 @@ internal static class NodeCompat
         }
     }
 
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunProcessAsync(
-        string fileName, string[] args, IReadOnlyDictionary<string, string> environment, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(fileName)
-        {
-            WorkingDirectory = Directory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { lock (stdout) { stdout.AppendLine(e.Data); } } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            return (-1, stdout.ToString(), stderr.ToString() + $"\nkilled after {timeout.TotalSeconds} s");
-        }
-
-        return (process.ExitCode, stdout.ToString(), stderr.ToString());
-    }
 }
