@@ -118,9 +118,10 @@ public sealed class BroadcastOperator
             foreach (var answer in await RequestAsync(ClusterMessageType.FetchSockets, ClusterMessageType.FetchSocketsResponse, [], ClusterMessageFlags.None).ConfigureAwait(false))
             {
                 var reader = new Utf8JsonReader(answer.Data.Span);
+                var answering = _namespace.Children is { } children && children.TryGetValue(answer.Namespace, out var child) ? child : _namespace;
                 foreach (var element in JsonElement.ParseValue(ref reader).EnumerateArray())
                 {
-                    result.Add(SocketDescriptor.Read(_namespace, element));
+                    result.Add(SocketDescriptor.Read(answering, element));
                 }
             }
         }
@@ -187,30 +188,49 @@ public sealed class BroadcastOperator
         }
     }
 
-    /// <summary>Sends a request to the gateways hosting the targets and waits for one answer from each.</summary>
+    /// <summary>
+    /// Sends a request to the gateways hosting the targets and waits for one answer from each; for a dynamic parent,
+    /// once per child namespace (other gateways know the children, not the parent).
+    /// </summary>
     private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
     {
-        var answers = new GatewayAnswers(_namespace.Requests.NextId(), answerType);
-        _namespace.Requests.Add(answers);
+        if (_namespace.Children is not { } children)
+        {
+            return await RequestAsync(_namespace, type, answerType, targetRooms, flags).ConfigureAwait(false);
+        }
+
+        var all = new List<ClusterMessage>();
+        foreach (var child in children.Values)
+        {
+            all.AddRange(await RequestAsync(child, type, answerType, targetRooms, flags).ConfigureAwait(false));
+        }
+
+        return all;
+    }
+
+    private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(Namespace nsp, ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
+    {
+        var answers = new GatewayAnswers(nsp.Requests.NextId(), answerType);
+        nsp.Requests.Add(answers);
         try
         {
-            var gateways = await _namespace.PublishAsync(new ClusterMessage
+            var gateways = await nsp.PublishAsync(new ClusterMessage
             {
                 Type = type,
-                Namespace = _namespace.Name,
-                Source = _namespace.Grains.GatewayId,
+                Namespace = nsp.Name,
+                Source = nsp.Grains.GatewayId,
                 RequestId = answers.RequestId,
                 Rooms = _rooms,
                 Except = _except,
                 TargetRooms = targetRooms,
                 Flags = flags,
             }).ConfigureAwait(false);
-            answers.Expect(gateways, _namespace.Server.Options.ClusterRequestTimeout, _namespace.Server.TimeProvider);
+            answers.Expect(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
             return await answers.Task.ConfigureAwait(false);
         }
         finally
         {
-            _namespace.Requests.Remove(answers.RequestId);
+            nsp.Requests.Remove(answers.RequestId);
         }
     }
 
