@@ -18,7 +18,7 @@ public sealed class SocketIOEmitterOptions
     /// <summary>
     /// The cluster's key prefix (<c>RedisClusterOptions.KeyPrefix</c> of its gateways, default <c>orleansrooms</c>).
     /// When set, messages are routed like a gateway's own: a room broadcast goes once to each gateway hosting a
-    /// member, a namespace-wide one on the all-gateways channel. When null, they are published in the official
+    /// member, a namespace-wide one once to each live gateway. When null, they are published in the official
     /// emitter's format on the <see cref="Key"/> channels instead (what gateways and Node servers with the Redis
     /// adapter both hear). Default: null.
     /// </summary>

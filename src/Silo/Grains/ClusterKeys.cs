@@ -20,7 +20,6 @@ internal sealed class ClusterKeys
         Prefix = prefix;
         Gateways = prefix + ":gateways";
         Epoch = prefix + ":epoch";
-        AllChannel = prefix + ":all";
     }
 
     public string Prefix { get; }
@@ -30,9 +29,6 @@ internal sealed class ClusterKeys
 
     /// <summary>A random value; missing or changed means Redis lost its data.</summary>
     public string Epoch { get; }
-
-    /// <summary>Namespace-wide messages, one publish for every gateway.</summary>
-    public string AllChannel { get; }
 
     /// <summary>Hash socket id → gateway id.</summary>
     public string RoomMembers(string ns, string room) => $"{Prefix}:r:{{{ns}#{room}}}:m";

@@ -36,6 +36,13 @@ internal static class ClusterScripts
         return 1
         """);
 
+    /// <summary>KEYS: gateways sorted set. The gateways whose lease has not expired, on Redis's clock.</summary>
+    public static readonly RedisScript LiveGateways = new("""
+        local t = redis.call('TIME')
+        local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        return redis.call('ZRANGEBYSCORE', KEYS[1], now, '+inf')
+        """);
+
     /// <summary>
     /// KEYS: gateways sorted set. ARGV: gateway id, lease (ms). Renews the lease on Redis's clock (no skew between
     /// gateways) and returns {1 if the lease was there before, expired gateway ids...}: one round trip per heartbeat.

@@ -90,7 +90,7 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
     internal void Deactivate(RedisNamespaceGrains grains) => ((ICollection<KeyValuePair<string, RedisNamespaceGrains>>)_namespaces).Remove(new(grains.Namespace, grains));
 
     /// <summary>
-    /// Connects, subscribes to this gateway's channel and the all-gateways channel, registers the lease and starts the
+    /// Connects, subscribes to this gateway's channel, registers the lease and starts the
     /// heartbeat. Throws <see cref="InvalidOperationException"/> naming the endpoints when Redis is unreachable.
     /// </summary>
     public async Task StartAsync(CancellationToken cancellationToken = default)
@@ -122,12 +122,10 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
             if (_client.IsCluster)
             {
                 await _client.SSubscribeAsync(own, OnMessage, cancellationToken);
-                await _client.SSubscribeAsync(Keys.AllChannel, OnMessage, cancellationToken);
             }
             else
             {
                 await _client.SubscribeAsync(own, OnMessage, cancellationToken);
-                await _client.SubscribeAsync(Keys.AllChannel, OnMessage, cancellationToken);
             }
 
             if (Options.EmitterKey.Length > 0)
@@ -232,12 +230,7 @@ internal sealed class RedisRoomGrainFactory : IRoomGrainFactory, IAsyncDisposabl
             return;
         }
 
-        if (message!.Source == GatewayId && received.Channel == Keys.AllChannel)
-        {
-            return;
-        }
-
-        Dispatch(message);
+        Dispatch(message!);
     }
 
     internal void OnReaped(string ns, string socketId, IReadOnlyList<string> left, IReadOnlyList<string> emptied)

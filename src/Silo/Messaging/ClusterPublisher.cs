@@ -8,7 +8,9 @@ namespace OrleansRooms.Silo.Messaging;
 
 /// <summary>
 /// Routes and publishes <see cref="ClusterMessage"/>s: a message naming rooms goes once to each gateway hosting a
-/// member of any of them (the union of the rooms' routing sets), a namespace-wide one goes once on the shared channel.
+/// member of any of them (the union of the rooms' routing sets), a namespace-wide one once to each live gateway.
+/// Every message from one gateway to another travels the receiver's own channel, so they arrive in the order they were
+/// published even on a Redis Cluster, where different channels may live on different shards.
 /// Used by the gateway and by emitters that publish without being a gateway (pass no <c>self</c>).
 /// The message is encoded once into a pooled buffer that every publish of it shares.
 /// </summary>
@@ -20,21 +22,16 @@ internal sealed class ClusterPublisher(RedisClient client, ClusterKeys keys)
     public ClusterKeys Keys { get; } = keys;
 
     /// <summary>
-    /// Publishes <paramref name="message"/> to every gateway hosting a socket in <see cref="ClusterMessage.Rooms"/> other
-    /// than <paramref name="self"/>, or on the all-gateways channel when no room is named (receivers ignore their own).
-    /// Returns how many gateways it was sent to (for a namespace-wide message: how many subscribers received it,
-    /// the sender excluded when it is subscribed).
+    /// Publishes <paramref name="message"/> to every gateway hosting a socket in <see cref="ClusterMessage.Rooms"/>, or to
+    /// every live gateway when no room is named, other than <paramref name="self"/>. Returns how many gateways received
+    /// it (a gateway that died and is not reaped yet receives nothing and is not counted, so no answer is awaited from it).
     /// </summary>
     public async Task<int> PublishAsync(ClusterMessage message, string? self, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.Rooms.Count == 0)
-        {
-            long received = await PublishOnceAsync(Keys.AllChannel, message, cancellationToken);
-            return (int)Math.Max(0, self is null ? received : received - 1);
-        }
-
-        var targets = await GetTargetGatewaysAsync(message.Namespace, message.Rooms, self, cancellationToken);
+        var targets = message.Rooms.Count == 0
+            ? await GetLiveGatewaysAsync(self, cancellationToken)
+            : await GetTargetGatewaysAsync(message.Namespace, message.Rooms, self, cancellationToken);
         if (targets.Count == 0)
         {
             return 0;
@@ -42,7 +39,7 @@ internal sealed class ClusterPublisher(RedisClient client, ClusterKeys keys)
 
         byte[] buffer = ClusterMessageCodec.EncodePooled(message, out int length);
         var payload = new ReadOnlyMemory<byte>(buffer, 0, length);
-        var publishes = new Task[targets.Count];
+        var publishes = new Task<long>[targets.Count];
         int i = 0;
         foreach (var gateway in targets)
         {
@@ -52,7 +49,34 @@ internal sealed class ClusterPublisher(RedisClient client, ClusterKeys keys)
         await Task.WhenAll(publishes);
         // Only on success: a command that failed or timed out may still be written later from this buffer.
         ArrayPool<byte>.Shared.Return(buffer);
-        return targets.Count;
+        int reached = 0;
+        foreach (var publish in publishes)
+        {
+            if (publish.Result > 0)
+            {
+                reached++;
+            }
+        }
+
+        return reached;
+    }
+
+    /// <summary>The gateways whose lease is current, minus <paramref name="self"/>.</summary>
+    public async Task<HashSet<string>> GetLiveGatewaysAsync(string? self, CancellationToken cancellationToken)
+    {
+        var reply = await client.EvalAsync(ClusterScripts.LiveGateways, [Keys.Gateways], [], cancellationToken);
+        var gateways = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var gateway in reply.AsArray() ?? [])
+        {
+            gateways.Add(gateway.AsString()!);
+        }
+
+        if (self is not null)
+        {
+            gateways.Remove(self);
+        }
+
+        return gateways;
     }
 
     /// <summary>Sends <paramref name="message"/> to one gateway (an answer to a request).</summary>

@@ -142,11 +142,14 @@ public sealed class SocketIOEmitterTests(EmitterFixture fixture) : IClassFixture
     }
 
     [Fact]
-    public async Task With_the_cluster_key_prefix_a_namespace_wide_broadcast_goes_once_on_the_all_gateways_channel()
+    public async Task With_the_cluster_key_prefix_a_namespace_wide_broadcast_goes_once_to_each_live_gateway()
     {
         await using var client = await RedisClient.ConnectAsync(fixture.Server.CreateOptions());
         var frames = Channel.CreateUnbounded<byte[]>();
-        await client.SubscribeAsync("native-test:all", m => frames.Writer.TryWrite(m.Payload.ToArray()));
+        // A live gateway (lease far in the future), listening on its own channel; a dead one gets nothing.
+        await client.ExecuteAsync(new RedisCommand("ZADD").Key("native-test:gateways").Arg(long.MaxValue / 2).Arg("live").Arg(1).Arg("dead"));
+        await client.SubscribeAsync(new OrleansRooms.Silo.Grains.ClusterKeys("native-test").GatewayChannel("live"), m => frames.Writer.TryWrite(m.Payload.ToArray()));
+        await client.SubscribeAsync(new OrleansRooms.Silo.Grains.ClusterKeys("native-test").GatewayChannel("dead"), m => frames.Writer.TryWrite(m.Payload.ToArray()));
         var options = new SocketIOEmitterOptions { KeyPrefix = "native-test" };
         options.Redis.Endpoints.Add(fixture.Server.Endpoint);
         await using (var emitter = new SocketIOEmitter(options))
