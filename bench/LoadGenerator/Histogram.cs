@@ -20,13 +20,13 @@ internal sealed class Histogram
         Interlocked.Increment(ref _total);
     }
 
-    /// <summary>The value at quantile q (0..1) in milliseconds: the upper edge of the bucket holding it.</summary>
+    /// <summary>The value at quantile q (0..1) in milliseconds (the upper edge of its bucket), or -1 without samples.</summary>
     public double PercentileMs(double q)
     {
         var total = Count;
         if (total == 0)
         {
-            return double.NaN;
+            return -1; // no samples; the report shows "-"
         }
 
         var rank = (long)Math.Ceiling(q * total);
