@@ -26,6 +26,11 @@ internal static class Report
             ? "**This is a quick run (`bench/run --quick`): 1,000 connections and one-second ramp steps. It is a smoke test; its numbers are indicative only. `bench/run` without `--quick` runs the full configuration.**"
             : "Full run (`bench/run`).");
         md.AppendLine();
+        if (quick)
+        {
+            md.AppendLine("How to read a quick run: the rate doubles per step, so \"max sustained\" can only land on the ladder (20k, 28k, 40k, 56k...) and two servers in the same rung are not distinguishable. Steps last one second, so one stall of a few tens of milliseconds anywhere (server, load generator, GC) puts p99 over 50 ms and ends the ramp: in this run every failed step still delivered 100 %, the limit was always the p99 rule. Rerunning moves servers by a rung either way; a 0 means even the first step had such a stall. Treat the ratios as a smoke test that the harness works, not as the answer to the issue.");
+            md.AppendLine();
+        }
         md.AppendLine("## Machine and versions");
         md.AppendLine();
         foreach (var line in meta)

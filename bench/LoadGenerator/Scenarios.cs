@@ -53,8 +53,15 @@ internal static class Scenarios
 
         var publisher = new Publisher(publishers, rooms, roomSize, payloadBytes);
         var step = 0;
-        Step Run(double rate, double seconds) =>
-            publisher.Run(++step, rate, seconds, drainSeconds, p99Limit, minDelivery, pids, redisPids);
+        // The publisher sleeps and spins: on a thread of its own, or it would hold a pool thread the receive loops
+        // need (with 2 cores the pool starts with 2 threads and adds more slowly, which showed up as 100-ms stalls).
+        Step Run(double rate, double seconds)
+        {
+            var id = ++step;
+            return Task.Factory.StartNew(
+                () => publisher.Run(id, rate, seconds, drainSeconds, p99Limit, minDelivery, pids, redisPids),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).GetAwaiter().GetResult();
+        }
 
         var rate = o.Double("--start-rate", 20_000);
         Run(rate, 2); // warm-up (server JIT tiers, pools); not reported
