@@ -1,0 +1,292 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace OrleansRooms.LoadGenerator;
+
+/// <summary>
+/// One Socket.IO client over a raw socket: hand-written HTTP upgrade, RFC 6455 frames (masked out, unmasked in),
+/// Engine.IO v4 open/ping/pong, Socket.IO "40" connect and acks. Received "msg" events are never JSON-parsed: the
+/// sequence number and the send timestamp sit at a fixed offset of the payload (see <see cref="Payload"/>).
+/// </summary>
+internal sealed class WsClient : IDisposable
+{
+    private readonly Socket _socket;
+    private readonly Lock _sendLock = new();
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private byte[] _buffer = new byte[16 * 1024];
+    private int _length;
+    private int _nextAck;
+    private TaskCompletionSource? _pendingAck;
+    private long _pendingAckStart;
+
+    private WsClient(Socket socket) => _socket = socket;
+
+    /// <summary>Where deliveries and ack latencies go; shared by every client of the run.</summary>
+    public static Measurement Sink { get; } = new();
+
+    public static async Task<WsClient> ConnectAsync(IPEndPoint server, IPAddress? source, CancellationToken ct)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var client = new WsClient(socket);
+        try
+        {
+            if (source is not null)
+            {
+                socket.Bind(new IPEndPoint(source, 0)); // spreads source ports over several loopback addresses
+            }
+
+            await socket.ConnectAsync(server, ct);
+            var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
+            var request = $"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
+                $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+            await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, ct);
+            await client.ReadUpgradeAsync(ct);
+            _ = client.ReceiveLoopAsync();
+            client.SendText("40"u8);
+            await client._connected.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Sends <c>42N["event","room"]</c> and completes when the server acknowledges it.</summary>
+    public Task EmitWithAckAsync(string eventName, string room)
+    {
+        var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var id = ++_nextAck;
+        _pendingAckStart = Stopwatch.GetTimestamp();
+        Volatile.Write(ref _pendingAck, tcs); // one outstanding ack per client is all the scenarios need
+        SendText(Encoding.ASCII.GetBytes($"42{id}[\"{eventName}\",\"{room}\"]"));
+        return tcs.Task;
+    }
+
+    public void SendText(ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[Frames.MaxHeader + payload.Length];
+        var length = Frames.WriteText(frame, payload);
+        SendRaw(frame.AsSpan(0, length));
+    }
+
+    /// <summary>Writes already framed bytes (several frames at once when a publisher batches).</summary>
+    public void SendRaw(ReadOnlySpan<byte> frames)
+    {
+        lock (_sendLock)
+        {
+            while (!frames.IsEmpty)
+            {
+                var sent = _socket.Send(frames);
+                frames = frames[sent..];
+            }
+        }
+    }
+
+    public void Dispose() => _socket.Dispose();
+
+    private async Task ReadUpgradeAsync(CancellationToken ct)
+    {
+        while (true)
+        {
+            var n = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, ct);
+            if (n == 0)
+            {
+                throw new IOException("closed during the upgrade");
+            }
+
+            _length += n;
+            var end = _buffer.AsSpan(0, _length).IndexOf("\r\n\r\n"u8);
+            if (end < 0)
+            {
+                continue;
+            }
+
+            if (!_buffer.AsSpan(0, end).StartsWith("HTTP/1.1 101"u8))
+            {
+                throw new IOException("upgrade refused: " + Encoding.ASCII.GetString(_buffer, 0, Math.Min(end, 200)));
+            }
+
+            // Frames may follow the headers in the same read (the Engine.IO open packet).
+            _length -= end + 4;
+            Buffer.BlockCopy(_buffer, end + 4, _buffer, 0, _length);
+            return;
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                ParseFrames();
+                if (_length == _buffer.Length)
+                {
+                    Array.Resize(ref _buffer, _buffer.Length * 2); // one frame larger than the buffer
+                }
+
+                var n = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                _length += n;
+            }
+        }
+        catch (SocketException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        Sink.OnClosed();
+        _connected.TrySetException(new IOException("closed"));
+        _pendingAck?.TrySetException(new IOException("closed"));
+    }
+
+    private void ParseFrames()
+    {
+        var offset = 0;
+        while (Frames.TryRead(_buffer.AsSpan(offset, _length - offset), out var opcode, out var payload, out var consumed))
+        {
+            switch (opcode)
+            {
+                case 1: // text; servers under test do not fragment these messages
+                    OnMessage(payload);
+                    break;
+                case 9: // ping
+                    var pong = new byte[Frames.MaxHeader + payload.Length];
+                    SendRaw(pong.AsSpan(0, Frames.Write(pong, 0x8A, payload)));
+                    break;
+                case 8:
+                    _socket.Shutdown(SocketShutdown.Both);
+                    break;
+            }
+
+            offset += consumed;
+        }
+
+        if (offset > 0)
+        {
+            _length -= offset;
+            Buffer.BlockCopy(_buffer, offset, _buffer, 0, _length);
+        }
+    }
+
+    private void OnMessage(ReadOnlySpan<byte> m)
+    {
+        if (m.StartsWith(Payload.EventPrefix))
+        {
+            Sink.OnDelivery(m);
+        }
+        else if (m.Length == 1 && m[0] == '2')
+        {
+            SendText("3"u8); // Engine.IO heartbeat
+        }
+        else if (m.Length >= 2 && m[0] == '4' && m[1] == '0')
+        {
+            _connected.TrySetResult();
+        }
+        else if (m.Length >= 3 && m[0] == '4' && m[1] == '3' && Interlocked.Exchange(ref _pendingAck, null) is { } ack)
+        {
+            Sink.OnAck(Stopwatch.GetElapsedTime(_pendingAckStart));
+            ack.TrySetResult();
+        }
+    }
+}
+
+/// <summary>RFC 6455 framing for the client side.</summary>
+internal static class Frames
+{
+    public const int MaxHeader = 14;
+
+    public static int WriteText(Span<byte> destination, ReadOnlySpan<byte> payload) => Write(destination, 0x81, payload);
+
+    /// <summary>Writes one final masked frame; returns its length.</summary>
+    public static int Write(Span<byte> destination, byte first, ReadOnlySpan<byte> payload)
+    {
+        destination[0] = first;
+        int header;
+        if (payload.Length < 126)
+        {
+            destination[1] = (byte)(0x80 | payload.Length);
+            header = 2;
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            destination[1] = 0x80 | 126;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
+            header = 4;
+        }
+        else
+        {
+            destination[1] = 0x80 | 127;
+            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
+            header = 10;
+        }
+
+        // A client must mask; the key only has to be unpredictable to proxies, of which there are none here.
+        var key = Random.Shared.Next();
+        BinaryPrimitives.WriteInt32LittleEndian(destination[header..], key);
+        var mask = destination.Slice(header, 4);
+        var body = destination.Slice(header + 4, payload.Length);
+        for (var i = 0; i < payload.Length; i++)
+        {
+            body[i] = (byte)(payload[i] ^ mask[i & 3]);
+        }
+
+        return header + 4 + payload.Length;
+    }
+
+    /// <summary>Reads one whole frame from the start of <paramref name="data"/> (unmasked, as servers send).</summary>
+    public static bool TryRead(ReadOnlySpan<byte> data, out int opcode, out ReadOnlySpan<byte> payload, out int consumed)
+    {
+        opcode = 0;
+        payload = default;
+        consumed = 0;
+        if (data.Length < 2)
+        {
+            return false;
+        }
+
+        var length = (long)(data[1] & 0x7F);
+        var header = 2;
+        if (length == 126)
+        {
+            if (data.Length < 4)
+            {
+                return false;
+            }
+
+            length = BinaryPrimitives.ReadUInt16BigEndian(data[2..]);
+            header = 4;
+        }
+        else if (length == 127)
+        {
+            if (data.Length < 10)
+            {
+                return false;
+            }
+
+            length = (long)BinaryPrimitives.ReadUInt64BigEndian(data[2..]);
+            header = 10;
+        }
+
+        if (data.Length - header < length)
+        {
+            return false;
+        }
+
+        opcode = data[0] & 0x0F;
+        payload = data.Slice(header, (int)length);
+        consumed = header + (int)length;
+        return true;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Net;
+using OrleansRooms;
+
+// The benchmark's tiny application on OrleansRooms: namespace "/", join(room, ack), leave(room, ack),
+// pub(room, payload) broadcasting "msg" to the room. WebSocket only, like the Node peer.
+// Usage: --port 5001 [--redis 127.0.0.1:6379]
+var port = int.Parse(Arg("--port") ?? "5001", CultureInfo.InvariantCulture);
+var redis = Arg("--redis");
+
+var builder = WebApplication.CreateSlimBuilder();
+builder.Logging.ClearProviders();
+builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
+builder.Services.AddSocketIO(o => o.Transports = SocketIOTransports.WebSocket);
+if (redis is not null)
+{
+    builder.Services.AddSocketIORedis(o => o.Endpoints.Add(redis));
+}
+
+var app = builder.Build();
+app.MapSocketIO("/socket.io", io =>
+{
+    io.OnConnection(socket =>
+    {
+        socket.On("join", async e =>
+        {
+            await socket.JoinAsync(e.Get<string>(0)!);
+            e.Ack();
+        });
+        socket.On("leave", async e =>
+        {
+            await socket.LeaveAsync(e.Get<string>(0)!);
+            e.Ack();
+        });
+        socket.On("pub", async e => await io.To(e.Get<string>(0)!).EmitAsync("msg", e.Get<string>(1)));
+    });
+});
+
+app.Run();
+
+string? Arg(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
