@@ -50,6 +50,9 @@ public sealed class RedisGatewayCluster : IGatewayCluster
 
     public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromMilliseconds(600);
 
+    /// <summary>How long cluster requests wait for other gateways' answers (<see cref="SocketIOOptions.ClusterRequestTimeout"/>).</summary>
+    public TimeSpan ClusterRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     public async Task StartAsync()
     {
         if (!_ownsRedis)
@@ -86,7 +89,7 @@ public sealed class RedisGatewayCluster : IGatewayCluster
                 o.LeaseDuration = LeaseDuration;
                 o.KeyPrefix = _keyPrefix;
             }),
-            configureOptions: o => o.ClusterRequestTimeout = TimeSpan.FromSeconds(5));
+            configureOptions: o => o.ClusterRequestTimeout = ClusterRequestTimeout);
         _gateways.Add(node);
         return node;
     }

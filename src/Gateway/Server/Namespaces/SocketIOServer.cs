@@ -171,6 +171,13 @@ public sealed class SocketIOServer
     /// <summary>Disconnects every socket of the main namespace.</summary>
     public ValueTask DisconnectSocketsAsync(bool close = false) => Sockets.DisconnectSocketsAsync(close);
 
+    /// <summary>Runs when another server of the cluster (or an emitter) sends <paramref name="eventName"/> to the main namespace with <c>ServerSideEmitAsync</c>.</summary>
+    public SocketIOServer OnServerSideEmit(string eventName, Action<ServerSideEvent> handler)
+    {
+        Sockets.OnServerSideEmit(eventName, handler);
+        return this;
+    }
+
     /// <summary>Sends an event to the other servers of the cluster; nothing on a single node.</summary>
     public ValueTask ServerSideEmitAsync(string eventName, params object?[] args) => Sockets.ServerSideEmitAsync(eventName, args);
 

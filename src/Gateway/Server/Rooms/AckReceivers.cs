@@ -57,6 +57,7 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
     private readonly List<(Socket Socket, int AckId)> _local = [];
     private readonly Lock _lock = new();
     private ITimer? _timer;
+    private ITimer? _countTimer;
     private long _expected;
     private long _settled;
     private int _pendingGateways;
@@ -88,12 +89,22 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
         socket.RegisterAck(ackId, this);
     }
 
-    /// <summary>The broadcast was published to <paramref name="gateways"/> other gateways, each of which will report a count.</summary>
-    public void AddGateways(int gateways)
+    /// <summary>
+    /// The broadcast was published to <paramref name="gateways"/> other gateways, each of which will report a count.
+    /// A gateway that has not reported within <paramref name="countTimeout"/> (it died on the way) counts as having
+    /// reached no socket, so a broadcast without <c>Timeout</c> still completes.
+    /// </summary>
+    public void AddGateways(int gateways, TimeSpan countTimeout, TimeProvider timeProvider)
     {
+        if (gateways == 0)
+        {
+            return;
+        }
+
         lock (_lock)
         {
             _pendingGateways += gateways;
+            _countTimer ??= timeProvider.CreateTimer(static state => ((BroadcastAckCollector)state!).OnCountTimeout(), this, countTimeout, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -134,6 +145,7 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
     public void Cancel(Exception error)
     {
         _timer?.Dispose();
+        _countTimer?.Dispose();
         _completion.TrySetException(error);
     }
 
@@ -166,7 +178,18 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
         }
 
         _timer?.Dispose();
+        _countTimer?.Dispose();
         _completion.TrySetResult(responses);
+    }
+
+    private void OnCountTimeout()
+    {
+        lock (_lock)
+        {
+            _pendingGateways = 0;
+        }
+
+        TryComplete();
     }
 
     private void OnTimeout()

@@ -98,7 +98,7 @@ internal sealed class Broadcaster(Namespace nsp)
             Attachments = packet.AttachmentPayloads(),
         };
         var gateways = await nsp.PublishAsync(message).ConfigureAwait(false);
-        collector?.AddGateways(gateways);
+        collector?.AddGateways(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
     }
 
     private int Deliver(
