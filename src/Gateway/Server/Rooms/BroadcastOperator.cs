@@ -30,12 +30,6 @@ public sealed class BroadcastOperator
     /// <summary>Emits without guarantee: a socket whose connection cannot take the packet right now misses it.</summary>
     public BroadcastOperator Volatile => With(_flags with { Volatile = true });
 
-    /// <summary>The rooms targeted so far.</summary>
-    internal IReadOnlyList<string> Rooms => _rooms;
-
-    /// <summary>The rooms excluded so far.</summary>
-    internal IReadOnlyList<string> ExceptRooms => _except;
-
     /// <summary>Adds <paramref name="room"/> to the targets; a socket in several targeted rooms gets the event once.</summary>
     public BroadcastOperator To(string room)
     {
