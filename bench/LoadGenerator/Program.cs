@@ -11,6 +11,7 @@ if (args.Length == 0)
 }
 
 var options = Options.Parse(args.AsSpan(1));
+EpollReceiver.Configure(options.Int("--receivers", 1));
 ThreadPool.SetMinThreads(8, 8); // no ramp-up delay for receive continuations when a step starts
 object result;
 switch (args[0])

@@ -7,7 +7,7 @@ namespace OrleansRooms.LoadGenerator;
 internal sealed record Step(
     double TargetDeliveriesPerSecond, long Published, long Expected, long Received, double DeliveredFraction,
     double DeliveriesPerSecond, double P50Ms, double P99Ms, double P999Ms, double ServerCpuSeconds, double RedisCpuSeconds,
-    double Seconds, bool Sustained);
+    double GeneratorCpuSeconds, double Seconds, bool Sustained);
 
 internal sealed record BroadcastResult(
     string Scenario, string Server, int Connections, int RoomSize, int Rooms, int PayloadBytes, int Publishers,
@@ -64,39 +64,76 @@ internal static class Scenarios
         }
 
         var rate = o.Double("--start-rate", 20_000);
+        var factor = o.Double("--factor", 2);
+        var maxSteps = o.Int("--max-steps", 8);
         Run(rate, 2); // warm-up (server JIT tiers, pools); not reported
         await QuiesceAsync();
         var ramp = new List<Step>();
         Step? best = null;
-        for (var i = 0; i < o.Int("--max-steps", 8); i++)
+        double? failed = null;
+        Step Measure(double target)
         {
-            var s = Run(rate, stepSeconds);
+            var s = Run(target, stepSeconds);
             ramp.Add(s);
-            Log($"  {rate,12:F0}/s target: {s.DeliveriesPerSecond,12:F0}/s delivered {s.DeliveredFraction:P2} p99 {s.P99Ms:F1} ms");
-            if (!s.Sustained)
-            {
-                // One step between the last good rate and the failed one narrows the answer to a factor of sqrt(factor).
-                await QuiesceAsync();
-                if (best is not null)
-                {
-                    var mid = Run(Math.Sqrt(best.TargetDeliveriesPerSecond * rate), stepSeconds);
-                    ramp.Add(mid);
-                    Log($"  {mid.TargetDeliveriesPerSecond,12:F0}/s target: {mid.DeliveriesPerSecond,12:F0}/s delivered {mid.DeliveredFraction:P2} p99 {mid.P99Ms:F1} ms");
-                    if (mid.Sustained)
-                    {
-                        best = mid;
-                    }
-
-                    await QuiesceAsync();
-                }
-
-                break;
-            }
-
-            best = s;
-            rate *= o.Double("--factor", 2);
+            Log($"  {target,12:F0}/s target: {s.DeliveriesPerSecond,12:F0}/s delivered {s.DeliveredFraction:P2} p99 {s.P99Ms:F1} ms");
+            return s;
         }
 
+        // Up by the factor while the server keeps up, or down from a start it could not sustain, until a step brackets
+        // the answer between a sustained rate and a failed one.
+        var first = Measure(rate);
+        if (first.Sustained)
+        {
+            best = first;
+            for (var i = 1; i < maxSteps && failed is null; i++)
+            {
+                rate *= factor;
+                var s = Measure(rate);
+                if (s.Sustained)
+                {
+                    best = s;
+                }
+                else
+                {
+                    failed = rate;
+                }
+            }
+        }
+        else
+        {
+            failed = rate;
+            for (var i = 1; i < maxSteps && best is null; i++)
+            {
+                await QuiesceAsync();
+                rate /= factor;
+                var s = Measure(rate);
+                if (s.Sustained)
+                {
+                    best = s;
+                }
+                else
+                {
+                    failed = rate;
+                }
+            }
+        }
+
+        // Bisect (geometrically) between the two: each step halves the gap.
+        for (var b = 0; b < o.Int("--bisect-steps", 2) && best is not null && failed is not null; b++)
+        {
+            await QuiesceAsync();
+            var mid = Measure(Math.Sqrt(best.TargetDeliveriesPerSecond * failed.Value));
+            if (mid.Sustained)
+            {
+                best = mid;
+            }
+            else
+            {
+                failed = mid.TargetDeliveriesPerSecond;
+            }
+        }
+
+        await QuiesceAsync();
         var half = Run((best?.DeliveriesPerSecond ?? o.Double("--start-rate", 20_000)) / 2, stepSeconds);
         Log($"  at half: {half.DeliveriesPerSecond:F0}/s p50 {half.P50Ms:F2} p99 {half.P99Ms:F2} p99.9 {half.P999Ms:F2} ms");
         Close(receivers);
@@ -190,16 +227,49 @@ internal static class Scenarios
         [.. o.Get("--targets", "127.0.0.1:5001").Split(',').Select(IPEndPoint.Parse)];
 
     /// <summary>Connection i goes to target i % targets; sources &gt; 0 binds them to 127.0.0.2.. in turn.</summary>
-    private static async Task<WsClient[]> ConnectManyAsync(IPEndPoint[] targets, int count, int sources)
+    private static Task<WsClient[]> ConnectManyAsync(IPEndPoint[] targets, int count, int sources) => Task.Run(() =>
     {
+        // Blocking handshakes (see EpollReceiver) on threads of their own, so the pool stays free for ack continuations.
         var clients = new WsClient[count];
-        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        var next = -1;
+        Exception? failure = null;
+        var threads = Enumerable.Range(0, Math.Min(count, 32)).Select(_ => new Thread(() =>
         {
-            var source = sources > 0 ? new IPAddress([127, 0, 0, (byte)(2 + (i % sources))]) : null;
-            clients[i] = await WsClient.ConnectAsync(targets[i % targets.Length], source, ct);
-        });
+            try
+            {
+                for (var i = Interlocked.Increment(ref next); i < count && failure is null; i = Interlocked.Increment(ref next))
+                {
+                    var source = sources > 0 ? new IPAddress([127, 0, 0, (byte)(2 + (i % sources))]) : null;
+                    clients[i] = WsClient.Connect(targets[i % targets.Length], source, i);
+                }
+            }
+            catch (Exception e)
+            {
+                failure ??= e;
+            }
+        })).ToArray();
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+
+        foreach (var t in threads)
+        {
+            t.Join();
+        }
+
+        if (failure is not null)
+        {
+            foreach (var c in clients)
+            {
+                c?.Dispose();
+            }
+
+            throw new IOException($"connecting {count} clients failed", failure);
+        }
+
         return clients;
-    }
+    });
 
     private static Task ForEachAsync(WsClient[] clients, Func<WsClient, int, Task> action) =>
         Parallel.ForAsync(0, clients.Length, new ParallelOptions { MaxDegreeOfParallelism = 64 },
@@ -246,6 +316,7 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
         sink.StartStep(step);
         var cpu = ProcStat.CpuSeconds(pids);
         var redisCpu = ProcStat.CpuSeconds(redisPids);
+        var ownCpu = Environment.CpuUsage.TotalTime;
         var start = Stopwatch.GetTimestamp();
         long sent = 0;
         while (sent < total)
@@ -268,13 +339,11 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
 
             Flush();
             var next = start + (long)(sent / messagesPerSecond * frequency);
-            if (sent < total && next - Stopwatch.GetTimestamp() > Stopwatch.Frequency / 1000)
+            var wait = (next - Stopwatch.GetTimestamp()) * 1_000_000 / Stopwatch.Frequency;
+            if (sent < total && wait > 0)
             {
-                Thread.Sleep(1);
-            }
-            else if (sent < total)
-            {
-                Thread.Yield();
+                // Sleep rather than spin or yield: on 2 cores a spinning publisher takes CPU from the server it measures.
+                Native.Sleep((int)Math.Min(wait, 1000));
             }
         }
 
@@ -293,7 +362,8 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
         var fraction = received / (double)expected;
         var p99 = latency.PercentileMs(0.99);
         return new Step(deliveriesPerSecond, total, expected, received, fraction, received / elapsed, latency.PercentileMs(0.5), p99,
-            latency.PercentileMs(0.999), ProcStat.CpuSeconds(pids) - cpu, ProcStat.CpuSeconds(redisPids) - redisCpu, elapsed,
+            latency.PercentileMs(0.999), ProcStat.CpuSeconds(pids) - cpu, ProcStat.CpuSeconds(redisPids) - redisCpu,
+            (Environment.CpuUsage.TotalTime - ownCpu).TotalSeconds, elapsed,
             fraction >= minDelivery && p99 <= p99Limit);
     }
 

@@ -21,13 +21,25 @@ internal sealed class WsClient : IDisposable
     private int _nextAck;
     private TaskCompletionSource? _pendingAck;
     private long _pendingAckStart;
+    private EpollReceiver? _receiver;
 
-    private WsClient(Socket socket) => _socket = socket;
+    private WsClient(Socket socket)
+    {
+        _socket = socket;
+        Fd = (int)socket.Handle;
+    }
 
     /// <summary>Where deliveries and ack latencies go; shared by every client of the run.</summary>
     public static Measurement Sink { get; } = new();
 
-    public static async Task<WsClient> ConnectAsync(IPEndPoint server, IPAddress? source, CancellationToken ct)
+    /// <summary>The socket's descriptor, read by <see cref="EpollReceiver"/>.</summary>
+    public int Fd { get; }
+
+    /// <summary>
+    /// Connects, upgrades and joins namespace "/" with blocking calls (see <see cref="EpollReceiver"/> for why), then
+    /// hands the socket to receiver <paramref name="receiver"/>.
+    /// </summary>
+    public static WsClient Connect(IPEndPoint server, IPAddress? source, int receiver)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         var client = new WsClient(socket);
@@ -38,15 +50,21 @@ internal sealed class WsClient : IDisposable
                 socket.Bind(new IPEndPoint(source, 0)); // spreads source ports over several loopback addresses
             }
 
-            await socket.ConnectAsync(server, ct);
+            socket.Connect(server);
             var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
             var request = $"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
                 $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
-            await socket.SendAsync(Encoding.ASCII.GetBytes(request), SocketFlags.None, ct);
-            await client.ReadUpgradeAsync(ct);
-            _ = client.ReceiveLoopAsync();
+            socket.Send(Encoding.ASCII.GetBytes(request));
+            client.ReadUpgrade();
+            client.ParseFrames(); // the Engine.IO open packet may have come with the response
+            client._receiver = EpollReceiver.For(receiver);
+            client._receiver.Add(client);
             client.SendText("40"u8);
-            await client._connected.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+            if (!client._connected.Task.Wait(TimeSpan.FromSeconds(30)))
+            {
+                throw new IOException("no Socket.IO connect within 30 s");
+            }
+
             return client;
         }
         catch
@@ -87,13 +105,18 @@ internal sealed class WsClient : IDisposable
         }
     }
 
-    public void Dispose() => _socket.Dispose();
-
-    private async Task ReadUpgradeAsync(CancellationToken ct)
+    public void Dispose()
     {
+        _receiver?.Remove(this);
+        _socket.Dispose();
+    }
+
+    private void ReadUpgrade()
+    {
+        _socket.ReceiveTimeout = 30_000;
         while (true)
         {
-            var n = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None, ct);
+            var n = _socket.Receive(_buffer.AsSpan(_length));
             if (n == 0)
             {
                 throw new IOException("closed during the upgrade");
@@ -118,37 +141,31 @@ internal sealed class WsClient : IDisposable
         }
     }
 
-    private async Task ReceiveLoopAsync()
+    /// <summary>Called on the receiver's thread when the socket is readable; false once the connection has ended.</summary>
+    public bool OnReadable()
     {
-        try
+        if (_length == _buffer.Length)
         {
-            while (true)
-            {
-                ParseFrames();
-                if (_length == _buffer.Length)
-                {
-                    Array.Resize(ref _buffer, _buffer.Length * 2); // one frame larger than the buffer
-                }
-
-                var n = await _socket.ReceiveAsync(_buffer.AsMemory(_length), SocketFlags.None);
-                if (n == 0)
-                {
-                    break;
-                }
-
-                _length += n;
-            }
-        }
-        catch (SocketException)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
+            Array.Resize(ref _buffer, _buffer.Length * 2); // one frame larger than the buffer
         }
 
-        Sink.OnClosed();
-        _connected.TrySetException(new IOException("closed"));
-        _pendingAck?.TrySetException(new IOException("closed"));
+        var n = EpollReceiver.Receive(Fd, _buffer.AsSpan(_length));
+        if (n < 0)
+        {
+            return true;
+        }
+
+        if (n == 0)
+        {
+            Sink.OnClosed();
+            _connected.TrySetException(new IOException("closed"));
+            _pendingAck?.TrySetException(new IOException("closed"));
+            return false;
+        }
+
+        _length += n;
+        ParseFrames();
+        return true;
     }
 
     private void ParseFrames()
