@@ -19,7 +19,11 @@ internal sealed record JoinLeaveResult(
 
 internal sealed record MemoryPoint(int Connections, long RssBytes);
 
-internal sealed record MemoryResult(string Scenario, string Server, IReadOnlyList<MemoryPoint> Points, double BytesPerConnection);
+internal sealed record MemoryResult(
+    string Scenario, string Server, IReadOnlyList<MemoryPoint> Points, double BytesPerConnection, Capacity? Capacity);
+
+/// <summary>Scenario 4: how many connections stayed open for the hold, and where opening more failed.</summary>
+internal sealed record Capacity(int Held, double HoldSeconds, long ClosedDuringHold, int OpenedBeyond, string? Failure);
 
 internal static class Scenarios
 {
@@ -204,8 +208,43 @@ internal static class Scenarios
             Log($"  {held.Count,6} connections: RSS {rss / 1048576.0:F1} MiB (closed so far: {Sink.Closed})");
         }
 
+        // Scenario 4 on the same connections: hold the top level, then open more until something refuses.
+        Capacity? capacity = null;
+        var hold = o.Double("--hold-seconds", 0);
+        if (hold > 0)
+        {
+            var closedBefore = Sink.Closed;
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+            var closedDuringHold = Sink.Closed - closedBefore;
+            Log($"  held {held.Count} connections for {hold:F0} s: {closedDuringHold} closed");
+            var (beyond, failure) = await OpenUntilFailureAsync(targets, held, o.Int("--beyond", 2000), o.Int("--sources", 0));
+            Log($"  {beyond} more opened, then: {failure ?? "no failure"}");
+            capacity = new Capacity(held.Count - beyond, hold, closedDuringHold, beyond, failure);
+        }
+
         Close([.. held]);
-        return new MemoryResult("memory", o.Get("--server", "?"), points, Slope(points));
+        return new MemoryResult("memory", o.Get("--server", "?"), points, Slope(points), capacity);
+    }
+
+    /// <summary>Opens connections one batch at a time until one fails or <paramref name="max"/> more are open.</summary>
+    private static async Task<(int Opened, string? Failure)> OpenUntilFailureAsync(IPEndPoint[] targets, List<WsClient> held, int max, int sources)
+    {
+        var opened = 0;
+        while (opened < max)
+        {
+            try
+            {
+                held.AddRange(await ConnectManyAsync(targets, 100, sources));
+                opened += 100;
+            }
+            catch (IOException e)
+            {
+                var root = e.InnerException ?? e;
+                return (opened, $"{root.GetType().Name}: {root.Message}");
+            }
+        }
+
+        return (opened, null);
     }
 
     private static double Slope(List<MemoryPoint> points)
