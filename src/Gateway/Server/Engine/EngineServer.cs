@@ -7,7 +7,6 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace OrleansRooms.Engine;
 
@@ -77,16 +76,18 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var query = request.Query;
-        if (query["EIO"] != "4")
+        // Read from the raw query string: request.Query would build a collection the HttpContext keeps for the
+        // lifetime of a WebSocket.
+        var query = request.QueryString.Value;
+        if (EngineRequest.FindQueryValue(query, "EIO", out var eio) != 1 || eio != "4")
         {
             await RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
             return;
         }
 
-        var transport = query["transport"];
+        var transportCount = EngineRequest.FindQueryValue(query, "transport", out var transport);
         var isWebSocket = transport == "websocket";
-        if (transport.Count != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
+        if (transportCount != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
         {
             await RefuseAsync(context, EngineErrors.UnknownTransport);
             return;
@@ -98,14 +99,14 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var sid = query["sid"];
-        if (StringValues.IsNullOrEmpty(sid))
+        var sidCount = EngineRequest.FindQueryValue(query, "sid", out var sid);
+        if (sidCount == 0 || (sidCount == 1 && string.IsNullOrEmpty(sid)))
         {
             await HandshakeAsync(context, isWebSocket);
             return;
         }
 
-        if (sid.Count != 1 || !_sessions.TryGetValue(sid.ToString(), out var session))
+        if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session))
         {
             await RefuseAsync(context, EngineErrors.UnknownSid);
             return;
@@ -227,10 +228,19 @@ internal sealed class EngineServer : IDisposable
         var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
         if (!isWebSocket)
         {
-            var session = new EngineSession(this, id, CaptureRequest(context), webSocket: null, first: null);
-            Register(session);
-            session.Open();
-            await WritePayloadAsync(context, [open]);
+            var captured = new EngineRequest(context, Time.GetUtcNow());
+            try
+            {
+                var session = new EngineSession(this, id, captured, webSocket: null, first: null);
+                Register(session);
+                session.Open();
+                await WritePayloadAsync(context, [open]);
+            }
+            finally
+            {
+                captured.Detach();
+            }
+
             return;
         }
 
@@ -242,12 +252,20 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var wsSession = new EngineSession(this, id, CaptureRequest(context), webSocket, first: open);
-        webSocket.Attach(wsSession);
-        Register(wsSession);
-        wsSession.Open();
-        webSocket.Signal();
-        await RunWebSocketAsync(webSocket, stream);
+        var request = new EngineRequest(context, Time.GetUtcNow());
+        try
+        {
+            var wsSession = new EngineSession(this, id, request, webSocket, first: open);
+            webSocket.Attach(wsSession);
+            Register(wsSession);
+            wsSession.Open();
+            webSocket.Signal();
+            await RunWebSocketAsync(webSocket, stream);
+        }
+        finally
+        {
+            request.Detach();
+        }
     }
 
     private void Register(EngineSession session)
@@ -286,33 +304,6 @@ internal sealed class EngineServer : IDisposable
         return string.IsNullOrEmpty(Options.SessionIdPrefix)
             ? Base64Url.EncodeToString(bytes)
             : Options.SessionIdPrefix + Base64Url.EncodeToString(bytes);
-    }
-
-    private EngineRequest CaptureRequest(HttpContext context)
-    {
-        // Kestrel reuses the request's collections after it completes: keep copies.
-        var request = context.Request;
-        var headers = new HeaderDictionary();
-        foreach (var header in request.Headers)
-        {
-            headers[header.Key] = header.Value;
-        }
-
-        var query = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
-        foreach (var item in request.Query)
-        {
-            query[item.Key] = item.Value;
-        }
-
-        return new EngineRequest(
-            headers,
-            new QueryCollection(query),
-            context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
-            string.Concat(request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent()),
-            request.IsHttps,
-            request.Headers.Origin.Count != 0,
-            Time.GetUtcNow(),
-            context.User);
     }
 
     // ---- upgrade ----
