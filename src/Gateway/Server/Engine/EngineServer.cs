@@ -67,13 +67,13 @@ internal sealed class EngineServer : IDisposable
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 
     /// <summary>Answers one request under the Socket.IO path.</summary>
-    public async Task HandleRequestAsync(HttpContext context)
+    public Task HandleRequestAsync(HttpContext context)
     {
         var request = context.Request;
         if (HttpMethods.IsOptions(request.Method))
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
-            return;
+            return Task.CompletedTask;
         }
 
         // Read from the raw query string: request.Query would build a collection the HttpContext keeps for the
@@ -81,57 +81,52 @@ internal sealed class EngineServer : IDisposable
         var query = request.QueryString.Value;
         if (EngineRequest.FindQueryValue(query, "EIO", out var eio) != 1 || eio != "4")
         {
-            await RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
-            return;
+            return RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
         }
 
         var transportCount = EngineRequest.FindQueryValue(query, "transport", out var transport);
         var isWebSocket = transport == "websocket";
         if (transportCount != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
         {
-            await RefuseAsync(context, EngineErrors.UnknownTransport);
-            return;
+            return RefuseAsync(context, EngineErrors.UnknownTransport);
         }
 
         if (isWebSocket != WebSocketTransport.IsUpgradeRequest(context))
         {
-            await RefuseAsync(context, EngineErrors.BadRequest);
-            return;
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
 
         var sidCount = EngineRequest.FindQueryValue(query, "sid", out var sid);
         if (sidCount == 0 || (sidCount == 1 && string.IsNullOrEmpty(sid)))
         {
-            await HandshakeAsync(context, isWebSocket);
-            return;
+            return HandshakeAsync(context, isWebSocket);
         }
 
         if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session))
         {
-            await RefuseAsync(context, EngineErrors.UnknownSid);
-            return;
+            return RefuseAsync(context, EngineErrors.UnknownSid);
         }
 
         if (isWebSocket)
         {
-            await UpgradeAsync(context, session);
+            return UpgradeAsync(context, session);
         }
         else if (session.TransportName != "polling")
         {
             // The session moved to its WebSocket: polling requests for it are stale or forged.
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
         else if (HttpMethods.IsGet(request.Method))
         {
-            await PollAsync(context, session);
+            return PollAsync(context, session);
         }
         else if (HttpMethods.IsPost(request.Method))
         {
-            await PostAsync(context, session);
+            return PostAsync(context, session);
         }
         else
         {
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
     }
 
@@ -260,7 +255,7 @@ internal sealed class EngineServer : IDisposable
             Register(wsSession);
             wsSession.Open();
             webSocket.Signal();
-            await RunWebSocketAsync(webSocket, stream);
+            await webSocket.RunAsync(stream);
         }
         finally
         {
@@ -276,14 +271,14 @@ internal sealed class EngineServer : IDisposable
         EngineLog.SessionOpened(Logger, session.Id, session.TransportName);
     }
 
-    private async Task RunWebSocketAsync(WebSocketTransport webSocket, Stream stream)
+    /// <summary>A WebSocket starts or stops running (what shutdown waits for).</summary>
+    internal void Track(WebSocketTransport webSocket, bool running)
     {
-        _webSockets.TryAdd(webSocket, 0);
-        try
+        if (running)
         {
-            await webSocket.RunAsync(stream);
+            _webSockets.TryAdd(webSocket, 0);
         }
-        finally
+        else
         {
             _webSockets.TryRemove(webSocket, out _);
         }
@@ -349,7 +344,7 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        await RunWebSocketAsync(probe, stream);
+        await probe.RunAsync(stream);
     }
 
     // ---- long-polling ----

@@ -245,6 +245,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
     /// <summary>Runs the connection until it is over; the request must not complete before.</summary>
     public async Task RunAsync(Stream stream)
     {
+        // Tracked here rather than by an async wrapper: one state machine less per connection.
+        _server.Track(this, running: true);
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
@@ -287,8 +289,16 @@ internal sealed class WebSocketTransport : IValueTaskSource
             Signal();
             await writer;
             _linger?.Dispose();
-            await _output.CompleteAsync();
-            await _input.CompleteAsync();
+            try
+            {
+                await _output.CompleteAsync();
+                await _input.CompleteAsync();
+            }
+            finally
+            {
+                _server.Track(this, running: false);
+            }
+
             _completion.TrySetResult();
         }
     }
