@@ -151,4 +151,19 @@ public sealed class EngineHandshakeTests
         Assert.True(connection.Request.CrossDomain);
         Assert.False(connection.Request.Secure);
     }
+
+    [Theory]
+    [InlineData("?EIO=4&transport=websocket", "transport", 1, "websocket")]
+    [InlineData("?eio=4", "EIO", 1, "4")]
+    [InlineData("?sid=a%2Bb+c&sid=x", "sid", 2, "a+b c")]
+    [InlineData("?sid", "sid", 1, "")]
+    [InlineData("?s%69d=1&&", "sid", 1, "1")]
+    [InlineData("", "sid", 0, null)]
+    public void Query_values_are_read_as_the_request_query_decodes_them(string query, string key, int count, string? value)
+    {
+        Assert.Equal(count, OrleansRooms.Engine.EngineRequest.FindQueryValue(query, key, out var found));
+        Assert.Equal(value, found);
+        var parsed = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(query);
+        Assert.Equal(count, parsed.TryGetValue(key, out var values) ? values.Count : 0);
+    }
 }

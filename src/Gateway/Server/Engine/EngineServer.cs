@@ -7,7 +7,6 @@ using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace OrleansRooms.Engine;
 
@@ -68,69 +67,66 @@ internal sealed class EngineServer : IDisposable
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 
     /// <summary>Answers one request under the Socket.IO path.</summary>
-    public async Task HandleRequestAsync(HttpContext context)
+    public Task HandleRequestAsync(HttpContext context)
     {
         var request = context.Request;
         if (HttpMethods.IsOptions(request.Method))
         {
             context.Response.StatusCode = StatusCodes.Status204NoContent;
-            return;
+            return Task.CompletedTask;
         }
 
-        var query = request.Query;
-        if (query["EIO"] != "4")
+        // Read from the raw query string: request.Query would build a collection the HttpContext keeps for the
+        // lifetime of a WebSocket.
+        var query = request.QueryString.Value;
+        if (EngineRequest.FindQueryValue(query, "EIO", out var eio) != 1 || eio != "4")
         {
-            await RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
-            return;
+            return RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
         }
 
-        var transport = query["transport"];
+        var transportCount = EngineRequest.FindQueryValue(query, "transport", out var transport);
         var isWebSocket = transport == "websocket";
-        if (transport.Count != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
+        if (transportCount != 1 || !(isWebSocket ? _webSocketAllowed : transport == "polling" && _pollingAllowed))
         {
-            await RefuseAsync(context, EngineErrors.UnknownTransport);
-            return;
+            return RefuseAsync(context, EngineErrors.UnknownTransport);
         }
 
         if (isWebSocket != WebSocketTransport.IsUpgradeRequest(context))
         {
-            await RefuseAsync(context, EngineErrors.BadRequest);
-            return;
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
 
-        var sid = query["sid"];
-        if (StringValues.IsNullOrEmpty(sid))
+        var sidCount = EngineRequest.FindQueryValue(query, "sid", out var sid);
+        if (sidCount == 0 || (sidCount == 1 && string.IsNullOrEmpty(sid)))
         {
-            await HandshakeAsync(context, isWebSocket);
-            return;
+            return HandshakeAsync(context, isWebSocket);
         }
 
-        if (sid.Count != 1 || !_sessions.TryGetValue(sid.ToString(), out var session))
+        if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session))
         {
-            await RefuseAsync(context, EngineErrors.UnknownSid);
-            return;
+            return RefuseAsync(context, EngineErrors.UnknownSid);
         }
 
         if (isWebSocket)
         {
-            await UpgradeAsync(context, session);
+            return UpgradeAsync(context, session);
         }
         else if (session.TransportName != "polling")
         {
             // The session moved to its WebSocket: polling requests for it are stale or forged.
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
         else if (HttpMethods.IsGet(request.Method))
         {
-            await PollAsync(context, session);
+            return PollAsync(context, session);
         }
         else if (HttpMethods.IsPost(request.Method))
         {
-            await PostAsync(context, session);
+            return PostAsync(context, session);
         }
         else
         {
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
     }
 
@@ -227,10 +223,19 @@ internal sealed class EngineServer : IDisposable
         var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
         if (!isWebSocket)
         {
-            var session = new EngineSession(this, id, CaptureRequest(context), webSocket: null, first: null);
-            Register(session);
-            session.Open();
-            await WritePayloadAsync(context, [open]);
+            var captured = new EngineRequest(context, Time.GetUtcNow());
+            try
+            {
+                var session = new EngineSession(this, id, captured, webSocket: null, first: null);
+                Register(session);
+                session.Open();
+                await WritePayloadAsync(context, [open]);
+            }
+            finally
+            {
+                captured.Detach();
+            }
+
             return;
         }
 
@@ -242,12 +247,20 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        var wsSession = new EngineSession(this, id, CaptureRequest(context), webSocket, first: open);
-        webSocket.Attach(wsSession);
-        Register(wsSession);
-        wsSession.Open();
-        webSocket.Signal();
-        await RunWebSocketAsync(webSocket, stream);
+        var request = new EngineRequest(context, Time.GetUtcNow());
+        try
+        {
+            var wsSession = new EngineSession(this, id, request, webSocket, first: open);
+            webSocket.Attach(wsSession);
+            Register(wsSession);
+            wsSession.Open();
+            webSocket.Signal();
+            await webSocket.RunAsync(stream);
+        }
+        finally
+        {
+            request.Detach();
+        }
     }
 
     private void Register(EngineSession session)
@@ -258,14 +271,14 @@ internal sealed class EngineServer : IDisposable
         EngineLog.SessionOpened(Logger, session.Id, session.TransportName);
     }
 
-    private async Task RunWebSocketAsync(WebSocketTransport webSocket, Stream stream)
+    /// <summary>A WebSocket starts or stops running (what shutdown waits for).</summary>
+    internal void Track(WebSocketTransport webSocket, bool running)
     {
-        _webSockets.TryAdd(webSocket, 0);
-        try
+        if (running)
         {
-            await webSocket.RunAsync(stream);
+            _webSockets.TryAdd(webSocket, 0);
         }
-        finally
+        else
         {
             _webSockets.TryRemove(webSocket, out _);
         }
@@ -286,33 +299,6 @@ internal sealed class EngineServer : IDisposable
         return string.IsNullOrEmpty(Options.SessionIdPrefix)
             ? Base64Url.EncodeToString(bytes)
             : Options.SessionIdPrefix + Base64Url.EncodeToString(bytes);
-    }
-
-    private EngineRequest CaptureRequest(HttpContext context)
-    {
-        // Kestrel reuses the request's collections after it completes: keep copies.
-        var request = context.Request;
-        var headers = new HeaderDictionary();
-        foreach (var header in request.Headers)
-        {
-            headers[header.Key] = header.Value;
-        }
-
-        var query = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
-        foreach (var item in request.Query)
-        {
-            query[item.Key] = item.Value;
-        }
-
-        return new EngineRequest(
-            headers,
-            new QueryCollection(query),
-            context.Connection.RemoteIpAddress?.ToString() ?? string.Empty,
-            string.Concat(request.PathBase.ToUriComponent(), request.Path.ToUriComponent(), request.QueryString.ToUriComponent()),
-            request.IsHttps,
-            request.Headers.Origin.Count != 0,
-            Time.GetUtcNow(),
-            context.User);
     }
 
     // ---- upgrade ----
@@ -358,7 +344,7 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        await RunWebSocketAsync(probe, stream);
+        await probe.RunAsync(stream);
     }
 
     // ---- long-polling ----

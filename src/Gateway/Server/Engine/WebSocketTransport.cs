@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
-using System.Threading.Channels;
+using System.Threading.Tasks.Sources;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
@@ -17,18 +17,24 @@ namespace OrleansRooms.Engine;
 /// zero-byte-read pipe (an idle connection holds no receive buffer); one writer loop drains the session's queue and
 /// this transport's control frames, writes the pre-framed bytes unchanged and flushes once per batch.
 /// </summary>
-internal sealed class WebSocketTransport
+internal sealed class WebSocketTransport : IValueTaskSource
 {
+    // _wakeState: nothing to do, work signaled but not yet taken, or the writer loop waiting for work.
+    private const int Idle = 0;
+    private const int Signaled = 1;
+    private const int Waiting = 2;
+
     private static readonly TimeSpan CloseLinger = TimeSpan.FromSeconds(1);
     private static readonly byte[] EmptyCloseFrame = WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Close, []);
 
     private readonly EngineServer _server;
     private readonly Lock _gate = new();
-    private readonly Channel<byte> _wake = Channel.CreateUnbounded<byte>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private List<ReadOnlyMemory<byte>> _frames = [];
-    private int _signaled;
+    // The writer loop's wake-up: one waiter, reset for every wait, so an idle connection holds no channel or queue.
+    private ManualResetValueTaskSourceCore<bool> _wakeCore = new() { RunContinuationsAsynchronously = true };
+    private int _wakeState;
+    private List<ReadOnlyMemory<byte>>? _frames;
     private bool _closeRequested;
     private ushort _closeStatus;
     private bool _abort;
@@ -140,11 +146,55 @@ internal sealed class WebSocketTransport
     /// <summary>Wakes the writer loop; cheap and idempotent until the writer takes the work.</summary>
     public void Signal()
     {
-        if (Interlocked.Exchange(ref _signaled, 1) == 0)
+        while (true)
         {
-            _wake.Writer.TryWrite(0);
+            switch (Volatile.Read(ref _wakeState))
+            {
+                case Signaled:
+                    return;
+                case Idle:
+                    if (Interlocked.CompareExchange(ref _wakeState, Signaled, Idle) == Idle)
+                    {
+                        return;
+                    }
+
+                    break;
+                default:
+                    if (Interlocked.CompareExchange(ref _wakeState, Idle, Waiting) == Waiting)
+                    {
+                        _wakeCore.SetResult(true);
+                        return;
+                    }
+
+                    break;
+            }
         }
     }
+
+    /// <summary>Completes at once if work was signaled since the last wait, else at the next <see cref="Signal"/>. Writer loop only.</summary>
+    private ValueTask WaitForWorkAsync()
+    {
+        if (Interlocked.CompareExchange(ref _wakeState, Idle, Signaled) == Signaled)
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        _wakeCore.Reset();
+        if (Interlocked.CompareExchange(ref _wakeState, Waiting, Idle) == Signaled)
+        {
+            Volatile.Write(ref _wakeState, Idle);
+            return ValueTask.CompletedTask;
+        }
+
+        return new ValueTask(this, _wakeCore.Version);
+    }
+
+    void IValueTaskSource.GetResult(short token) => _wakeCore.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => _wakeCore.GetStatus(token);
+
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _wakeCore.OnCompleted(continuation, state, token, flags);
 
     /// <summary>Queues a frame of this transport's own (pong, probe answer) ahead of the session's packets.</summary>
     public void EnqueueFrame(ReadOnlyMemory<byte> frame)
@@ -156,7 +206,7 @@ internal sealed class WebSocketTransport
                 return;
             }
 
-            _frames.Add(frame);
+            (_frames ??= []).Add(frame);
         }
 
         Signal();
@@ -195,6 +245,8 @@ internal sealed class WebSocketTransport
     /// <summary>Runs the connection until it is over; the request must not complete before.</summary>
     public async Task RunAsync(Stream stream)
     {
+        // Tracked here rather than by an async wrapper: one state machine less per connection.
+        _server.Track(this, running: true);
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
@@ -237,8 +289,16 @@ internal sealed class WebSocketTransport
             Signal();
             await writer;
             _linger?.Dispose();
-            await _output.CompleteAsync();
-            await _input.CompleteAsync();
+            try
+            {
+                await _output.CompleteAsync();
+                await _input.CompleteAsync();
+            }
+            finally
+            {
+                _server.Track(this, running: false);
+            }
+
             _completion.TrySetResult();
         }
     }
@@ -253,13 +313,12 @@ internal sealed class WebSocketTransport
     {
         var output = _output!;
         var batch = new List<EnginePacket>();
-        var frames = new List<ReadOnlyMemory<byte>>();
+        List<ReadOnlyMemory<byte>>? frames;
         try
         {
             while (true)
             {
-                await _wake.Reader.ReadAsync();
-                Volatile.Write(ref _signaled, 0);
+                await WaitForWorkAsync();
 
                 bool close;
                 ushort status;
@@ -270,7 +329,7 @@ internal sealed class WebSocketTransport
                         return;
                     }
 
-                    (frames, _frames) = (_frames, frames);
+                    (frames, _frames) = (_frames, null);
                     close = _closeRequested;
                     status = _closeStatus;
                 }
@@ -281,9 +340,12 @@ internal sealed class WebSocketTransport
                     _session!.TakeQueued(ref batch);
                 }
 
-                foreach (var frame in frames)
+                if (frames is not null)
                 {
-                    output.Write(frame.Span);
+                    foreach (var frame in frames)
+                    {
+                        output.Write(frame.Span);
+                    }
                 }
 
                 foreach (var packet in batch)
@@ -296,7 +358,6 @@ internal sealed class WebSocketTransport
                     _server.Metrics.PacketsSent.Add(batch.Count);
                 }
 
-                frames.Clear();
                 batch.Clear();
                 if (close)
                 {

@@ -14,7 +14,7 @@ internal sealed class Client
     private readonly PacketDecoder _decoder;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _connecting = new(StringComparer.Ordinal);
+    private HashSet<string>? _connecting; // namespaces whose connect is under way; dropped when none is, as most of the time
     private ITimer? _connectTimer;
     private bool _closed;
 
@@ -57,7 +57,7 @@ internal sealed class Client
     {
         lock (_lock)
         {
-            _connecting.Remove(socket.Namespace.Name);
+            DoneConnecting(socket.Namespace.Name);
             if (_closed)
             {
                 return false;
@@ -74,10 +74,19 @@ internal sealed class Client
     {
         lock (_lock)
         {
-            _connecting.Remove(nsp);
+            DoneConnecting(nsp);
         }
 
         Send(PacketEncoder.ConnectError(nsp, message, data, _server.JsonOptions));
+    }
+
+    // Under _lock.
+    private void DoneConnecting(string nsp)
+    {
+        if (_connecting is not null && _connecting.Remove(nsp) && _connecting.Count == 0)
+        {
+            _connecting = null;
+        }
     }
 
     public void Remove(Socket socket)
@@ -114,10 +123,10 @@ internal sealed class Client
         bool known;
         lock (_lock)
         {
-            known = _sockets.TryGetValue(packet.Namespace, out socket) || _connecting.Contains(packet.Namespace);
+            known = _sockets.TryGetValue(packet.Namespace, out socket) || _connecting?.Contains(packet.Namespace) == true;
             if (!known && packet.Type == PacketType.Connect)
             {
-                _connecting.Add(packet.Namespace);
+                (_connecting ??= new HashSet<string>(StringComparer.Ordinal)).Add(packet.Namespace);
             }
         }
 

@@ -14,9 +14,13 @@ namespace OrleansRooms;
 public sealed class Socket : IRoomMember
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, List<Func<SocketEvent, Task?>>> _handlers = new(StringComparer.Ordinal);
-    private readonly Dictionary<int, IAckReceiver> _pendingAcks = [];
     private readonly ISocketGrain _grain;
+
+    // Created on first use: an idle socket of a server with many connections should hold only what it uses.
+    // Handler arrays are replaced, never changed, so dispatch reads them without copying.
+    private Dictionary<string, Func<SocketEvent, Task?>[]>? _handlers;
+    private Dictionary<int, IAckReceiver>? _pendingAcks;
+    private ConcurrentDictionary<string, object?>? _data;
     private List<Func<SocketEvent, Task?>>? _anyHandlers;
     private List<Action<string, object?[]>>? _outgoingHandlers;
     private List<Func<SocketEvent, Func<Task>, Task>>? _middlewares;
@@ -47,7 +51,11 @@ public sealed class Socket : IRoomMember
     public Handshake Handshake { get; }
 
     /// <summary>Arbitrary data of the application, shared with <c>FetchSocketsAsync</c> (Socket.IO's <c>socket.data</c>).</summary>
-    public IDictionary<string, object?> Data { get; } = new ConcurrentDictionary<string, object?>(StringComparer.Ordinal);
+    public IDictionary<string, object?> Data =>
+        _data ?? Interlocked.CompareExchange(ref _data, new ConcurrentDictionary<string, object?>(StringComparer.Ordinal), null) ?? _data;
+
+    /// <summary>Whether <see cref="Data"/> holds anything, without creating it.</summary>
+    internal bool HasData => _data is { IsEmpty: false };
 
     /// <summary>True until the socket is disconnected.</summary>
     public bool Connected => System.Threading.Volatile.Read(ref _state) == 0;
@@ -92,12 +100,8 @@ public sealed class Socket : IRoomMember
         ArgumentNullException.ThrowIfNull(handler);
         lock (_lock)
         {
-            if (!_handlers.TryGetValue(eventName, out var list))
-            {
-                _handlers[eventName] = list = [];
-            }
-
-            list.Add(handler);
+            _handlers ??= new Dictionary<string, Func<SocketEvent, Task?>[]>(StringComparer.Ordinal);
+            _handlers[eventName] = _handlers.TryGetValue(eventName, out var list) ? [.. list, handler] : [handler];
         }
 
         return this;
@@ -115,7 +119,7 @@ public sealed class Socket : IRoomMember
     {
         lock (_lock)
         {
-            _handlers.Remove(eventName);
+            _handlers?.Remove(eventName);
         }
 
         return this;
@@ -357,7 +361,7 @@ public sealed class Socket : IRoomMember
     {
         lock (_lock)
         {
-            _pendingAcks[ackId] = receiver;
+            (_pendingAcks ??= [])[ackId] = receiver;
         }
 
         // A socket that closed meanwhile would never answer; let the receiver know now.
@@ -372,7 +376,8 @@ public sealed class Socket : IRoomMember
         IAckReceiver? receiver;
         lock (_lock)
         {
-            _pendingAcks.Remove(ackId, out receiver);
+            receiver = null;
+            _pendingAcks?.Remove(ackId, out receiver);
         }
 
         receiver?.OnClosed(this);
@@ -516,7 +521,7 @@ public sealed class Socket : IRoomMember
         lock (_lock)
         {
             any = _anyHandlers?.ToArray();
-            handlers = _handlers.TryGetValue(e.Name, out var list) ? [.. list] : null;
+            handlers = _handlers is not null && _handlers.TryGetValue(e.Name, out var list) ? list : null;
         }
 
         if (any is not null)
@@ -579,7 +584,8 @@ public sealed class Socket : IRoomMember
         IAckReceiver? receiver;
         lock (_lock)
         {
-            _pendingAcks.Remove(id, out receiver);
+            receiver = null;
+            _pendingAcks?.Remove(id, out receiver);
         }
 
         receiver?.OnAck(this, new SocketArguments(packet.Data ?? default, 0, packet.Attachments, Server.JsonOptions));
@@ -590,7 +596,7 @@ public sealed class Socket : IRoomMember
         IAckReceiver[] receivers;
         lock (_lock)
         {
-            if (_pendingAcks.Count == 0)
+            if (_pendingAcks is null || _pendingAcks.Count == 0)
             {
                 return;
             }

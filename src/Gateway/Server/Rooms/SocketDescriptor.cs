@@ -85,10 +85,13 @@ internal static class SocketDescriptor
 
         writer.WriteEndArray();
         writer.WriteStartObject("data");
-        foreach (var (key, value) in socket.Data)
+        if (socket.HasData)
         {
-            writer.WritePropertyName(key);
-            JsonSerializer.Serialize(writer, value, options);
+            foreach (var (key, value) in socket.Data)
+            {
+                writer.WritePropertyName(key);
+                JsonSerializer.Serialize(writer, value, options);
+            }
         }
 
         writer.WriteEndObject();
