@@ -8,6 +8,7 @@ namespace OrleansRooms.LoadGenerator;
 internal static class Report
 {
     private const string Baseline = "node";
+    private const string Ceiling = "raw-kestrel";
     private static readonly string[] s_order = ["orleansrooms", "orleansrooms-1core", "node", "raw-kestrel"];
 
     public static void Write(string results, string mdPath, string svgPath)
@@ -28,7 +29,7 @@ internal static class Report
         md.AppendLine();
         if (quick)
         {
-            md.AppendLine("How to read a quick run: the rate doubles per step, so \"max sustained\" can only land on the ladder (20k, 28k, 40k, 56k...) and two servers in the same rung are not distinguishable. Steps last one second, so one stall of a few tens of milliseconds anywhere (server, load generator, GC) puts p99 over 50 ms and ends the ramp: in this run every failed step still delivered 100 %, the limit was always the p99 rule. Rerunning moves servers by a rung either way; a 0 means even the first step had such a stall. Treat the ratios as a smoke test that the harness works, not as the answer to the issue.");
+            md.AppendLine("How to read a quick run: steps last one second and there are few of them, so one stall of a few tens of milliseconds anywhere (server, load generator, GC, another process) puts p99 over 50 ms and ends the ramp. Treat the ratios as a smoke test that the harness works, not as the answer to the issue.");
             md.AppendLine();
         }
         md.AppendLine("## Machine and versions");
@@ -39,8 +40,14 @@ internal static class Report
         }
 
         md.AppendLine();
+        Goals(md, runs);
         md.AppendLine(Method);
         md.AppendLine();
+        if (File.Exists(AnalysisPath) && !quick)
+        {
+            md.AppendLine(File.ReadAllText(AnalysisPath).TrimEnd());
+            md.AppendLine();
+        }
 
         md.AppendLine("## 1. Broadcast throughput (single node)");
         md.AppendLine();
@@ -124,13 +131,78 @@ internal static class Report
         File.WriteAllText(svgPath, Svg(chart, quick));
     }
 
+    // Hand-written findings of the last full run (what limited each figure), kept beside the harness.
+    private const string AnalysisPath = "bench/analysis.md";
+
+    /// <summary>The issue's goals, each against the figures of this run.</summary>
+    private static void Goals(StringBuilder md, List<(string Key, JsonNode Json)> runs)
+    {
+        double? Get(string key, string field) =>
+            runs.FirstOrDefault(r => r.Key == key).Json?[field]?.GetValue<double>();
+        double? HalfP99(string key) => runs.FirstOrDefault(r => r.Key == key).Json?["AtHalf"]?["P99Ms"]?.GetValue<double>();
+        var rows = new List<(string Goal, string Measured, bool? Met)>();
+        void Ratio(string goal, double? ours, double? theirs, double target, bool lowerIsBetter = false)
+        {
+            if (ours is null || theirs is not > 0)
+            {
+                rows.Add((goal, "not measured", null));
+                return;
+            }
+
+            var ratio = ours.Value / theirs.Value;
+            rows.Add((goal, string.Create(CultureInfo.InvariantCulture, $"{ours:N0} vs {theirs:N0}: {ratio:F2}×"),
+                lowerIsBetter ? ratio <= target : ratio >= target));
+        }
+
+        var variants = runs.Where(r => r.Key.StartsWith("broadcast-", StringComparison.Ordinal)).Select(r => Variant(r.Key)).Distinct().ToList();
+        foreach (var v in variants.Where(v => !v.StartsWith("r1-", StringComparison.Ordinal)))
+        {
+            Ratio($"broadcast {v}: ≥ 3× node", Get($"broadcast-{v}-orleansrooms", "MaxSustainedDeliveriesPerSecond"),
+                Get($"broadcast-{v}-node", "MaxSustainedDeliveriesPerSecond"), 3);
+        }
+
+        Ratio("idle memory per connection: ≤ 0.5× node (bytes)", Get("memory-orleansrooms", "BytesPerConnection"), Get("memory-node", "BytesPerConnection"), 0.5, lowerIsBetter: true);
+        foreach (var v in variants)
+        {
+            var ours = HalfP99($"broadcast-{v}-orleansrooms");
+            var theirs = HalfP99($"broadcast-{v}-node");
+            rows.Add(($"p99 at half load {v}: ≤ node's",
+                ours is null || theirs is null ? "not measured" : string.Create(CultureInfo.InvariantCulture, $"{ours:F2} ms vs {theirs:F2} ms"),
+                ours is null || theirs is null ? null : ours <= theirs));
+        }
+
+        foreach (var v in variants)
+        {
+            Ratio($"broadcast {v}: ≥ 70 % of raw Kestrel", Get($"broadcast-{v}-orleansrooms", "MaxSustainedDeliveriesPerSecond"),
+                Get($"broadcast-{v}-raw-kestrel", "MaxSustainedDeliveriesPerSecond"), 0.7);
+        }
+
+        foreach (var v in runs.Where(r => r.Key.StartsWith("cluster-", StringComparison.Ordinal)).Select(r => Variant(r.Key)).Distinct())
+        {
+            Ratio($"cluster {v}: ≥ 3× node + redis-adapter", Get($"cluster-{v}-orleansrooms", "MaxSustainedDeliveriesPerSecond"),
+                Get($"cluster-{v}-node", "MaxSustainedDeliveriesPerSecond"), 3);
+        }
+
+        md.AppendLine("## Goals");
+        md.AppendLine();
+        md.AppendLine("| goal | this run (OrleansRooms vs peer) | met |");
+        md.AppendLine("| --- | --- | --- |");
+        foreach (var (goal, measured, met) in rows)
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {goal} | {measured} | {(met is null ? "-" : met.Value ? "yes" : "**no**")} |");
+        }
+
+        md.AppendLine();
+    }
+
     private const string Method = """
         ## Method
 
-        - **Load generator** (`bench/LoadGenerator`, C#): raw sockets, a hand-written WebSocket client (HTTP upgrade, masked frames), Engine.IO v4 open and ping/pong, Socket.IO `40` connect and acks. Publishers send `42["pub",room,payload]`; the payload starts with a 10-digit sequence number and the **intended** send time (Stopwatch ticks, 19 digits), so each server's `42["msg",payload]` is read at a fixed offset without parsing JSON. Publishing is **open loop**: message *n* is due at *start + n/rate* and carries that time, so a publisher that falls behind shows up as latency (no coordinated omission). Latency is receive time minus intended send time, recorded in a log-linear histogram (64 sub-buckets per power of two, within 1.6 %).
-        - **The same application on every server**: namespace `/`, `join(room, ack)`, `leave(room, ack)`, `pub(room, payload)` broadcasting `msg` to the room. OrleansRooms: `bench/Servers/OrleansRooms` (`AddSocketIO`/`MapSocketIO`, WebSocket only). Node: `bench/servers/node/server.mjs`, the official `socket.io` server installed by `npm ci` from the lock file, `transports: ["websocket"]`, `perMessageDeflate: false`. Ceiling: `bench/Servers/RawKestrel`, Kestrel WebSockets that answer the open packet, `40` and acks, keep rooms as arrays, and send the pub's payload copied once into `42["msg",...]` to each member; no Socket.IO parser, no heartbeat.
-        - **CPU**: `orleansrooms` and `raw-kestrel` may use both cores; `orleansrooms-1core` runs under `taskset -c 0` with `DOTNET_PROCESSOR_COUNT=1`; Node runs unpinned (its JavaScript runs on one thread; V8 and libuv have helper threads). Server CPU seconds are `utime + stime` from `/proc/<pid>/stat` over the step. The load generator runs on the same 2 cores, unpinned, and competes with the server for them: on this machine every number is a lower bound for a server with cores of its own, and the ceiling shows how much the load generator itself allows.
-        - **Broadcast ramp**: receivers join rooms of the given size; separate publisher connections (not members) publish round-robin over the rooms. After a warm-up step, the target delivery rate doubles each step until p99 > 50 ms or fewer than 99 % of the deliveries arrive within the step plus the drain time; one more step at the geometric mean of the last good and first failed rates narrows the answer. **Max sustained** is the delivered rate of the best passing step; p50/p99/p99.9 are then measured at half of it. Between steps the generator waits until deliveries stop arriving. A "deliveries/s" is one `msg` frame received by one client.
+        - **Load generator** (`bench/LoadGenerator`, C#): raw sockets, a hand-written WebSocket client (HTTP upgrade, masked frames), Engine.IO v4 open and ping/pong, Socket.IO `40` connect and acks. Every client's socket is read by **one thread over an epoll set of its own** (non-blocking `recv`, no thread-pool hop per message); handshakes use blocking calls so the runtime's own epoll never sees these sockets. Publishers send `42["pub",room,payload]`; the payload starts with a 10-digit sequence number and the **intended** send time (Stopwatch ticks, 19 digits), so each server's `42["msg",payload]` is read at a fixed offset without parsing JSON. Publishing is **open loop**: message *n* is due at *start + n/rate* and carries that time, so a publisher that falls behind shows up as latency (no coordinated omission); between due messages the publisher sleeps (`usleep`), it never spins. Latency is receive time minus intended send time, recorded in a log-linear histogram (64 sub-buckets per power of two, within 1.6 %).
+        - **The same application on every server**: namespace `/`, `join(room, ack)`, `leave(room, ack)`, `pub(room, payload)` broadcasting `msg` to the room. OrleansRooms: `bench/Servers/OrleansRooms` (`AddSocketIO`/`MapSocketIO`, WebSocket only). Node: `bench/servers/node/server.mjs`, the official `socket.io` server installed by `npm ci` from the lock file, `transports: ["websocket"]`, `perMessageDeflate: false`. Ceiling: `bench/Servers/RawKestrel`, Kestrel with its own RFC 6455 framing over the HTTP upgrade: it answers the open packet, `40` and acks, keeps rooms as arrays, frames a pub's payload once as `42["msg",...]` and writes those bytes into each member's pipe on the publishing thread; no Socket.IO parser, no heartbeat.
+        - **Runtime settings**: both .NET servers run with server GC and `System.Threading.ThreadPool.UnfairSemaphoreSpinLimit=0`, the setting `src/Gateway/Host` ships with (see docs/configuration.md, "Runtime settings"): without it idle pool threads spin on `sched_yield` and took a quarter of the gateway's CPU samples on these 2 shared cores.
+        - **CPU**: `orleansrooms` and `raw-kestrel` may use both cores; `orleansrooms-1core` runs under `taskset -c 0` with `DOTNET_PROCESSOR_COUNT=1`; Node runs unpinned (its JavaScript runs on one thread; V8 and libuv have helper threads). Server CPU seconds are `utime + stime` from `/proc/<pid>/stat` over the step; the generator's own CPU is shown beside it. Both share the same 2 cores, and the kernel's loopback TCP work (softirq) is charged to neither: at the top rates the machine, not one process, is full, so every figure is a lower bound for a server with cores of its own.
+        - **Broadcast ramp**: receivers join rooms of the given size; separate publisher connections (not members) publish round-robin over the rooms. After a warm-up step the target delivery rate doubles each step until a step fails (p99 > 50 ms, or fewer than 99 % of the deliveries arrive within the step plus the drain time), or halves from a start that already failed; two more steps bisect (geometrically) between the best passing and the first failed rate, which pins the answer within 19 %. **Max sustained** is the delivered rate of the best passing step; p50/p99/p99.9 are then measured at half of it. Between steps the generator waits until deliveries stop arriving. A "delivery" is one `msg` frame received by one client.
         """;
 
     private static void BroadcastTables(StringBuilder md, List<(string, string, List<(string, double)>)> chart,
@@ -141,11 +213,12 @@ internal static class Report
             var rows = Sorted(group);
             var first = rows[0].Json;
             var baseline = rows.FirstOrDefault(r => Server(r.Json) == Baseline).Json?["MaxSustainedDeliveriesPerSecond"]?.GetValue<double>();
+            var ceiling = rows.FirstOrDefault(r => Server(r.Json) == Ceiling).Json?["MaxSustainedDeliveriesPerSecond"]?.GetValue<double>();
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"**{prefix}rooms of {first["RoomSize"]}, {first["PayloadBytes"]}-byte payload** ({first["Connections"]:N0} receivers in {first["Rooms"]} rooms, {first["Publishers"]} publishers, {first["Nodes"]} node(s))");
             md.AppendLine();
-            md.AppendLine("| server | max sustained deliveries/s | vs node | p50 ms at half | p99 ms at half | p99.9 ms at half | server CPU µs per delivery at max | Redis CPU µs per delivery | first failed step |");
-            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+            md.AppendLine("| server | max sustained deliveries/s | vs node | vs raw Kestrel | p50 ms at half | p99 ms at half | p99.9 ms at half | server CPU µs per delivery at max | generator CPU µs per delivery | Redis CPU µs per delivery | first failed step |");
+            md.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
             var rate = new List<(string, double)>();
             var p99 = new List<(string, double)>();
             foreach (var (_, j) in rows)
@@ -154,12 +227,13 @@ internal static class Report
                 var best = j["Best"];
                 var half = j["AtHalf"]!;
                 var perDelivery = best is null ? "-" : (best["ServerCpuSeconds"]!.GetValue<double>() * 1e6 / Math.Max(best["Received"]!.GetValue<long>(), 1)).ToString("F2", CultureInfo.InvariantCulture);
+                var generator = best?["GeneratorCpuSeconds"] is null ? "-" : (best["GeneratorCpuSeconds"]!.GetValue<double>() * 1e6 / Math.Max(best["Received"]!.GetValue<long>(), 1)).ToString("F2", CultureInfo.InvariantCulture);
                 var redis = best is null || j["Nodes"]!.GetValue<int>() < 2 ? "-" : (best["RedisCpuSeconds"]!.GetValue<double>() * 1e6 / Math.Max(best["Received"]!.GetValue<long>(), 1)).ToString("F2", CultureInfo.InvariantCulture);
                 var failed = j["Ramp"]!.AsArray().FirstOrDefault(s => !s!["Sustained"]!.GetValue<bool>());
                 var why = failed is null ? "none (ramp ended)" : string.Create(CultureInfo.InvariantCulture,
                     $"{failed["TargetDeliveriesPerSecond"]!.GetValue<double>():N0}/s: {failed["DeliveredFraction"]!.GetValue<double>():P1} delivered, p99 {Ms(failed["P99Ms"])} ms");
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {Server(j)} | {max:N0} | {Ratio(max, baseline)} | {Ms(half["P50Ms"])} | {Ms(half["P99Ms"])} | {Ms(half["P999Ms"])} | {perDelivery} | {redis} | {why} |");
+                    $"| {Server(j)} | {max:N0} | {Ratio(max, baseline)} | {Ratio(max, ceiling)} | {Ms(half["P50Ms"])} | {Ms(half["P99Ms"])} | {Ms(half["P999Ms"])} | {perDelivery} | {generator} | {redis} | {why} |");
                 rate.Add((Server(j), max));
                 p99.Add((Server(j), half["P99Ms"]!.GetValue<double>()));
             }
