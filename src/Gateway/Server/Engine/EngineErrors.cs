@@ -12,6 +12,9 @@ internal static class EngineErrors
     internal static readonly EngineError Forbidden = new(StatusCodes.Status403Forbidden, 4, "Forbidden");
     internal static readonly EngineError UnsupportedProtocolVersion = new(StatusCodes.Status400BadRequest, 5, "Unsupported protocol version");
 
+    /// <summary>Not an Engine.IO error code: Kestrel's limit of upgraded connections is reached (see KestrelConnectionLimits).</summary>
+    internal static readonly EngineError ConnectionLimitReached = new(StatusCodes.Status503ServiceUnavailable, 3, "Connection limit reached");
+
     /// <summary>Not an Engine.IO error code: the POST payload exceeded <c>MaxHttpBufferSize</c>.</summary>
     internal static readonly EngineError PayloadTooLarge = new(StatusCodes.Status413PayloadTooLarge, 3, "Payload too large");
 

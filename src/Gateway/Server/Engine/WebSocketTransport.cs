@@ -64,15 +64,18 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     private string SessionId => _session?.Id ?? string.Empty;
 
-    /// <summary>The 101 handshake (RFC 6455 §4.2); null and nothing sent when the request is not a valid one.</summary>
-    public static async Task<Stream?> AcceptAsync(HttpContext context)
+    /// <summary>
+    /// The 101 handshake (RFC 6455 §4.2): the upgraded stream, or nothing sent and the refusal to answer with (an
+    /// invalid request, or Kestrel's limit of upgraded connections reached).
+    /// </summary>
+    public static async Task<(Stream? Stream, EngineError? Refusal)> AcceptAsync(HttpContext context)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var headers = context.Request.Headers;
         var key = headers.SecWebSocketKey.ToString();
         if (upgrade is null || !upgrade.IsUpgradableRequest || headers.SecWebSocketVersion != "13" || !IsValidKey(key))
         {
-            return null;
+            return (null, EngineErrors.BadRequest);
         }
 
         var response = context.Response;
@@ -91,7 +94,18 @@ internal sealed class WebSocketTransport : IValueTaskSource
             minRate.MinDataRate = null;
         }
 
-        return await upgrade.UpgradeAsync();
+        try
+        {
+            return (await upgrade.UpgradeAsync(), null);
+        }
+        catch (InvalidOperationException) when (!response.HasStarted)
+        {
+            // Kestrel refuses the upgrade above MaxConcurrentUpgradedConnections, before anything was sent.
+            response.Headers.Connection = default;
+            response.Headers.Upgrade = default;
+            response.Headers.SecWebSocketAccept = default;
+            return (null, EngineErrors.ConnectionLimitReached);
+        }
     }
 
     /// <summary>Whether the request asks for a WebSocket (method, Connection and Upgrade headers).</summary>
