@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -26,6 +28,25 @@ public sealed class ConfigurationDocsTests
         Assert.Equal(10, options.MaxAttachments);
         Assert.Null(options.AllowRequest);
         Assert.Equal(JsonNamingPolicy.CamelCase, options.JsonSerializerOptions.PropertyNamingPolicy);
+    }
+
+    [Fact]
+    public void Kestrel_limits_set_by_the_application_win_over_the_open_file_cap()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Services.AddSocketIO();
+
+        // docs/configuration.md: Connection capacity
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxConcurrentConnections = 50_000;
+            k.Limits.MaxConcurrentUpgradedConnections = 50_000;
+        });
+
+        using var app = builder.Build();
+        var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+        Assert.Equal(50_000, limits.MaxConcurrentConnections);
+        Assert.Equal(50_000, limits.MaxConcurrentUpgradedConnections);
     }
 
     [Fact]

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Engine;
@@ -37,11 +38,15 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null)
+    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(options =>
+        {
+            options.Listen(IPAddress.Loopback, 0);
+            kestrel?.Invoke(options);
+        });
         builder.Services.Configure<SocketIOOptions>(options => configure?.Invoke(options));
         builder.Services.AddMetrics();
         builder.Services.AddSingleton(TimeProvider.System);

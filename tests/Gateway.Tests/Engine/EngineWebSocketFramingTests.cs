@@ -32,6 +32,23 @@ public sealed class EngineWebSocketFramingTests
     }
 
     [Fact]
+    public async Task Upgrade_over_Kestrels_limit_of_upgraded_connections_gets_503_and_the_server_keeps_serving()
+    {
+        await using var server = await EngineTestServer.StartAsync(kestrel: k => k.Limits.MaxConcurrentUpgradedConnections = 1);
+        await using var first = await OpenAsync(server);
+        var firstId = (await server.Handler.NextOpenedAsync()).Id;
+
+        await using var refused = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+        Assert.StartsWith("HTTP/1.1 503 ", refused.ResponseHead, StringComparison.Ordinal);
+        Assert.DoesNotContain("Upgrade: websocket", refused.ResponseHead, StringComparison.OrdinalIgnoreCase);
+
+        // The open connection still works, and so do new long-polling sessions.
+        await first.SendTextAsync("4still here");
+        Assert.Equal("still here", (await server.Handler.NextMessageAsync(firstId)).Text);
+        await server.HandshakeAsync();
+    }
+
+    [Fact]
     public async Task Unmasked_client_frame_closes_with_1002()
     {
         await using var server = await EngineTestServer.StartAsync();

@@ -1,13 +1,42 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OrleansRooms.Hosting;
 
 namespace OrleansRooms.Tests.SocketIO;
 
 public sealed class HostingTests
 {
+    [Theory]
+    [InlineData(20_000, 19_000)]
+    [InlineData(700, 188)] // the reserve never drops under 512
+    [InlineData(1_048_576, 1_044_480)] // nor grows over 4,096
+    [InlineData(300, 1)]
+    public void Connection_limits_keep_a_reserve_of_the_open_file_limit(long openFiles, long connections) =>
+        Assert.Equal(connections, KestrelConnectionLimits.MaxConnections(openFiles));
+
+    [Fact]
+    public void AddSocketIO_caps_Kestrels_connections_below_the_open_file_limit_unless_the_app_set_them()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Limits.MaxConcurrentConnections = 5);
+        builder.Services.AddSocketIO();
+        using var app = builder.Build();
+
+        var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+
+        Assert.Equal(5, limits.MaxConcurrentConnections);
+        if (OperatingSystem.IsLinux())
+        {
+            var openFiles = KestrelConnectionLimits.ReadOpenFileLimit();
+            Assert.NotNull(openFiles);
+            Assert.Equal(KestrelConnectionLimits.MaxConnections(openFiles.Value), limits.MaxConcurrentUpgradedConnections);
+        }
+    }
+
     [Fact]
     public void Options_are_bound_from_the_SocketIO_configuration_section()
     {
