@@ -115,7 +115,7 @@ internal static class Report
             {
                 var c = j["Capacity"]!;
                 md.AppendLine(CultureInfo.InvariantCulture,
-                    $"| {Server(j)} | {c["Held"]!.GetValue<int>():N0} | {c["HoldSeconds"]!.GetValue<double>():F0} | {c["ClosedDuringHold"]} | {c["OpenedBeyond"]} | {c["Failure"]?.GetValue<string>() ?? "no failure within the batch limit"} |");
+                    $"| {Server(j)} | {c["Held"]!.GetValue<int>():N0} | {c["HoldSeconds"]!.GetValue<double>():F0} | {c["ClosedDuringHold"]} | {c["OpenedBeyond"]} | {c["Failure"]?.GetValue<string>().Split('\n')[0].TrimEnd('\r') ?? "no failure within the batch limit"} |");
             }
         }
 

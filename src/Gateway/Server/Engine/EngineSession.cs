@@ -279,6 +279,13 @@ internal sealed class EngineSession : IEngineConnection
     /// <summary>Heartbeat, upgrade timeout and drain deadline; called by the server's shared timer.</summary>
     internal void Tick(long now)
     {
+        // Most scans find nothing due: they skip the lock. A stale read only leaves the work to the next scan.
+        if (Volatile.Read(ref _pongDeadline) == 0 && now < Volatile.Read(ref _nextPingAt) && Volatile.Read(ref _probe) is null
+            && !_closed)
+        {
+            return;
+        }
+
         var timedOut = false;
         var removeDrained = false;
         WebSocketTransport? abandoned = null;
