@@ -234,6 +234,21 @@ public sealed class Namespace
     /// <summary>Sends an answer to one gateway without waiting; failures are logged.</summary>
     internal void SendToGateway(string gatewayId, ClusterMessage message) => _ = SendToGatewayAsync(gatewayId, message);
 
+    /// <summary>Answers request <paramref name="requestId"/> of gateway <paramref name="gatewayId"/> in this namespace's name.</summary>
+    internal void AnswerGateway(
+        string gatewayId, string requestId, ClusterMessageType type, long count = 0, ReadOnlyMemory<byte> data = default,
+        IReadOnlyList<ReadOnlyMemory<byte>>? attachments = null) =>
+        SendToGateway(gatewayId, new ClusterMessage
+        {
+            Type = type,
+            Namespace = Name,
+            Source = Grains.GatewayId,
+            RequestId = requestId,
+            Count = count,
+            Data = data,
+            Attachments = attachments ?? [],
+        });
+
     internal void RaiseServerSideEvent(ClusterMessage message)
     {
         // Data is the event's array: its name, then its arguments.
@@ -262,15 +277,8 @@ public sealed class Namespace
             ack = args =>
             {
                 var packet = PacketEncoder.Ack(Name, 0, args, Server.JsonOptions);
-                SendToGateway(message.Source, new ClusterMessage
-                {
-                    Type = ClusterMessageType.ServerSideEmitResponse,
-                    Namespace = Name,
-                    Source = Grains.GatewayId,
-                    RequestId = message.RequestId,
-                    Data = PacketEncoder.DataOf(packet),
-                    Attachments = packet.AttachmentPayloads(),
-                });
+                AnswerGateway(message.Source, message.RequestId, ClusterMessageType.ServerSideEmitResponse,
+                    data: PacketEncoder.DataOf(packet), attachments: packet.AttachmentPayloads());
                 return true;
             };
         }

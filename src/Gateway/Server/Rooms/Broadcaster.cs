@@ -46,14 +46,7 @@ internal sealed class Broadcaster(Namespace nsp)
         var acknowledged = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
         var reporter = new RemoteAckReporter(nsp, message.Source, message.RequestId);
         var count = Deliver(acknowledged, null, message.Selection, flags, ackId, reporter);
-        nsp.SendToGateway(message.Source, new ClusterMessage
-        {
-            Type = ClusterMessageType.BroadcastClientCount,
-            Namespace = nsp.Name,
-            Source = nsp.Grains.GatewayId,
-            RequestId = message.RequestId,
-            Count = count,
-        });
+        nsp.AnswerGateway(message.Source, message.RequestId, ClusterMessageType.BroadcastClientCount, count);
     }
 
     /// <summary>The local sockets a selection targets (a copy).</summary>
@@ -172,16 +165,8 @@ internal sealed class Broadcaster(Namespace nsp)
                 parts[i] = attachments[i];
             }
 
-            nsp.SendToGateway(source, new ClusterMessage
-            {
-                Type = ClusterMessageType.BroadcastAck,
-                Namespace = nsp.Name,
-                Source = nsp.Grains.GatewayId,
-                RequestId = requestId,
-                Count = closed ? 1 : 0,
-                Data = arguments?.ToJsonArray() ?? "[]"u8.ToArray(),
-                Attachments = parts,
-            });
+            nsp.AnswerGateway(source, requestId, ClusterMessageType.BroadcastAck, closed ? 1 : 0,
+                arguments?.ToJsonArray() ?? "[]"u8.ToArray(), parts);
         }
     }
 }

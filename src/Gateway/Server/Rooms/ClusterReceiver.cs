@@ -79,13 +79,6 @@ internal sealed class ClusterReceiver(Namespace nsp) : IClusterMessageHandler
             return;
         }
 
-        nsp.SendToGateway(request.Source, new ClusterMessage
-        {
-            Type = type,
-            Namespace = nsp.Name,
-            Source = nsp.Grains.GatewayId,
-            RequestId = request.RequestId,
-            Data = data,
-        });
+        nsp.AnswerGateway(request.Source, request.RequestId, type, data: data);
     }
 }
