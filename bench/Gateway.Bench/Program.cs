@@ -3,26 +3,30 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using OrleansRooms;
+using OrleansRooms.Grains.Routing;
 using OrleansRooms.Specification;
 using OrleansRooms.TestCluster;
 
 // Quick gateway benchmarks, in one process, with real WebSocket clients on loopback (client and server share the
 // machine, so the figures are lower bounds):
-//   broadcast (default): N clients in one room, spread over G gateways (G > 1 shares rooms through a redis-server it
-//     starts), M broadcasts of a fixed payload from the first gateway; deliveries per second and process CPU time.
-//   --reap: two gateways with the default lease settings; kill one and time until its sockets left their rooms.
+//   broadcast (default): N clients in one room, spread over G gateways (G > 1: an Orleans test cluster over TCP
+//     loopback, broadcasts by --delivery DirectCall or Streams), M broadcasts of a fixed payload from the first
+//     gateway; deliveries per second and process CPU time.
+//   --reap: three gateways with the shipped membership settings; kill one (ungracefully) and time until its sockets
+//     left their rooms.
 var sockets = Arg("--sockets", 1000);
 var messages = Arg("--messages", 2000);
 var payloadSize = Arg("--payload", 100);
 var gateways = Arg("--gateways", 1);
 var inFlight = Arg("--in-flight", 64);
+var delivery = Enum.Parse<GatewayDeliveryMode>(ArgText("--delivery", nameof(GatewayDeliveryMode.DirectCall)));
 
 if (args.Contains("--reap"))
 {
     return await ReapAsync(sockets);
 }
 
-await using IGatewayCluster cluster = gateways == 1 ? new SingleGatewayCluster() : new RedisGatewayCluster(gateways);
+await using IGatewayCluster cluster = gateways == 1 ? new SingleGatewayCluster() : new OrleansGatewayCluster(gateways, delivery);
 await cluster.StartAsync();
 foreach (var gateway in cluster.Gateways)
 {
@@ -74,7 +78,7 @@ clock.Stop();
 var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 var delivered = BenchClient.Received;
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-    $"gateways={gateways} in-flight={inFlight} sockets={sockets} messages={messages} payload={payloadSize}B delivered={delivered}/{expected} " +
+    $"gateways={gateways} delivery={delivery} in-flight={inFlight} sockets={sockets} messages={messages} payload={payloadSize}B delivered={delivered}/{expected} " +
     $"time={clock.Elapsed.TotalSeconds:F2}s deliveries/s={delivered / clock.Elapsed.TotalSeconds:F0} cpu={cpu.TotalSeconds:F2}s"));
 
 foreach (var client in clients)
@@ -87,14 +91,9 @@ return delivered == expected ? 0 : 1;
 
 static async Task<int> ReapAsync(int sockets)
 {
-    // The production defaults: heartbeat 2 s, lease 10 s.
-    await using var cluster = new RedisGatewayCluster(gateways: 2)
-    {
-        HeartbeatInterval = TimeSpan.FromSeconds(2),
-        LeaseDuration = TimeSpan.FromSeconds(10),
-    };
+    await using var cluster = new OrleansGatewayCluster(gateways: 3);
     await cluster.StartAsync();
-    var doomed = cluster.Gateways[1];
+    var doomed = cluster.Gateways[2];
     doomed.Io.OnConnection(async socket => await socket.JoinAsync("bench"));
     var clients = new List<BenchClient>();
     for (var i = 0; i < sockets; i++)
@@ -116,7 +115,7 @@ static async Task<int> ReapAsync(int sockets)
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"reap: {sockets} sockets of a killed gateway out of their rooms after {clock.Elapsed.TotalSeconds:F2}s (heartbeat 2 s, lease 10 s)"));
+        $"reap: {sockets} sockets of a killed gateway out of their rooms after {clock.Elapsed.TotalSeconds:F2}s (shipped membership settings)"));
     foreach (var client in clients)
     {
         client.Abort();
@@ -130,6 +129,12 @@ int Arg(string name, int fallback)
 {
     var index = Array.IndexOf(args, name);
     return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+}
+
+string ArgText(string name, string fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
 }
 
 internal sealed class BenchClient : IDisposable

@@ -14,25 +14,26 @@ public interface IGatewayCluster : IAsyncDisposable
     Task StartAsync();
 }
 
-/// <summary>A gateway listening on a loopback port, and its <see cref="SocketIOServer"/>.</summary>
+/// <summary>A gateway listening on a loopback port with its co-hosted silo, and its <see cref="SocketIOServer"/>.</summary>
 public sealed class GatewayNode : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly Func<ValueTask> _dispose;
 
-    private GatewayNode(WebApplication app, Uri url)
+    public GatewayNode(IServiceProvider services, Uri url, Func<ValueTask> dispose)
     {
-        _app = app;
+        Services = services;
         Url = url;
-        Io = app.Services.GetRequiredService<SocketIOServer>();
+        Io = services.GetRequiredService<SocketIOServer>();
+        _dispose = dispose;
     }
 
     public Uri Url { get; }
 
     public SocketIOServer Io { get; }
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services { get; }
 
-    /// <summary>Starts a gateway on a free loopback port; <paramref name="configureServices"/> may replace the grains.</summary>
+    /// <summary>Starts a gateway alone in its cluster (the embedded default) on a free loopback port.</summary>
     public static async Task<GatewayNode> StartAsync(
         Action<IServiceCollection>? configureServices = null,
         Action<SocketIOOptions>? configureOptions = null,
@@ -41,6 +42,7 @@ public sealed class GatewayNode : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.UseTestSilo();
         builder.Services.AddSocketIO(configureOptions);
         configureServices?.Invoke(builder.Services);
         var app = builder.Build();
@@ -48,18 +50,18 @@ public sealed class GatewayNode : IAsyncDisposable
         configureApp?.Invoke(app);
         await app.StartAsync();
         var address = app.Urls.First();
-        return new GatewayNode(app, new Uri(address));
+        return new GatewayNode(app.Services, new Uri(address), async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(timeout.Token);
+            await app.DisposeAsync();
+        });
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        await _app.StopAsync(timeout.Token);
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _dispose();
 }
 
-/// <summary>The embedded default: one gateway with the in-process grains.</summary>
+/// <summary>The embedded default: one gateway with its co-hosted silo, alone in its cluster.</summary>
 public sealed class SingleGatewayCluster : IGatewayCluster
 {
     private readonly List<GatewayNode> _gateways = [];

@@ -1,10 +1,8 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
-using OrleansRooms.Silo.Redis;
+using StackExchange.Redis;
 
 namespace OrleansRooms.TestCluster;
 
@@ -46,6 +44,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public string Endpoint => $"127.0.0.1:{Port}";
 
+    /// <summary>A StackExchange.Redis connection string for this server (its endpoint and password).</summary>
+    public string ConnectionString => Password is null ? Endpoint : $"{Endpoint},password={Password}";
+
     public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts a server and waits until it answers PING.</summary>
@@ -67,15 +68,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Options for a client of this server (its endpoint and password).</summary>
-    public RedisOptions CreateOptions()
-    {
-        var options = new RedisOptions { Password = Password, Cluster = null };
-        options.Endpoints.Add(Endpoint);
-        return options;
-    }
-
-    /// <summary>Graceful stop: <c>SHUTDOWN NOSAVE</c>, then waits for the process to exit.</summary>
+    /// <summary>Graceful stop (SIGTERM), then waits for the process to exit.</summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         if (_process is not { HasExited: false } process)
@@ -83,13 +76,10 @@ public sealed class RedisServer : IAsyncDisposable
             return;
         }
 
-        try
+        // SIGTERM: redis-server shuts down gracefully (it saves nothing here: persistence is off).
+        using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
-            await SendAsync(["SHUTDOWN", "NOSAVE"], cancellationToken);
-        }
-        catch (Exception ex) when (ex is IOException or SocketException or RedisProtocolException)
-        {
-            // SHUTDOWN closes the connection without a reply.
+            await term.WaitForExitAsync(cancellationToken);
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -127,51 +117,12 @@ public sealed class RedisServer : IAsyncDisposable
         await LaunchAsync(cancellationToken);
     }
 
-    /// <summary>Sends one command on a fresh connection (authenticating first when needed) and returns its reply.</summary>
-    internal async Task<RedisReply> SendAsync(IReadOnlyList<string> args, CancellationToken cancellationToken = default)
+    /// <summary>Sends one command on a fresh connection and returns its reply.</summary>
+    public async Task<RedisResult> SendAsync(string command, params object[] args)
     {
-        // Fully qualified: inside OrleansRooms.*, "Socket" is the Socket.IO socket.
-        using var socket = new System.Net.Sockets.Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Port), cancellationToken);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-        var writer = PipeWriter.Create(stream);
-        var reader = PipeReader.Create(stream);
-        int replies = 1;
-        if (Password is not null)
-        {
-            RedisCommand.Create("AUTH", Password).WriteTo(writer);
-            replies++;
-        }
-
-        var command = new RedisCommand(args[0]);
-        foreach (var arg in args.Skip(1))
-        {
-            command.Arg(arg);
-        }
-
-        command.WriteTo(writer);
-        await writer.FlushAsync(cancellationToken);
-        RedisReply last = default;
-        while (replies > 0)
-        {
-            var result = await reader.ReadAsync(cancellationToken);
-            var sequence = new SequenceReader<byte>(result.Buffer);
-            while (replies > 0 && RedisReplyParser.TryRead(ref sequence, out last))
-            {
-                replies--;
-            }
-
-            reader.AdvanceTo(sequence.Position, result.Buffer.End);
-            if (replies > 0 && result.IsCompleted)
-            {
-                throw new IOException($"redis-server on port {Port} closed the connection.");
-            }
-        }
-
-        return last;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(ConnectionString + ",abortConnect=true,connectTimeout=1000");
+        return await connection.GetDatabase().ExecuteAsync(command, args);
     }
-
-    internal Task<RedisReply> SendAsync(params string[] args) => SendAsync((IReadOnlyList<string>)args);
 
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
@@ -222,13 +173,13 @@ public sealed class RedisServer : IAsyncDisposable
 
             try
             {
-                var reply = await SendAsync(["PING"], cancellationToken).WaitAsync(TimeSpan.FromSeconds(1), cancellationToken);
-                if (reply.AsString() == "PONG")
+                var reply = await SendAsync("PING").WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+                if (reply.ToString() == "PONG")
                 {
                     return;
                 }
             }
-            catch (Exception ex) when (ex is SocketException or IOException or TimeoutException)
+            catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TimeoutException)
             {
             }
 
@@ -258,33 +209,12 @@ public sealed class RedisServer : IAsyncDisposable
             $"{name} was not found on PATH. The Redis tests need a real Redis 7: run `apt-get install -y redis-server` (the test command installs it).");
     }
 
-    /// <summary>A loopback port that is free, and whose cluster bus port (+10000) is free too.</summary>
+    /// <summary>A loopback port free right now (the OS picks it).</summary>
     internal static int FreePort()
     {
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            if (port + 10000 > 65535)
-            {
-                continue;
-            }
-
-            try
-            {
-                var bus = new TcpListener(IPAddress.Loopback, port + 10000);
-                bus.Start();
-                bus.Stop();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        throw new InvalidOperationException("No free loopback port pair was found.");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -4,18 +4,30 @@ using OrleansRooms;
 
 // The benchmark's tiny application on OrleansRooms: namespace "/", join(room, ack), leave(room, ack),
 // pub(room, payload) broadcasting "msg" to the room. WebSocket only, like the Node peer.
-// Usage: --port 5001 [--redis 127.0.0.1:6379]
+// Usage: --port 5001 [--redis 127.0.0.1:6379]: with --redis, a gateway of a cluster whose Orleans membership is in that
+// Redis; its silo listens on port + 10000.
 var port = int.Parse(Arg("--port") ?? "5001", CultureInfo.InvariantCulture);
 var redis = Arg("--redis");
 
 var builder = WebApplication.CreateSlimBuilder();
 builder.Logging.ClearProviders();
 builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port));
-builder.Services.AddSocketIO(o => o.Transports = SocketIOTransports.WebSocket);
-if (redis is not null)
+builder.UseOrleans(silo =>
 {
-    builder.Services.AddSocketIORedis(o => o.Endpoints.Add(redis));
-}
+    if (redis is null)
+    {
+        silo.UseLocalhostClustering(siloPort: port + 10000, gatewayPort: 0);
+    }
+    else
+    {
+        silo.UseRedisClustering(redis);
+        silo.ConfigureEndpoints(IPAddress.Loopback, siloPort: port + 10000, gatewayPort: 0);
+        silo.Configure<Orleans.Configuration.ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("bench", "bench"));
+    }
+
+    silo.AddOrleansRooms();
+});
+builder.Services.AddSocketIO(o => o.Transports = SocketIOTransports.WebSocket);
 
 var app = builder.Build();
 app.MapSocketIO("/socket.io", io =>

@@ -9,14 +9,21 @@ if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"]
     builder.WebHost.UseUrls("http://*:3000");
 }
 
-builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
-
-// Cluster mode once Redis endpoints are configured (SocketIO__Redis__Endpoints__0=host:port): rooms are shared with
-// the other gateways through Redis. Without them, one node with the in-process grains.
-if (builder.Configuration.GetSection("SocketIO:Redis:Endpoints").GetChildren().Any())
+// The co-hosted Orleans silo that holds the rooms. A cluster configures its membership, for instance
+// Orleans__Clustering__ProviderType=Redis and Orleans__Clustering__ConnectionString=host:6379 (docs/cluster.md); with
+// none, the embedded default: this silo alone, on localhost (Orleans:Endpoints:SiloPort, default 11111).
+builder.UseOrleans(silo =>
 {
-    builder.Services.AddSocketIORedis(); // options from "SocketIO:Redis"; adds the orleansrooms-cluster health check
-}
+    if (!builder.Configuration.GetSection("Orleans:Clustering").Exists())
+    {
+        silo.UseLocalhostClustering(
+            siloPort: builder.Configuration.GetValue("Orleans:Endpoints:SiloPort", 11111),
+            gatewayPort: builder.Configuration.GetValue("Orleans:Endpoints:GatewayPort", 0));
+    }
+
+    silo.AddOrleansRooms();
+});
+builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
 
 builder.Services.AddHealthChecks();
 

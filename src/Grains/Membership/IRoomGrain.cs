@@ -1,11 +1,35 @@
-namespace OrleansRooms.Grains;
+using System.Collections.Immutable;
+using Orleans.Concurrency;
 
-/// <summary>The room's half of the membership relation: the sockets in one room of one namespace.</summary>
-public interface IRoomGrain
+namespace OrleansRooms.Grains.Membership;
+
+/// <summary>
+/// The room's half of the membership relation, for one room of one namespace (key <c>namespace,room</c>,
+/// <see cref="GrainKeys"/>): its members and the gateway hosting each, so a broadcast goes once to each gateway that
+/// hosts a member. Written by the socket grains; a room grain with no member deactivates.
+/// </summary>
+public interface IRoomGrain : IGrainWithStringKey
 {
-    /// <summary>The room name.</summary>
-    string Name { get; }
+    /// <summary>Adds socket <paramref name="socketId"/>, hosted by <paramref name="gateway"/>. Idempotent.</summary>
+    Task AddAsync(string socketId, SiloAddress gateway);
 
-    /// <summary>The ids of the sockets in the room (empty when the room does not exist).</summary>
-    ValueTask<IReadOnlyCollection<string>> GetMembersAsync(CancellationToken cancellationToken = default);
+    /// <summary>Removes socket <paramref name="socketId"/>. Idempotent.</summary>
+    Task RemoveAsync(string socketId);
+
+    /// <summary>
+    /// Like <see cref="AddAsync"/>, for a re-publish after a silo left: also registers the room in its namespace's
+    /// index again, which may have been lost with that silo.
+    /// </summary>
+    Task RestoreAsync(string socketId, SiloAddress gateway);
+
+    /// <summary>Removes every member hosted by <paramref name="gateway"/> (a gateway that died); returns whether the room is now empty.</summary>
+    Task<bool> RemoveGatewayAsync(SiloAddress gateway);
+
+    /// <summary>The gateways hosting at least one member.</summary>
+    [AlwaysInterleave]
+    Task<ImmutableArray<SiloAddress>> GetGatewaysAsync();
+
+    /// <summary>The ids of the members.</summary>
+    [AlwaysInterleave]
+    Task<ImmutableArray<string>> GetMembersAsync();
 }

@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
+using OrleansRooms.Specification;
+
 namespace OrleansRooms.Conformance.Infrastructure;
 
 /// <summary>A gateway started in-process on a loopback port, with the server behaviour a test defines.</summary>
@@ -32,6 +34,7 @@ internal sealed class TestGateway : IAsyncDisposable
         int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         // A test that restarts the gateway should not wait for connections to drain.

@@ -8,6 +8,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
+using OrleansRooms.Specification;
+
 namespace OrleansRooms.Tests.Docs;
 
 /// <summary>The samples of <c>docs/configuration.md</c>.</summary>
@@ -34,6 +36,7 @@ public sealed class ConfigurationDocsTests
     public void Kestrel_limits_set_by_the_application_win_over_the_open_file_cap()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Services.AddSocketIO();
 
         // docs/configuration.md: Connection capacity
@@ -55,6 +58,7 @@ public sealed class ConfigurationDocsTests
         // docs/configuration.md: the json block itself, read from the page
         var json = Assert.Single(DocsSamplesTests.Blocks("configuration.md", "json"));
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)));
         builder.Services.AddSocketIO();
         using var app = builder.Build();
@@ -73,6 +77,7 @@ public sealed class ConfigurationDocsTests
     public async Task Code_sample_configures_after_the_section()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Configuration.AddInMemoryCollection([new("SocketIO:PingInterval", "00:00:03"), new("SocketIO:PingTimeout", "00:00:04")]);
 
         // docs/configuration.md: In code
@@ -99,6 +104,7 @@ public sealed class ConfigurationDocsTests
     public void Invalid_values_stop_the_host_at_start_up()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Configuration.AddInMemoryCollection([new("SocketIO:PingInterval", "00:00:00.001")]);
         builder.Services.AddSocketIO();
         using var app = builder.Build();

@@ -14,6 +14,7 @@ public sealed class ReadmeDocsTests
     public async Task Getting_io_from_MapSocketIO_and_from_dependency_injection()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
 

@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using OrleansRooms.Hosting;
 
+using OrleansRooms.Specification;
+
 namespace OrleansRooms.Tests.SocketIO;
 
 public sealed class HostingTests
@@ -22,6 +24,7 @@ public sealed class HostingTests
     public void AddSocketIO_caps_Kestrels_connections_below_the_open_file_limit_unless_the_app_set_them()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseKestrel(k => k.Limits.MaxConcurrentConnections = 5);
         builder.Services.AddSocketIO();
         using var app = builder.Build();
@@ -41,6 +44,7 @@ public sealed class HostingTests
     public void Options_are_bound_from_the_SocketIO_configuration_section()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["SocketIO:PingInterval"] = "00:00:05",
@@ -62,6 +66,7 @@ public sealed class HostingTests
     public async Task Invalid_options_stop_the_host_at_start_up()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         builder.Services.AddSocketIO(o => o.MaxHttpBufferSize = 0);
         await using var app = builder.Build();
@@ -75,6 +80,7 @@ public sealed class HostingTests
     public async Task Transports_must_name_at_least_one()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         builder.Services.AddSocketIO(o => o.Transports = SocketIOTransports.None);
         await using var app = builder.Build();
@@ -88,6 +94,7 @@ public sealed class HostingTests
     public async Task The_endpoint_takes_ASP_NET_Core_CORS_policies()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         builder.Services.AddCors(o => o.AddPolicy("clients", p => p.WithOrigins("https://example.com").AllowCredentials()));
         builder.Services.AddSocketIO();
@@ -118,6 +125,7 @@ public sealed class HostingTests
     public void The_server_is_a_singleton_resolved_from_dependency_injection()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.Services.AddSocketIO();
         using var app = builder.Build();
 

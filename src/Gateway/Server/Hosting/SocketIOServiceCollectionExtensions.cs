@@ -5,7 +5,10 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansRooms;
 using OrleansRooms.Engine;
-using OrleansRooms.Grains;
+using OrleansRooms.Cluster;
+using OrleansRooms.Grains.Gateways;
+using OrleansRooms.Grains.Hosting;
+using OrleansRooms.Grains.Routing;
 using OrleansRooms.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -15,8 +18,10 @@ public static class SocketIOServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the Socket.IO server: <see cref="SocketIOServer"/> as a singleton, options bound from the <c>SocketIO</c>
-    /// configuration section and validated at start-up, and the in-process room grains unless another
-    /// <see cref="IRoomGrainFactory"/> was registered first. Map the endpoint with <c>MapSocketIO</c>.
+    /// configuration section and validated at start-up, and this gateway's part of the OrleansRooms cluster (its inbox
+    /// grain, the routing of broadcasts, the handling of silos that leave). The rooms live in Orleans grains: the host
+    /// must co-host an Orleans silo (<c>builder.UseOrleans(silo => silo.AddOrleansRooms())</c>, or any
+    /// <c>UseOrleans</c>). Map the endpoint with <c>MapSocketIO</c>.
     /// </summary>
     public static IServiceCollection AddSocketIO(this IServiceCollection services, Action<SocketIOOptions>? configure = null)
     {
@@ -33,11 +38,17 @@ public static class SocketIOServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketIOOptions>, SocketIOOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<IRoomGrainFactory, InProcessRoomGrainFactory>();
+        services.AddRoomsGrains();
+        services.TryAddSingleton(sp => new GatewayCluster(
+            (sp.GetService<ILocalSiloDetails>() ?? throw NoSilo()).SiloAddress,
+            sp.GetRequiredService<IGrainFactory>(),
+            sp.GetRequiredService<ClusterRouter>()));
+        services.TryAddSingleton<IGatewayInbox>(sp => new GatewayInbox(sp.GetRequiredService<SocketIOServer>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GatewayFailover>());
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton(sp => new SocketIOServer(
             sp.GetRequiredService<IOptions<SocketIOOptions>>(),
-            sp.GetRequiredService<IRoomGrainFactory>(),
+            sp.GetRequiredService<GatewayCluster>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<GatewayMetrics>()));
@@ -51,4 +62,8 @@ public static class SocketIOServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, KestrelConnectionLimits>());
         return services;
     }
+
+    private static InvalidOperationException NoSilo() => new(
+        "OrleansRooms keeps rooms in Orleans grains, and a gateway co-hosts an Orleans silo: add one with " +
+        "builder.UseOrleans(silo => silo.AddOrleansRooms()) (package OrleansRooms.Silo), or any UseOrleans configuration.");
 }

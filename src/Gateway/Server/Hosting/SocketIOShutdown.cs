@@ -1,12 +1,15 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using OrleansRooms.Cluster;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Hosting;
 
 /// <summary>
 /// Closes every session when the host begins to stop, before Kestrel stops: Kestrel would otherwise wait for parked
-/// polls and open WebSockets until its shutdown timeout, and clients would see a reset instead of a close packet.
+/// polls and open WebSockets until its shutdown timeout, and clients would see a reset instead of a close packet. The
+/// sockets leave their rooms cluster-wide as they close, while the co-hosted silo still runs. A stop that is already
+/// cancelled (forced) detaches the gateway from the cluster instead, as a crash would.
 /// </summary>
 internal sealed class SocketIOShutdown(IServiceProvider services) : IHostedLifecycleService
 {
@@ -16,8 +19,24 @@ internal sealed class SocketIOShutdown(IServiceProvider services) : IHostedLifec
 
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppingAsync(CancellationToken cancellationToken) =>
-        services.GetService<EngineServer>() is { } engine ? engine.ShutdownAsync().WaitAsync(cancellationToken) : Task.CompletedTask;
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            services.GetService<GatewayCluster>()?.Detach();
+            return;
+        }
+
+        if (services.GetService<EngineServer>() is { } engine)
+        {
+            await engine.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (services.GetService<SocketIOServer>() is { } server)
+        {
+            await server.WhenClientsClosedAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

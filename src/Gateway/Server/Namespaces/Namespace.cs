@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Collections.ObjectModel;
-using System.Security.Cryptography;
 using System.Text.Json;
-using OrleansRooms.Grains;
+using OrleansRooms.Cluster;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -30,12 +30,11 @@ public sealed class Namespace
         Name = name;
         _parent = parent;
         Table = new RoomTable<Socket>();
-        Grains = server.GrainFactory.ForNamespace(name, Table);
-        Adapter = new Adapter(Table, Grains);
+        Cluster = new NamespaceCluster(this, server.Cluster);
+        Adapter = new Adapter(Table, Cluster);
         Broadcaster = new Broadcaster(this);
-        Requests = new ClusterRequests(Grains.GatewayId);
+        Receiver = new ClusterReceiver(this);
         Sockets = new ReadOnlyDictionary<string, Socket>(_sockets);
-        Grains.SetMessageHandler(new ClusterReceiver(this));
         if (isDynamicParent)
         {
             Children = new ConcurrentDictionary<string, Namespace>(StringComparer.Ordinal);
@@ -62,11 +61,11 @@ public sealed class Namespace
 
     internal RoomTable<Socket> Table { get; }
 
-    internal INamespaceGrains Grains { get; }
+    internal NamespaceCluster Cluster { get; }
 
     internal Broadcaster Broadcaster { get; }
 
-    internal ClusterRequests Requests { get; }
+    internal ClusterReceiver Receiver { get; }
 
     /// <summary>The child namespaces of a dynamic parent; null for an ordinary namespace.</summary>
     internal ConcurrentDictionary<string, Namespace>? Children { get; }
@@ -160,7 +159,7 @@ public sealed class Namespace
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        await PublishAsync(ServerSideMessage(eventName, args, "")).ConfigureAwait(false);
+        await Cluster.PublishAsync(ServerSideMessage(eventName, args, "")).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -172,11 +171,11 @@ public sealed class Namespace
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var answers = new GatewayAnswers(Requests.NextId(), ClusterMessageType.ServerSideEmitResponse);
-        Requests.Add(answers);
+        var answers = new GatewayAnswers(Cluster.Requests.NextId(), ClusterMessageType.ServerSideEmitResponse);
+        Cluster.Requests.Add(answers);
         try
         {
-            var gateways = await PublishAsync(ServerSideMessage(eventName, args, answers.RequestId)).ConfigureAwait(false);
+            var gateways = await Cluster.PublishAsync(ServerSideMessage(eventName, args, answers.RequestId)).ConfigureAwait(false);
             answers.Expect(gateways, Server.Options.ClusterRequestTimeout, Server.TimeProvider);
             try
             {
@@ -189,7 +188,7 @@ public sealed class Namespace
         }
         finally
         {
-            Requests.Remove(answers.RequestId);
+            Cluster.Requests.Remove(answers.RequestId);
         }
     }
 
@@ -216,39 +215,6 @@ public sealed class Namespace
 
     internal BroadcastOperator ToOperator() => new(this, [], [], default);
 
-    /// <summary>Publishes to the other gateways; a failure of the cluster is logged and counted, never thrown: local delivery has happened.</summary>
-    internal async ValueTask<int> PublishAsync(ClusterMessage message)
-    {
-        try
-        {
-            return await Grains.PublishAsync(message).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Server.Metrics.ClusterFailure();
-            SocketIOLog.ClusterPublishFailed(Server.Logger, message.Type.ToString(), Name, ex);
-            return 0;
-        }
-    }
-
-    /// <summary>Sends an answer to one gateway without waiting; failures are logged.</summary>
-    internal void SendToGateway(string gatewayId, ClusterMessage message) => _ = SendToGatewayAsync(gatewayId, message);
-
-    /// <summary>Answers request <paramref name="requestId"/> of gateway <paramref name="gatewayId"/> in this namespace's name.</summary>
-    internal void AnswerGateway(
-        string gatewayId, string requestId, ClusterMessageType type, long count = 0, ReadOnlyMemory<byte> data = default,
-        IReadOnlyList<ReadOnlyMemory<byte>>? attachments = null) =>
-        SendToGateway(gatewayId, new ClusterMessage
-        {
-            Type = type,
-            Namespace = Name,
-            Source = Grains.GatewayId,
-            RequestId = requestId,
-            Count = count,
-            Data = data,
-            Attachments = attachments ?? [],
-        });
-
     internal void RaiseServerSideEvent(ClusterMessage message)
     {
         // Data is the event's array: its name, then its arguments.
@@ -272,13 +238,12 @@ public sealed class Namespace
         }
 
         Func<object?[], bool>? ack = null;
-        if (message.RequestId.Length > 0 && message.Source.Length > 0)
+        if (message.ExpectsAnswer)
         {
             ack = args =>
             {
                 var packet = PacketEncoder.Ack(Name, 0, args, Server.JsonOptions);
-                AnswerGateway(message.Source, message.RequestId, ClusterMessageType.ServerSideEmitResponse,
-                    data: PacketEncoder.DataOf(packet), attachments: packet.AttachmentPayloads());
+                Cluster.Answer(message, ClusterMessageType.ServerSideEmitResponse, data: PacketEncoder.DataOf(packet), attachments: packet.AttachmentPayloads());
                 return true;
             };
         }
@@ -305,7 +270,7 @@ public sealed class Namespace
     /// <summary>Runs a client's CONNECT: middleware, own room, CONNECT packet, then the connection handlers.</summary>
     internal async Task ConnectAsync(Client client, JsonElement? auth)
     {
-        var socket = new Socket(this, client, NewSocketId(), new Handshake(client.Connection.Request, auth));
+        var socket = new Socket(this, client, Cluster.NewSocketId(), new Handshake(client.Connection.Request, auth));
         try
         {
             await RunMiddlewaresAsync(socket).ConfigureAwait(false);
@@ -330,14 +295,7 @@ public sealed class Namespace
 
         _sockets[socket.Id] = socket;
         Table.Add(socket);
-        try
-        {
-            await Grains.GetSocket(socket.Id).JoinAsync([socket.Id]).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            SocketIOLog.GrainCallFailed(Server.Logger, socket.Id, ex);
-        }
+        await socket.RegisterAsync().ConfigureAwait(false);
 
         client.Send(PacketEncoder.Connect(Name, socket.Id));
         Server.Metrics.SocketConnected();
@@ -373,31 +331,11 @@ public sealed class Namespace
         {
             Type = ClusterMessageType.ServerSideEmit,
             Namespace = Name,
-            Source = Grains.GatewayId,
+            Source = Cluster.Self,
             RequestId = requestId,
             Data = PacketEncoder.DataOf(packet),
             Attachments = packet.AttachmentPayloads(),
         };
-    }
-
-    private async Task SendToGatewayAsync(string gatewayId, ClusterMessage message)
-    {
-        try
-        {
-            await Grains.SendAsync(gatewayId, message).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            Server.Metrics.ClusterFailure();
-            SocketIOLog.ClusterPublishFailed(Server.Logger, message.Type.ToString(), Name, ex);
-        }
-    }
-
-    private static string NewSocketId()
-    {
-        Span<byte> bytes = stackalloc byte[15];
-        RandomNumberGenerator.Fill(bytes);
-        return Convert.ToBase64String(bytes).Replace('+', '-').Replace('/', '_');
     }
 
     private async Task RunMiddlewaresAsync(Socket socket)

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
-using OrleansRooms.Grains;
+using OrleansRooms.Grains.Membership;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -35,7 +35,7 @@ public sealed class Socket : IRoomMember
         Client = client;
         Id = id;
         Handshake = handshake;
-        _grain = nsp.Grains.GetSocket(id);
+        _grain = nsp.Cluster.Socket(id);
     }
 
     /// <summary>The socket id: random and unguessable, and the name of the socket's own room.</summary>
@@ -276,7 +276,7 @@ public sealed class Socket : IRoomMember
             return ValueTask.CompletedTask;
         }
 
-        return CallGrainAsync(_grain.JoinAsync(list));
+        return Namespace.Cluster.IsDetached ? ValueTask.CompletedTask : CallGrainAsync(_grain.JoinAsync([.. list]));
     }
 
     /// <summary>Leaves <paramref name="room"/>.</summary>
@@ -295,7 +295,7 @@ public sealed class Socket : IRoomMember
             return ValueTask.CompletedTask;
         }
 
-        return CallGrainAsync(_grain.LeaveAsync(list));
+        return Namespace.Cluster.IsDetached ? ValueTask.CompletedTask : CallGrainAsync(_grain.LeaveAsync([.. list]));
     }
 
     /// <summary>
@@ -413,15 +413,25 @@ public sealed class Socket : IRoomMember
         Namespace.Remove(this);
         Client.Remove(this);
         FailPendingAcks();
-        await CallGrainAsync(_grain.LeaveAllAsync()).ConfigureAwait(false);
+        if (!Namespace.Cluster.IsDetached)
+        {
+            await CallGrainAsync(_grain.DisconnectAsync()).ConfigureAwait(false);
+        }
 
         SocketIOLog.SocketDisconnected(Server.Logger, Id, Namespace.Name, reason);
         await RunLifecycleHandlersAsync(_disconnectHandlers, "disconnect", reason).ConfigureAwait(false);
     }
 
-    // The local table already holds the change and is authoritative; if the cluster copy cannot be written now, the
-    // grains re-publish it when the cluster is back, so the caller is not failed.
-    private async ValueTask CallGrainAsync(ValueTask call)
+    /// <summary>Registers the connected socket with its grain (its own-id room, its gateway), before the client hears of it.</summary>
+    internal ValueTask RegisterAsync() => CallGrainAsync(_grain.ConnectAsync(Namespace.Cluster.Self));
+
+    /// <summary>Writes this socket's rooms again to the grains, after a silo that may have held some of them left.</summary>
+    internal Task RepublishAsync() => InRooms ? _grain.RepublishAsync() : Task.CompletedTask;
+
+    // The local table already holds the change and is authoritative for local delivery; if the grains cannot be written
+    // now, the failure is logged and counted and the next re-publish writes the socket's rooms again, so the caller is
+    // not failed.
+    private async ValueTask CallGrainAsync(Task call)
     {
         if (call.IsCompletedSuccessfully)
         {

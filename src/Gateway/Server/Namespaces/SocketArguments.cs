@@ -1,5 +1,5 @@
 using System.Text.Json;
-using OrleansRooms.Grains;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Protocol;
 
 namespace OrleansRooms;
@@ -29,7 +29,7 @@ public sealed class SocketArguments
     {
         var reader = new Utf8JsonReader(message.Data.Span);
         var array = JsonElement.ParseValue(ref reader);
-        var attachments = new byte[message.Attachments.Count][];
+        var attachments = new byte[message.Attachments.Length][];
         for (var i = 0; i < attachments.Length; i++)
         {
             attachments[i] = message.Attachments[i].ToArray();

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansRooms.Engine;
-using OrleansRooms.Grains;
+using OrleansRooms.Cluster;
 using OrleansRooms.Hosting;
 
 namespace OrleansRooms;
@@ -20,23 +20,23 @@ public sealed class SocketIOServer
     private readonly ConcurrentDictionary<string, Client> _clients = new(StringComparer.Ordinal);
     private readonly List<(Func<string, JsonElement?, ValueTask<bool>> Matches, Namespace Parent)> _dynamicParents = [];
     private readonly Lock _lock = new();
+    private TaskCompletionSource? _clientsClosed;
 
     internal SocketIOServer(
         IOptions<SocketIOOptions> options,
-        IRoomGrainFactory grainFactory,
+        GatewayCluster cluster,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
         GatewayMetrics metrics)
     {
         Options = options.Value;
-        GrainFactory = grainFactory;
+        Cluster = cluster;
         Logger = loggerFactory.CreateLogger("OrleansRooms.SocketIO");
         TimeProvider = timeProvider;
         Metrics = metrics;
         JsonOptions = Options.JsonSerializerOptions;
         EngineHandler = new Handler(this);
         Sockets = Of("/");
-        grainFactory.SetUnroutedMessageHandler(new UnroutedRequests(Sockets));
     }
 
     /// <summary>The main namespace <c>/</c> (Socket.IO's <c>io.sockets</c>).</summary>
@@ -50,7 +50,7 @@ public sealed class SocketIOServer
 
     internal SocketIOOptions Options { get; }
 
-    internal IRoomGrainFactory GrainFactory { get; }
+    internal GatewayCluster Cluster { get; }
 
     internal ILogger Logger { get; }
 
@@ -210,7 +210,77 @@ public sealed class SocketIOServer
         return null;
     }
 
-    internal void RemoveClient(IEngineConnection connection) => _clients.TryRemove(connection.Id, out _);
+    internal void RemoveClient(IEngineConnection connection)
+    {
+        _clients.TryRemove(connection.Id, out _);
+        if (_clients.IsEmpty)
+        {
+            lock (_lock)
+            {
+                _clientsClosed?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Completes once every client has closed and its sockets have left their rooms (at shutdown, after the sessions were closed).</summary>
+    internal Task WhenClientsClosedAsync()
+    {
+        lock (_lock)
+        {
+            if (_clients.IsEmpty)
+            {
+                return Task.CompletedTask;
+            }
+
+            _clientsClosed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _clientsClosed.Task;
+        }
+    }
+
+    /// <summary>The namespace named <paramref name="name"/>, a dynamic parent's child included, if this gateway has it.</summary>
+    internal Namespace? FindNamespace(string name)
+    {
+        if (_namespaces.TryGetValue(name, out var nsp))
+        {
+            return nsp;
+        }
+
+        lock (_lock)
+        {
+            foreach (var (_, parent) in _dynamicParents)
+            {
+                if (parent.Children!.TryGetValue(name, out var child))
+                {
+                    return child;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Every socket connected to this gateway, in every namespace (a copy).</summary>
+    internal List<Socket> LocalSockets()
+    {
+        var sockets = new List<Socket>();
+        foreach (var nsp in _namespaces.Values)
+        {
+            sockets.AddRange(nsp.Sockets.Values);
+        }
+
+        lock (_lock)
+        {
+            foreach (var (_, parent) in _dynamicParents)
+            {
+                foreach (var child in parent.Children!.Values)
+                {
+                    sockets.AddRange(child.Sockets.Values);
+                }
+            }
+        }
+
+        return sockets;
+    }
 
     private Namespace Of(Func<string, JsonElement?, ValueTask<bool>> predicate, string description)
     {
@@ -221,37 +291,6 @@ public sealed class SocketIOServer
         }
 
         return parent;
-    }
-
-    /// <summary>Answers requests for a namespace this gateway does not have: it hosts none of its sockets.</summary>
-    private sealed class UnroutedRequests(Namespace main) : IClusterMessageHandler
-    {
-        public void OnClusterMessage(ClusterMessage message)
-        {
-            if (message.RequestId.Length == 0 || message.Source.Length == 0)
-            {
-                return;
-            }
-
-            var (type, data) = message.Type switch
-            {
-                ClusterMessageType.Broadcast => (ClusterMessageType.BroadcastClientCount, default(ReadOnlyMemory<byte>)),
-                ClusterMessageType.FetchSockets => (ClusterMessageType.FetchSocketsResponse, "[]"u8.ToArray()),
-                ClusterMessageType.SocketsJoin or ClusterMessageType.SocketsLeave or ClusterMessageType.DisconnectSockets => (ClusterMessageType.Done, default),
-                _ => ((ClusterMessageType)0, default),
-            };
-            if (type != 0)
-            {
-                main.SendToGateway(message.Source, new ClusterMessage
-                {
-                    Type = type,
-                    Namespace = message.Namespace,
-                    Source = main.Grains.GatewayId,
-                    RequestId = message.RequestId,
-                    Data = data,
-                });
-            }
-        }
     }
 
     private sealed class Handler(SocketIOServer server) : IEngineHandler

@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Protocol;
@@ -24,7 +26,7 @@ internal readonly struct EncodedPacket
     public int AttachmentCount => Parts.Length - 1;
 
     /// <summary>The raw bytes of each attachment, in order (shared, not copied).</summary>
-    public ReadOnlyMemory<byte>[] AttachmentPayloads()
+    public ImmutableArray<ReadOnlyMemory<byte>> AttachmentPayloads()
     {
         if (Parts.Length == 1)
         {
@@ -37,6 +39,6 @@ internal readonly struct EncodedPacket
             payloads[i] = Parts[i + 1].Payload;
         }
 
-        return payloads;
+        return ImmutableCollectionsMarshal.AsImmutableArray(payloads);
     }
 }

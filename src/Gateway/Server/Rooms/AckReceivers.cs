@@ -1,3 +1,6 @@
+using OrleansRooms.Cluster;
+using OrleansRooms.Grains.Messages;
+
 namespace OrleansRooms.Rooms;
 
 /// <summary>Waits for acknowledgements registered on sockets under one ack id.</summary>
@@ -123,11 +126,11 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
 
     public void OnClosed(Socket socket) => OnResponse(null);
 
-    public void OnClusterMessage(Grains.ClusterMessage message, SocketIOServer server)
+    public void OnClusterMessage(ClusterMessage message, SocketIOServer server)
     {
         switch (message.Type)
         {
-            case Grains.ClusterMessageType.BroadcastClientCount:
+            case ClusterMessageType.BroadcastClientCount:
                 lock (_lock)
                 {
                     _pendingGateways--;
@@ -136,7 +139,7 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
 
                 TryComplete();
                 break;
-            case Grains.ClusterMessageType.BroadcastAck:
+            case ClusterMessageType.BroadcastAck:
                 OnResponse(message.Count == 1 ? null : SocketArguments.FromCluster(message, server.JsonOptions));
                 break;
         }

@@ -1,4 +1,6 @@
-using OrleansRooms.Grains;
+using OrleansRooms.Cluster;
+using OrleansRooms.Grains.Gateways;
+using OrleansRooms.Rooms;
 
 namespace OrleansRooms;
 
@@ -7,17 +9,18 @@ namespace OrleansRooms;
 /// <see cref="Sids"/> maps, read-only, and the room events. Change membership with <c>socket.JoinAsync</c> and
 /// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO, and each room
 /// event is raised once for the whole cluster: by the gateway hosting the socket, or, for the sockets of a gateway that
-/// died, by the gateway that reaped them (<c>leave-room</c> for each room, <c>delete-room</c> when it became empty).
+/// died, by the first gateway to release them (<c>leave-room</c> for each room, <c>delete-room</c> when it became empty
+/// cluster-wide).
 /// </summary>
 public sealed class Adapter
 {
     private readonly RoomTable<Socket> _table;
-    private readonly INamespaceGrains _grains;
+    private readonly NamespaceCluster _cluster;
 
-    internal Adapter(RoomTable<Socket> table, INamespaceGrains grains)
+    internal Adapter(RoomTable<Socket> table, NamespaceCluster cluster)
     {
         _table = table;
-        _grains = grains;
+        _cluster = cluster;
         table.RoomCreated += room => CreateRoom?.Invoke(room);
         table.RoomDeleted += room => DeleteRoom?.Invoke(room);
         table.MemberJoined += (room, id) => JoinRoom?.Invoke(room, id);
@@ -42,34 +45,36 @@ public sealed class Adapter
     /// <summary>A copy of the <c>sids</c> map: socket id to the names of its rooms.</summary>
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids => _table.SnapshotSids();
 
-    internal void RaiseReaped(string socketId, IReadOnlyList<string> left, IReadOnlyList<string> emptied)
+    /// <summary>Raises the event of one change of a dead gateway's sockets, released by this gateway for the cluster.</summary>
+    internal void RaiseReleased(RoomChange change)
     {
-        foreach (var room in left)
+        if (change.SocketId is { } socketId)
         {
-            LeaveRoom?.Invoke(room, socketId);
+            LeaveRoom?.Invoke(change.Room, socketId);
         }
-
-        foreach (var room in emptied)
+        else
         {
-            DeleteRoom?.Invoke(room);
+            DeleteRoom?.Invoke(change.Room);
         }
     }
 
     /// <summary>The ids of the sockets in <paramref name="room"/> on every gateway of the cluster (the room grain).</summary>
-    public ValueTask<IReadOnlyCollection<string>> GetRoomMembersAsync(string room, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyCollection<string>> GetRoomMembersAsync(string room)
     {
         ArgumentNullException.ThrowIfNull(room);
-        return _grains.GetRoom(room).GetMembersAsync(cancellationToken);
+        return new(_cluster.GetRoomMembersAsync(room));
     }
 
     /// <summary>The rooms of socket <paramref name="socketId"/>, wherever it is connected (the socket grain).</summary>
-    public ValueTask<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId)
     {
         ArgumentNullException.ThrowIfNull(socketId);
-        return _grains.GetSocket(socketId).GetRoomsAsync(cancellationToken);
+        return new(_cluster.GetSocketRoomsAsync(socketId));
     }
 
     /// <summary>Every room with at least one socket, on every gateway of the cluster.</summary>
-    public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync(CancellationToken cancellationToken = default) =>
-        _grains.GetRoomNamesAsync(cancellationToken);
+    public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync() => new(_cluster.GetRoomNamesAsync());
+
+    /// <summary>The ids of every socket of the namespace, on every gateway of the cluster.</summary>
+    public ValueTask<IReadOnlyCollection<string>> GetSocketIdsAsync() => new(_cluster.GetSocketIdsAsync());
 }

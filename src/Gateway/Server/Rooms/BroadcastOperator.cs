@@ -1,5 +1,6 @@
 using System.Text.Json;
-using OrleansRooms.Grains;
+using OrleansRooms.Cluster;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -83,8 +84,8 @@ public sealed class BroadcastOperator
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var collector = new BroadcastAckCollector(_namespace.Requests.NextId());
-        _namespace.Requests.Add(collector);
+        var collector = new BroadcastAckCollector(_namespace.Cluster.Requests.NextId());
+        _namespace.Cluster.Requests.Add(collector);
         try
         {
             collector.StartTimer(_flags.Timeout, _namespace.Server.TimeProvider);
@@ -93,7 +94,7 @@ public sealed class BroadcastOperator
         }
         finally
         {
-            _namespace.Requests.Remove(collector.RequestId);
+            _namespace.Cluster.Requests.Remove(collector.RequestId);
         }
     }
 
@@ -204,19 +205,19 @@ public sealed class BroadcastOperator
 
     private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(Namespace nsp, ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
     {
-        var answers = new GatewayAnswers(nsp.Requests.NextId(), answerType);
-        nsp.Requests.Add(answers);
+        var answers = new GatewayAnswers(nsp.Cluster.Requests.NextId(), answerType);
+        nsp.Cluster.Requests.Add(answers);
         try
         {
-            var gateways = await nsp.PublishAsync(new ClusterMessage
+            var gateways = await nsp.Cluster.PublishAsync(new ClusterMessage
             {
                 Type = type,
                 Namespace = nsp.Name,
-                Source = nsp.Grains.GatewayId,
+                Source = nsp.Cluster.Self,
                 RequestId = answers.RequestId,
-                Rooms = _rooms,
-                Except = _except,
-                TargetRooms = targetRooms,
+                Rooms = [.. _rooms],
+                Except = [.. _except],
+                TargetRooms = [.. targetRooms],
                 Flags = flags,
             }).ConfigureAwait(false);
             answers.Expect(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
@@ -224,7 +225,7 @@ public sealed class BroadcastOperator
         }
         finally
         {
-            nsp.Requests.Remove(answers.RequestId);
+            nsp.Cluster.Requests.Remove(answers.RequestId);
         }
     }
 

@@ -1,4 +1,4 @@
-using OrleansRooms.Grains;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Protocol;
 
 namespace OrleansRooms.Rooms;
@@ -35,7 +35,7 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverFromCluster(ClusterMessage message)
     {
         var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
-        if (message.RequestId.Length == 0 || message.Source.Length == 0)
+        if (!message.ExpectsAnswer)
         {
             var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
             Deliver(packet, null, message.Selection, flags, null, null);
@@ -44,9 +44,9 @@ internal sealed class Broadcaster(Namespace nsp)
 
         var ackId = nsp.NextAckId();
         var acknowledged = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
-        var reporter = new RemoteAckReporter(nsp, message.Source, message.RequestId);
+        var reporter = new RemoteAckReporter(nsp, message);
         var count = Deliver(acknowledged, null, message.Selection, flags, ackId, reporter);
-        nsp.AnswerGateway(message.Source, message.RequestId, ClusterMessageType.BroadcastClientCount, count);
+        nsp.Cluster.Answer(message, ClusterMessageType.BroadcastClientCount, count);
     }
 
     /// <summary>The local sockets a selection targets (a copy).</summary>
@@ -82,15 +82,15 @@ internal sealed class Broadcaster(Namespace nsp)
         {
             Type = ClusterMessageType.Broadcast,
             Namespace = nsp.Name,
-            Source = nsp.Grains.GatewayId,
+            Source = nsp.Cluster.Self,
             RequestId = collector?.RequestId ?? "",
-            Rooms = selection.Rooms as IReadOnlyList<string> ?? [.. selection.Rooms],
-            Except = selection.Except as IReadOnlyList<string> ?? [.. selection.Except],
+            Rooms = [.. selection.Rooms],
+            Except = [.. selection.Except],
             Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
             Data = PacketEncoder.DataOf(packet),
             Attachments = packet.AttachmentPayloads(),
         };
-        var gateways = await nsp.PublishAsync(message).ConfigureAwait(false);
+        var gateways = await nsp.Cluster.PublishAsync(message).ConfigureAwait(false);
         collector?.AddGateways(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
     }
 
@@ -150,7 +150,7 @@ internal sealed class Broadcaster(Namespace nsp)
 
 
     /// <summary>Forwards the acknowledgements of a broadcast received from another gateway back to it.</summary>
-    private sealed class RemoteAckReporter(Namespace nsp, string source, string requestId) : IAckReceiver
+    private sealed class RemoteAckReporter(Namespace nsp, ClusterMessage request) : IAckReceiver
     {
         public void OnAck(Socket socket, SocketArguments arguments) => Report(arguments, closed: false);
 
@@ -159,14 +159,14 @@ internal sealed class Broadcaster(Namespace nsp)
         private void Report(SocketArguments? arguments, bool closed)
         {
             var attachments = arguments?.Attachments ?? [];
-            var parts = new ReadOnlyMemory<byte>[attachments.Count];
-            for (var i = 0; i < parts.Length; i++)
+            var parts = System.Collections.Immutable.ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(attachments.Count);
+            foreach (var attachment in attachments)
             {
-                parts[i] = attachments[i];
+                parts.Add(attachment);
             }
 
-            nsp.AnswerGateway(source, requestId, ClusterMessageType.BroadcastAck, closed ? 1 : 0,
-                arguments?.ToJsonArray() ?? "[]"u8.ToArray(), parts);
+            nsp.Cluster.Answer(request, ClusterMessageType.BroadcastAck, closed ? 1 : 0,
+                arguments?.ToJsonArray() ?? "[]"u8.ToArray(), parts.MoveToImmutable());
         }
     }
 }

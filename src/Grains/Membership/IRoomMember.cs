@@ -1,8 +1,0 @@
-namespace OrleansRooms.Grains;
-
-/// <summary>Something that can be a member of rooms. On a gateway, a connected socket.</summary>
-public interface IRoomMember
-{
-    /// <summary>The member's id, unique within its namespace. Every member is also in the room of this name.</summary>
-    string Id { get; }
-}

@@ -1,0 +1,121 @@
+using System.Collections.Immutable;
+
+namespace OrleansRooms.Grains.Membership;
+
+/// <summary>
+/// Owns the members of one room and, for routing, how many of them each gateway hosts. Never collected while it has a
+/// member; deactivates when its last member leaves. Lost with its silo, it is rebuilt by the gateways' re-publish.
+/// </summary>
+[KeepAlive, GrainType("orleansrooms-room")]
+internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
+{
+    private readonly Dictionary<string, SiloAddress> _members = new(StringComparer.Ordinal);
+    private readonly Dictionary<SiloAddress, int> _gatewayCounts = [];
+    private ImmutableArray<SiloAddress> _gateways = [];
+    private string _namespace = "";
+    private string _room = "";
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_namespace, _room) = GrainKeys.Split(this.GetPrimaryKeyString());
+        return Task.CompletedTask;
+    }
+
+    public Task AddAsync(string socketId, SiloAddress gateway) => Add(socketId, gateway) && _members.Count == 1 ? Index.AddRoomAsync(_room) : Task.CompletedTask;
+
+    public Task RestoreAsync(string socketId, SiloAddress gateway)
+    {
+        Add(socketId, gateway);
+        return Index.AddRoomAsync(_room);
+    }
+
+    public Task RemoveAsync(string socketId)
+    {
+        if (!_members.Remove(socketId, out var gateway))
+        {
+            return Task.CompletedTask;
+        }
+
+        Decrement(gateway);
+        return _members.Count == 0 ? EmptiedAsync() : Task.CompletedTask;
+    }
+
+    public async Task<bool> RemoveGatewayAsync(SiloAddress gateway)
+    {
+        if (_gatewayCounts.Remove(gateway))
+        {
+            var gone = new List<string>();
+            foreach (var (id, host) in _members)
+            {
+                if (host.Equals(gateway))
+                {
+                    gone.Add(id);
+                }
+            }
+
+            foreach (var id in gone)
+            {
+                _members.Remove(id);
+            }
+
+            _gateways = [.. _gatewayCounts.Keys];
+            if (_members.Count == 0)
+            {
+                await EmptiedAsync();
+            }
+        }
+
+        return _members.Count == 0;
+    }
+
+    public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync() => Task.FromResult(_gateways);
+
+    public Task<ImmutableArray<string>> GetMembersAsync() => Task.FromResult(_members.Keys.ToImmutableArray());
+
+    private INamespaceGrain Index => grains.GetGrain<INamespaceGrain>(_namespace);
+
+    private bool Add(string socketId, SiloAddress gateway)
+    {
+        if (_members.TryGetValue(socketId, out var current))
+        {
+            if (current.Equals(gateway))
+            {
+                return false;
+            }
+
+            Decrement(current);
+        }
+
+        _members[socketId] = gateway;
+        if (_gatewayCounts.TryGetValue(gateway, out var count))
+        {
+            _gatewayCounts[gateway] = count + 1;
+        }
+        else
+        {
+            _gatewayCounts[gateway] = 1;
+            _gateways = _gateways.Add(gateway);
+        }
+
+        return true;
+    }
+
+    private void Decrement(SiloAddress gateway)
+    {
+        var count = _gatewayCounts[gateway] - 1;
+        if (count > 0)
+        {
+            _gatewayCounts[gateway] = count;
+            return;
+        }
+
+        _gatewayCounts.Remove(gateway);
+        _gateways = _gateways.Remove(gateway);
+    }
+
+    private async Task EmptiedAsync()
+    {
+        await Index.RemoveRoomAsync(_room);
+        DeactivateOnIdle();
+    }
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using OrleansRooms.Grains.Hosting;
+using OrleansRooms.Grains.Routing;
+
+namespace Orleans.Hosting;
+
+/// <summary>Makes an Orleans silo an OrleansRooms silo: a gateway's co-hosted silo, or a grain-only one.</summary>
+public static class OrleansRoomsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the OrleansRooms grains and what they need of the silo, from configuration (section <c>SocketIO:Cluster</c>,
+    /// <see cref="RoomsClusterOptions"/>; Orleans reads its own section <c>Orleans</c>, with the membership provider in
+    /// <c>Orleans:Clustering</c>, such as <c>Redis</c> with a <c>ConnectionString</c>):
+    /// <list type="bullet">
+    /// <item>Membership tuned so a dead silo is declared dead within about 3 s (<see cref="OrleansRoomsMembership"/>);
+    /// <c>Orleans:Membership</c> overrides any of it.</item>
+    /// <item>With <see cref="GatewayDeliveryMode.Streams"/>, an in-memory stream provider of the configured name, unless
+    /// <c>Orleans:Streaming</c> configures one.</item>
+    /// <item>With <c>SocketIO:Cluster:Kubernetes</c> true, Orleans' Kubernetes hosting (silo identity from the pod, and
+    /// silos whose pod is gone are declared dead at once).</item>
+    /// </list>
+    /// </summary>
+    public static ISiloBuilder AddOrleansRooms(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        var configuration = silo.Configuration;
+        var orleans = configuration.GetSection("Orleans");
+        OrleansRoomsMembership.Configure(silo.Services, orleans.GetSection("Membership"));
+
+        var cluster = new RoomsClusterOptions();
+        configuration.GetSection(RoomsClusterOptions.SectionName).Bind(cluster);
+        if (cluster.Delivery == GatewayDeliveryMode.Streams && !orleans.GetSection("Streaming").GetSection(cluster.StreamProvider).Exists())
+        {
+            OrleansRoomsStreams.AddMemoryProvider(silo, cluster.StreamProvider);
+        }
+
+        if (configuration.GetValue("SocketIO:Cluster:Kubernetes", false))
+        {
+            silo.UseKubernetesHosting();
+        }
+
+        silo.Services.AddRoomsGrains();
+        return silo;
+    }
+}

@@ -1,0 +1,17 @@
+using OrleansRooms.Grains.Routing;
+using OrleansRooms.Specification;
+using OrleansRooms.TestCluster;
+
+namespace OrleansRooms.Silo.Tests.Gateways;
+
+/// <summary>The room-semantics suite, unchanged, on three gateways of an Orleans test cluster, broadcasts by direct grain calls.</summary>
+public sealed class DirectCallRoomSemanticsTests : RoomSemanticsSpecification
+{
+    protected override IGatewayCluster CreateCluster() => new OrleansGatewayCluster(gateways: 3, GatewayDeliveryMode.DirectCall);
+}
+
+/// <summary>The room-semantics suite, unchanged, on three gateways of an Orleans test cluster, broadcasts through the gateways' streams.</summary>
+public sealed class StreamRoomSemanticsTests : RoomSemanticsSpecification
+{
+    protected override IGatewayCluster CreateCluster() => new OrleansGatewayCluster(gateways: 3, GatewayDeliveryMode.Streams);
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using OrleansRooms.Grains.Routing;
+using OrleansRooms.Specification;
+
+namespace OrleansRooms.TestCluster;
+
+/// <summary>
+/// Several gateways in one process on Orleans' <see cref="Orleans.TestingHost.TestCluster"/>: each silo is a gateway
+/// host with its own Kestrel endpoint and its co-hosted silo, the silos talk over TCP loopback, and tests add, stop and
+/// kill gateways as Orleans' own tests do with silos. The first gateway is the development-clustering primary (it holds
+/// the membership table): tests stop and kill the others.
+/// </summary>
+public sealed class OrleansGatewayCluster : IGatewayCluster
+{
+    private readonly List<GatewayNode> _gateways = [];
+    private readonly Dictionary<GatewayNode, SiloHandle> _silos = [];
+    private readonly short _initialGateways;
+    private Orleans.TestingHost.TestCluster? _cluster;
+
+    public OrleansGatewayCluster(int gateways = 3, GatewayDeliveryMode delivery = GatewayDeliveryMode.DirectCall)
+    {
+        _initialGateways = (short)gateways;
+        Delivery = delivery;
+    }
+
+    public GatewayDeliveryMode Delivery { get; }
+
+    /// <summary>How long cluster requests wait for other gateways' answers (<see cref="SocketIOOptions.ClusterRequestTimeout"/>).</summary>
+    public TimeSpan ClusterRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    public IReadOnlyList<GatewayNode> Gateways => _gateways;
+
+    /// <summary>The Orleans cluster (its client reaches the grains as an outside process would).</summary>
+    public Orleans.TestingHost.TestCluster Orleans => _cluster ?? throw new InvalidOperationException("Not started.");
+
+    public async Task StartAsync()
+    {
+        var builder = new TestClusterBuilder(_initialGateways);
+        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
+        builder.Options.ConfigureFileLogging = false;
+        builder.Properties["SocketIO:Cluster:Delivery"] = Delivery.ToString();
+        builder.Properties["SocketIO:ClusterRequestTimeout"] = ClusterRequestTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        builder.AddSiloBuilderConfigurator<GatewayHostConfigurator>();
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+        foreach (var silo in _cluster.Silos)
+        {
+            Track(silo);
+        }
+    }
+
+    /// <summary>Starts one more gateway and returns it once it is part of the cluster.</summary>
+    public async Task<GatewayNode> AddGatewayAsync()
+    {
+        var silo = await Orleans.StartAdditionalSiloAsync();
+        await Orleans.WaitForClusterManifestToStabilizeAsync();
+        return Track(silo);
+    }
+
+    /// <summary>Stops a gateway cleanly: its sessions close, its sockets leave their rooms, then its silo leaves.</summary>
+    public async Task StopGatewayAsync(GatewayNode gateway)
+    {
+        var silo = Untrack(gateway);
+        await Orleans.StopSiloAsync(silo);
+    }
+
+    /// <summary>
+    /// Kills a gateway: an ungraceful stop, as a crash. It writes nothing to the cluster on its way out and its silo
+    /// says no goodbye: the others must find it dead through Orleans membership and release its sockets.
+    /// </summary>
+    public async Task KillGatewayAsync(GatewayNode gateway)
+    {
+        var silo = Untrack(gateway);
+        await Orleans.KillSiloAsync(silo);
+    }
+
+    /// <summary>The silo address of a gateway, its identity in the cluster.</summary>
+    public SiloAddress SiloOf(GatewayNode gateway) => _silos[gateway].SiloAddress;
+
+    public async ValueTask DisposeAsync()
+    {
+        _gateways.Clear();
+        _silos.Clear();
+        if (_cluster is not null)
+        {
+            await _cluster.DisposeAsync();
+        }
+    }
+
+    private GatewayNode Track(SiloHandle silo)
+    {
+        var host = ((InProcessSiloHandle)silo).SiloHost;
+        var addresses = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        // The node's lifetime is the cluster's: stopping it is StopGatewayAsync or KillGatewayAsync.
+        var node = new GatewayNode(host.Services, new Uri(addresses.First()), () => ValueTask.CompletedTask);
+        _gateways.Add(node);
+        _silos[node] = silo;
+        return node;
+    }
+
+    private SiloHandle Untrack(GatewayNode gateway)
+    {
+        if (!_silos.Remove(gateway, out var silo))
+        {
+            throw new ArgumentException("Not a gateway of this cluster.", nameof(gateway));
+        }
+
+        if (ReferenceEquals(gateway, _gateways[0]))
+        {
+            throw new InvalidOperationException("The first gateway holds the test cluster's membership table; stop or kill another.");
+        }
+
+        _gateways.Remove(gateway);
+        return silo;
+    }
+}
+
+/// <summary>Makes each silo of the test cluster a gateway: Kestrel on a free loopback port, Socket.IO, the OrleansRooms grains.</summary>
+public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurator
+{
+    public void Configure(IHostBuilder hostBuilder)
+    {
+        hostBuilder.ConfigureWebHost(web =>
+        {
+            web.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+            web.ConfigureServices(services => services.AddRouting());
+            web.Configure(app =>
+            {
+                app.UseRouting();
+                app.UseEndpoints(endpoints => endpoints.MapSocketIO());
+            });
+        });
+        hostBuilder.ConfigureServices(services => services.AddSocketIO());
+    }
+
+    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddOrleansRooms();
+}
