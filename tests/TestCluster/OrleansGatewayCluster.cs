@@ -23,6 +23,7 @@ namespace OrleansRooms.TestCluster;
 public sealed class OrleansGatewayCluster : IGatewayCluster
 {
     private readonly List<GatewayNode> _gateways = [];
+    private readonly ClusterCounters _counters = new();
     private readonly Dictionary<GatewayNode, SiloHandle> _silos = [];
     private readonly short _initialGateways;
     private Orleans.TestingHost.TestCluster? _cluster;
@@ -87,8 +88,12 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     /// <summary>The silo address of a gateway, its identity in the cluster.</summary>
     public SiloAddress SiloOf(GatewayNode gateway) => _silos[gateway].SiloAddress;
 
+    /// <summary>Completes once the gateways have re-published their sockets <paramref name="count"/> times in all (each survivor does once per silo lost).</summary>
+    public Task WhenRepublishedAsync(int count) => _counters.WhenAsync("orleansrooms.cluster.republishes", count);
+
     public async ValueTask DisposeAsync()
     {
+        _counters.Dispose();
         _gateways.Clear();
         _silos.Clear();
         if (_cluster is not null)
@@ -103,6 +108,7 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         var addresses = host.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         // The node's lifetime is the cluster's: stopping it is StopGatewayAsync or KillGatewayAsync.
         var node = new GatewayNode(host.Services, new Uri(addresses.First()), () => ValueTask.CompletedTask);
+        _counters.Watch(host.Services.GetRequiredService<OrleansRooms.Hosting.GatewayMetrics>().Meter);
         _gateways.Add(node);
         _silos[node] = silo;
         return node;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using OrleansRooms.Grains.Membership;
+using OrleansRooms.Grains.Routing;
 
 namespace OrleansRooms.Grains.Gateways;
 
@@ -9,7 +10,7 @@ namespace OrleansRooms.Grains.Gateways;
 /// Lost with its own silo, it is rebuilt by the gateway's re-publish.
 /// </summary>
 [AwayFromGatewayPlacement, KeepAlive, GrainType("orleansrooms-gateway-sockets")]
-internal sealed class GatewaySocketsGrain(IGrainFactory grains) : Grain, IGatewaySocketsGrain
+internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory directory) : Grain, IGatewaySocketsGrain
 {
     // Rooms released concurrently at most: a dead gateway may have had members in thousands of rooms.
     private const int ReleaseConcurrency = 256;
@@ -89,29 +90,31 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains) : Grain, IGatewa
 
     private async Task ReleaseNamespaceAsync(string ns, Dictionary<string, HashSet<string>> sockets, ImmutableArray<RoomChange>.Builder changes)
     {
-        // The rooms the gateway had members in (explicitly joined): take its members out of each room grain, and learn
-        // whether the room is now empty cluster-wide.
+        // Take the gateway's members out of every room grain it had members in.
         var explicitRooms = new HashSet<string>(StringComparer.Ordinal);
         foreach (var rooms in sockets.Values)
         {
             explicitRooms.UnionWith(rooms);
         }
 
-        var emptied = new Dictionary<string, bool>(StringComparer.Ordinal);
-        var pending = new List<(string Room, Task<bool> Emptied)>(Math.Min(explicitRooms.Count, ReleaseConcurrency));
+        var removals = new List<Task>(Math.Min(explicitRooms.Count, ReleaseConcurrency));
         foreach (var room in explicitRooms)
         {
-            pending.Add((room, grains.GetGrain<IRoomGrain>(GrainKeys.Of(ns, room)).RemoveGatewayAsync(_gateway)));
-            if (pending.Count == ReleaseConcurrency)
+            removals.Add(grains.GetGrain<IRoomGrain>(GrainKeys.Of(ns, room)).RemoveGatewayAsync(_gateway));
+            if (removals.Count == ReleaseConcurrency)
             {
-                await CollectAsync(pending, emptied);
+                await Task.WhenAll(removals);
+                removals.Clear();
             }
         }
 
-        await CollectAsync(pending, emptied);
+        await Task.WhenAll(removals);
 
-        // An own-id room no one else joined explicitly is not in the namespace's index: it goes with its socket.
-        var listed = (await grains.GetGrain<INamespaceGrain>(ns).GetRoomsAsync()).ToHashSet(StringComparer.Ordinal);
+        // Whether each room the released sockets were in (their own-id rooms too) still has a member anywhere: the
+        // surviving gateways' own tables say, not the room grains, which may have died with the gateway's silo and not
+        // be rebuilt yet.
+        var candidates = explicitRooms.Union(sockets.Keys, StringComparer.Ordinal).ToImmutableArray();
+        var stillHosted = await HostedAnywhereAsync(ns, candidates);
 
         // How many released members each room has (a socket is a member of its own-id room), so a room is reported
         // deleted right after the last of them left it.
@@ -139,21 +142,38 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains) : Grain, IGatewa
             changes.Add(new RoomChange(ns, room, socketId));
             var left = remaining[room] - 1;
             remaining[room] = left;
-            var isEmpty = emptied.TryGetValue(room, out var e) ? e : !listed.Contains(room);
-            if (left == 0 && isEmpty)
+            if (left == 0 && !stillHosted.Contains(room))
             {
                 changes.Add(new RoomChange(ns, room, null));
             }
         }
     }
 
-    private static async Task CollectAsync(List<(string Room, Task<bool> Emptied)> pending, Dictionary<string, bool> emptied)
+    private async Task<HashSet<string>> HostedAnywhereAsync(string ns, ImmutableArray<string> rooms)
     {
-        foreach (var (room, task) in pending)
+        var hosted = new HashSet<string>(StringComparer.Ordinal);
+        var gateways = directory.Gateways;
+        var answers = new List<Task<ImmutableArray<string>>>(gateways.Length);
+        foreach (var gateway in gateways)
         {
-            emptied[room] = await task;
+            if (!gateway.Equals(_gateway))
+            {
+                answers.Add(grains.GetGrain<IGatewayGrain>(GrainKeys.Of(gateway)).GetHostedRoomsAsync(ns, rooms));
+            }
         }
 
-        pending.Clear();
+        foreach (var answer in answers)
+        {
+            try
+            {
+                hosted.UnionWith(await answer);
+            }
+            catch (Exception ex) when (ex is SiloUnavailableException or OrleansMessageRejectionException or TimeoutException)
+            {
+                // A gateway that cannot answer is leaving too: its members are about to be released in turn.
+            }
+        }
+
+        return hosted;
     }
 }

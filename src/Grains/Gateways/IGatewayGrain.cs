@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using OrleansRooms.Grains.Messages;
 
 namespace OrleansRooms.Grains.Gateways;
@@ -18,6 +19,10 @@ public interface IGatewayGrain : IGrainWithStringKey
 
     /// <summary>Hands <paramref name="message"/> to the gateway; completes once the gateway has taken it.</summary>
     Task DeliverAsync(ClusterMessage message);
+
+    /// <summary>Which of <paramref name="rooms"/> of namespace <paramref name="ns"/> have a member on this gateway (its own table, which is authoritative).</summary>
+    [Orleans.Concurrency.AlwaysInterleave]
+    Task<ImmutableArray<string>> GetHostedRoomsAsync(string ns, ImmutableArray<string> rooms);
 }
 
 /// <summary>Where a gateway takes the messages sent to it (its grain, its stream, the official emitter's channels).</summary>
@@ -25,4 +30,7 @@ public interface IGatewayInbox
 {
     /// <summary>Carries out <paramref name="message"/> on this gateway's sockets. Must not block: it queues writes and starts work.</summary>
     void Receive(ClusterMessage message);
+
+    /// <summary>Which of <paramref name="rooms"/> of namespace <paramref name="ns"/> have a member among this gateway's sockets.</summary>
+    ImmutableArray<string> GetHostedRooms(string ns, ImmutableArray<string> rooms);
 }

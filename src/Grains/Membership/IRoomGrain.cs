@@ -22,8 +22,8 @@ public interface IRoomGrain : IGrainWithStringKey
     /// </summary>
     Task RestoreAsync(string socketId, SiloAddress gateway);
 
-    /// <summary>Removes every member hosted by <paramref name="gateway"/> (a gateway that died); returns whether the room is now empty.</summary>
-    Task<bool> RemoveGatewayAsync(SiloAddress gateway);
+    /// <summary>Removes every member hosted by <paramref name="gateway"/> (a gateway that died).</summary>
+    Task RemoveGatewayAsync(SiloAddress gateway);
 
     /// <summary>The gateways hosting at least one member.</summary>
     [AlwaysInterleave]

@@ -40,7 +40,7 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         return _members.Count == 0 ? EmptiedAsync() : Task.CompletedTask;
     }
 
-    public async Task<bool> RemoveGatewayAsync(SiloAddress gateway)
+    public async Task RemoveGatewayAsync(SiloAddress gateway)
     {
         if (_gatewayCounts.Remove(gateway))
         {
@@ -64,8 +64,6 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
                 await EmptiedAsync();
             }
         }
-
-        return _members.Count == 0;
     }
 
     public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync() => Task.FromResult(_gateways);

@@ -5,9 +5,9 @@ using OrleansRooms.Grains.Gateways;
 namespace OrleansRooms.Cluster;
 
 /// <summary>
-/// Watches Orleans membership. When a silo dies: if it was a gateway, takes its sockets out of their rooms cluster-wide
-/// (the dead gateway's copy releases them once, for whichever gateway asks first, which raises the room events); and
-/// re-publishes this gateway's own sockets, since room grains and copies that lived on that silo are gone.
+/// Watches Orleans membership. When a silo dies: re-publishes this gateway's own sockets, since room grains and copies
+/// that lived on that silo are gone; then, if it was a gateway, takes its sockets out of their rooms cluster-wide (the
+/// dead gateway's copy releases them once, for whichever gateway asks first, which raises the room events).
 /// </summary>
 internal sealed class GatewayFailover(IClusterMembershipService membership, SocketIOServer server, ILogger<GatewayFailover> logger) : BackgroundService
 {
@@ -41,12 +41,11 @@ internal sealed class GatewayFailover(IClusterMembershipService membership, Sock
                     continue;
                 }
 
+                await RepublishAsync(left[0], stoppingToken).ConfigureAwait(false);
                 foreach (var silo in left)
                 {
                     await ReleaseAsync(cluster, silo).ConfigureAwait(false);
                 }
-
-                await RepublishAsync(left[0], stoppingToken).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -77,6 +76,7 @@ internal sealed class GatewayFailover(IClusterMembershipService membership, Sock
             server.FindNamespace(change.Namespace)?.Adapter.RaiseReleased(change);
         }
 
+        server.Metrics.Released();
         ClusterLog.GatewayReleased(logger, gateway, release.Changes.Length);
     }
 
@@ -95,5 +95,6 @@ internal sealed class GatewayFailover(IClusterMembershipService membership, Sock
                 ClusterLog.RepublishFailed(logger, socket.Id, ex);
             }
         }).ConfigureAwait(false);
+        server.Metrics.Republished();
     }
 }

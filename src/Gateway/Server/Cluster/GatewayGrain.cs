@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using OrleansRooms.Grains.Gateways;
@@ -20,6 +21,9 @@ internal sealed class GatewayGrain(IGatewayInbox inbox) : Grain, IGatewayGrain, 
         inbox.Receive(message);
         return Task.CompletedTask;
     }
+
+    public Task<ImmutableArray<string>> GetHostedRoomsAsync(string ns, ImmutableArray<string> rooms) =>
+        Task.FromResult(inbox.GetHostedRooms(ns, rooms));
 
     public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         await handleFactory.Create<ClusterMessage>().ResumeAsync(this);

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Messages;
 
@@ -9,6 +10,25 @@ namespace OrleansRooms.Cluster;
 /// </summary>
 internal sealed class GatewayInbox(SocketIOServer server) : IGatewayInbox
 {
+    public ImmutableArray<string> GetHostedRooms(string ns, ImmutableArray<string> rooms)
+    {
+        if (server.FindNamespace(ns) is not { } nsp)
+        {
+            return [];
+        }
+
+        var hosted = ImmutableArray.CreateBuilder<string>();
+        foreach (var room in rooms)
+        {
+            if (nsp.Table.HasRoom(room))
+            {
+                hosted.Add(room);
+            }
+        }
+
+        return hosted.ToImmutable();
+    }
+
     public void Receive(ClusterMessage message)
     {
         if (server.FindNamespace(message.Namespace) is { } nsp)

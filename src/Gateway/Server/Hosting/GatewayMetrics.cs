@@ -14,17 +14,24 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _broadcasts;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _clusterFailures;
+    private readonly Counter<long> _republishes;
+    private readonly Counter<long> _releases;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
-        var meter = meterFactory.Create(MeterName);
+        var meter = Meter = meterFactory.Create(MeterName);
         _sockets = meter.CreateUpDownCounter<long>("orleansrooms.socketio.sockets", "{socket}", "Sockets connected to a namespace.");
         _connectRejected = meter.CreateCounter<long>("orleansrooms.socketio.connect_errors", "{socket}", "Namespace connections refused.");
         _eventsReceived = meter.CreateCounter<long>("orleansrooms.socketio.events.received", "{event}", "Events received from clients.");
         _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts sent.");
         _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
         _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{message}", "Messages the cluster could not carry (local delivery went on).");
+        _republishes = meter.CreateCounter<long>("orleansrooms.cluster.republishes", "{republish}", "Times this gateway wrote its sockets' rooms again after a silo left (counted when done).");
+        _releases = meter.CreateCounter<long>("orleansrooms.cluster.releases", "{gateway}", "Dead gateways whose sockets this gateway took out of their rooms for the cluster (counted when done).");
     }
+
+    /// <summary>This gateway's meter (one per host, so listeners can tell gateways of one process apart).</summary>
+    public Meter Meter { get; }
 
     public void SocketConnected() => _sockets.Add(1);
 
@@ -35,6 +42,10 @@ internal sealed class GatewayMetrics
     public void EventReceived() => _eventsReceived.Add(1);
 
     public void ClusterFailure() => _clusterFailures.Add(1);
+
+    public void Republished() => _republishes.Add(1);
+
+    public void Released() => _releases.Add(1);
 
     public void Broadcast(int deliveries)
     {

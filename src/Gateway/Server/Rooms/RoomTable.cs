@@ -135,6 +135,15 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
         return true;
     }
 
+    /// <summary>Whether <paramref name="room"/> has at least one member.</summary>
+    public bool HasRoom(string room)
+    {
+        lock (_lock)
+        {
+            return _rooms.ContainsKey(room);
+        }
+    }
+
     /// <summary>True when member <paramref name="id"/> is in <paramref name="room"/>.</summary>
     public bool IsIn(string id, string room)
     {
