@@ -59,7 +59,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
             writes[i] = Room(added[i]).AddAsync(_id, gateway);
         }
 
-        writes[^1] = Copy(gateway).JoinAsync(_namespace, _id, added.MoveToImmutable());
+        writes[^1] = Copy(gateway).JoinAsync(_namespace, _id, added.ToImmutable());
         return Task.WhenAll(writes);
     }
 
@@ -86,7 +86,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
             writes[i] = Room(removed[i]).RemoveAsync(_id);
         }
 
-        writes[^1] = Copy(gateway).LeaveAsync(_namespace, _id, removed.MoveToImmutable());
+        writes[^1] = Copy(gateway).LeaveAsync(_namespace, _id, removed.ToImmutable());
         return Task.WhenAll(writes);
     }
 

@@ -32,7 +32,7 @@ public static class SocketIds
         tag = 0;
         Span<byte> bytes = stackalloc byte[TagBytes];
         // Four base64url characters carry the three tag bytes.
-        if (id is not { Length: 20 } || !Base64Url.TryDecodeFromChars(id.AsSpan(0, 4), bytes, out var written) || written != TagBytes)
+        if (id is not { Length: 20 } || !Base64Url.IsValid(id) || !Base64Url.TryDecodeFromChars(id.AsSpan(0, 4), bytes, out var written) || written != TagBytes)
         {
             return false;
         }
