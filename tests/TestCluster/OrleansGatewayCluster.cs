@@ -17,8 +17,8 @@ namespace OrleansRooms.TestCluster;
 /// <summary>
 /// Several gateways in one process on Orleans' <see cref="Orleans.TestingHost.TestCluster"/>: each silo is a gateway
 /// host with its own Kestrel endpoint and its co-hosted silo, the silos talk over TCP loopback, and tests add, stop and
-/// kill gateways as Orleans' own tests do with silos. The first gateway is the development-clustering primary (it holds
-/// the membership table): tests stop and kill the others.
+/// kill gateways as Orleans' own tests do with silos. Membership is the test cluster's own, held by the first gateway (tests
+/// stop and kill the others), or a real redis-server (<see cref="RedisMembership"/>).
 /// </summary>
 public sealed class OrleansGatewayCluster : IGatewayCluster
 {
@@ -36,6 +36,15 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
 
     public GatewayDeliveryMode Delivery { get; }
 
+    /// <summary>
+    /// A redis-server holding the Orleans membership table (as a production cluster would), instead of the test
+    /// cluster's own membership on the first gateway; then any gateway may be stopped or killed.
+    /// </summary>
+    public RedisServer? RedisMembership { get; init; }
+
+    /// <summary>Membership settings (keys of <c>Orleans:Membership</c>) over the shipped ones.</summary>
+    public IReadOnlyDictionary<string, string> Membership { get; init; } = new Dictionary<string, string>();
+
     /// <summary>How long cluster requests wait for other gateways' answers (<see cref="SocketIOOptions.ClusterRequestTimeout"/>).</summary>
     public TimeSpan ClusterRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -51,6 +60,17 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["SocketIO:Cluster:Delivery"] = Delivery.ToString();
         builder.Properties["SocketIO:ClusterRequestTimeout"] = ClusterRequestTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in Membership)
+        {
+            builder.Properties["Orleans:Membership:" + key] = value;
+        }
+
+        if (RedisMembership is not null)
+        {
+            builder.Options.UseTestClusterMembership = false;
+            builder.Properties[GatewayHostConfigurator.RedisMembershipKey] = RedisMembership.ConnectionString;
+            builder.AddClientBuilderConfigurator<RedisMembershipClientConfigurator>();
+        }
         builder.AddSiloBuilderConfigurator<GatewayHostConfigurator>();
         _cluster = builder.Build();
         await _cluster.DeployAsync();
@@ -121,7 +141,7 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
             throw new ArgumentException("Not a gateway of this cluster.", nameof(gateway));
         }
 
-        if (ReferenceEquals(gateway, _gateways[0]))
+        if (RedisMembership is null && ReferenceEquals(gateway, _gateways[0]))
         {
             throw new InvalidOperationException("The first gateway holds the test cluster's membership table; stop or kill another.");
         }
@@ -134,6 +154,9 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
 /// <summary>Makes each silo of the test cluster a gateway: Kestrel on a free loopback port, Socket.IO, the OrleansRooms grains.</summary>
 public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurator
 {
+    /// <summary>The configuration key of a Redis connection string for the membership table (absent: the test cluster's own).</summary>
+    public const string RedisMembershipKey = "OrleansRooms:Test:RedisMembership";
+
     public void Configure(IHostBuilder hostBuilder)
     {
         hostBuilder.ConfigureWebHost(web =>
@@ -149,5 +172,20 @@ public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurat
         hostBuilder.ConfigureServices(services => services.AddSocketIO());
     }
 
-    public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddOrleansRooms();
+    public void Configure(ISiloBuilder siloBuilder)
+    {
+        if (siloBuilder.Configuration[RedisMembershipKey] is { Length: > 0 } redis)
+        {
+            siloBuilder.UseRedisClustering(redis);
+        }
+
+        siloBuilder.AddOrleansRooms();
+    }
+}
+
+/// <summary>The test cluster's own Orleans client finds the gateways in the Redis membership table.</summary>
+public sealed class RedisMembershipClientConfigurator : IClientBuilderConfigurator
+{
+    public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+        clientBuilder.UseRedisClustering(configuration[GatewayHostConfigurator.RedisMembershipKey]!);
 }
