@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Specification;
 
@@ -14,11 +15,11 @@ public sealed class ReadmeDocsTests
     public async Task Getting_io_from_MapSocketIO_and_from_dependency_injection()
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.UseTestSilo();
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
 
-        // docs/README.md: Getting io
+        // docs/README.md: Getting io (the only test on Orleans' default silo port, 11111)
+        builder.UseOrleans(silo => silo.UseLocalhostClustering().AddOrleansRooms());
         builder.Services.AddSocketIO();
 
         var app = builder.Build();

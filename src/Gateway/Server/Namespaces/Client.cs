@@ -16,6 +16,7 @@ internal sealed class Client
     private readonly Dictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
     private HashSet<string>? _connecting; // namespaces whose connect is under way; dropped when none is, as most of the time
     private ITimer? _connectTimer;
+    private Task _connects = Task.CompletedTask; // the last CONNECT under way; each waits for the one before it
     private bool _closed;
 
     public Client(SocketIOServer server, IEngineConnection connection)
@@ -140,7 +141,12 @@ internal sealed class Client
                 return;
             }
 
-            _ = ConnectAsync(packet);
+            // One after the other, as they came: the client hears its CONNECT answers in the order it asked.
+            lock (_lock)
+            {
+                _connects = ConnectAfterAsync(_connects, packet);
+            }
+
             return;
         }
 
@@ -152,6 +158,12 @@ internal sealed class Client
         }
 
         socket.OnPacket(packet);
+    }
+
+    private async Task ConnectAfterAsync(Task previous, Packet packet)
+    {
+        await previous.ConfigureAwait(false);
+        await ConnectAsync(packet).ConfigureAwait(false);
     }
 
     private async Task ConnectAsync(Packet packet)

@@ -267,7 +267,10 @@ public sealed class Namespace
     internal Namespace GetOrAddChild(string name) =>
         Children!.GetOrAdd(name, static (childName, parent) => new Namespace(parent.Server, childName, parent, isDynamicParent: false), this);
 
-    /// <summary>Runs a client's CONNECT: middleware, own room, CONNECT packet, then the connection handlers.</summary>
+    /// <summary>
+    /// Runs a client's CONNECT: middleware, own room, CONNECT packet, then starts the connection handlers. Completes
+    /// once the CONNECT packet is sent, so the client's next CONNECT does not wait for this one's handlers.
+    /// </summary>
     internal async Task ConnectAsync(Client client, JsonElement? auth)
     {
         var socket = new Socket(this, client, Cluster.NewSocketId(), new Handshake(client.Connection.Request, auth));
@@ -300,7 +303,7 @@ public sealed class Namespace
         client.Send(PacketEncoder.Connect(Name, socket.Id));
         Server.Metrics.SocketConnected();
         SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
-        await RunConnectionHandlersAsync(socket).ConfigureAwait(false);
+        _ = RunConnectionHandlersAsync(socket);
     }
 
     internal void Remove(Socket socket)
