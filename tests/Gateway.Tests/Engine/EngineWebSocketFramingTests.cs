@@ -109,6 +109,37 @@ public sealed class EngineWebSocketFramingTests
     }
 
     [Fact]
+    public async Task Continuation_whose_length_overflows_the_message_sum_closes_with_1009_before_its_payload()
+    {
+        const int maxPayload = 1000;
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = maxPayload);
+        await using var ws = await OpenAsync(server);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        // 1 byte, then a continuation claiming 2^63 - 1 bytes: the message would be 2^63 bytes, one more than a long
+        // holds. Only MaxPayload + 1 of them are sent: the close must come from the header, not from buffering.
+        await ws.SendFrameAsync(0x01, "4"u8.ToArray());
+        await ws.SendFrameAsync(0x80, new byte[maxPayload + 1], claimedLength: long.MaxValue);
+
+        Assert.Equal(1009, await ws.ReadCloseStatusAsync());
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Theory]
+    [InlineData(100, 1000)]
+    [InlineData(999, 1)]
+    public async Task Fragmented_message_of_exactly_MaxHttpBufferSize_is_delivered(int first, int second)
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = first + second);
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x01, Encoding.UTF8.GetBytes("4" + new string('a', first - 1)));
+        await ws.SendFrameAsync(0x80, Encoding.UTF8.GetBytes(new string('b', second)));
+
+        Assert.Equal("4" + new string('a', first - 1) + new string('b', second), await ws.ReadTextAsync());
+    }
+
+    [Fact]
     public async Task Invalid_utf8_text_closes_with_1007()
     {
         await using var server = await EngineTestServer.StartAsync();

@@ -482,8 +482,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 return Fail(status, why);
             }
 
+            // Compared as a difference: messageSoFar <= max always holds, while PayloadLength + messageSoFar can pass
+            // long.MaxValue (a continuation claiming 2^63 - 1 bytes) and wrap to a negative sum.
             var messageSoFar = header.Opcode == WebSocketOpcode.Continuation ? _messageLength : 0;
-            if (!header.IsControl && header.PayloadLength + messageSoFar > max)
+            if (!header.IsControl && header.PayloadLength > max - messageSoFar)
             {
                 return Fail(WebSocketFrameHeader.MessageTooBig, "message larger than maxPayload");
             }
