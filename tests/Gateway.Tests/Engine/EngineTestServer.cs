@@ -38,10 +38,17 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null)
+    public static async Task<EngineTestServer> StartAsync(
+        Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.WebHost.UseKestrel(options =>
         {
             options.Listen(IPAddress.Loopback, 0);

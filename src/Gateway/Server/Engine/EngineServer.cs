@@ -460,13 +460,6 @@ internal sealed class EngineServer : IDisposable
         }
     }
 
-    private enum PostOutcome
-    {
-        Ok,
-        ParseError,
-        TooLarge,
-    }
-
     private async Task PostAsync(HttpContext context, EngineSession session)
     {
         if (!session.TryBeginPost())
@@ -480,12 +473,18 @@ internal sealed class EngineServer : IDisposable
         PostOutcome outcome;
         try
         {
-            outcome = await ReadPostAsync(context, session);
+            outcome = await PollingPayloadReader.ReadAsync(context.Request.BodyReader, context.Request.ContentLength, Options.MaxHttpBufferSize, session);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or BadHttpRequestException)
         {
             EngineLog.TransportError(Logger, session.Id, exception);
             session.CloseCore("transport error", CloseKind.Error);
+
+            // A malformed body (bad chunk size, over Kestrel's limit, too slow) gets an answer, as from Node's parser;
+            // when the client is gone, nobody reads it.
+            await RefuseAsync(context, exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? EngineErrors.PayloadTooLarge
+                : EngineErrors.BadRequest);
             return;
         }
         finally
@@ -510,68 +509,5 @@ internal sealed class EngineServer : IDisposable
         response.ContentLength = Ok.Length;
         response.BodyWriter.Write(Ok);
         await FlushAsync(context);
-    }
-
-    /// <summary>Delivers each packet as soon as its separator (or the end of the body) arrives.</summary>
-    private async Task<PostOutcome> ReadPostAsync(HttpContext context, EngineSession session)
-    {
-        var max = Options.MaxHttpBufferSize;
-        if (context.Request.ContentLength > max)
-        {
-            return PostOutcome.TooLarge;
-        }
-
-        var body = context.Request.BodyReader;
-        long seen = 0;
-        while (true)
-        {
-            var result = await body.ReadAsync(context.RequestAborted);
-            var buffer = result.Buffer;
-            if (seen + buffer.Length > max)
-            {
-                body.AdvanceTo(buffer.End);
-                return PostOutcome.TooLarge;
-            }
-
-            var outcome = ReceivePayload(session, buffer, result.IsCompleted, out var consumed, out var stop);
-            if (stop || result.IsCompleted)
-            {
-                body.AdvanceTo(buffer.End);
-                return outcome;
-            }
-
-            seen += buffer.Slice(buffer.Start, consumed).Length;
-            body.AdvanceTo(consumed, buffer.End);
-        }
-    }
-
-    private static PostOutcome ReceivePayload(EngineSession session, in ReadOnlySequence<byte> buffer, bool isFinal, out SequencePosition consumed, out bool stop)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        stop = false;
-        PacketResult result;
-        while (reader.TryReadTo(out ReadOnlySequence<byte> packet, RecordSeparator))
-        {
-            result = session.ReceivePacket(packet, isBinary: false, fromPolling: true);
-            if (result != PacketResult.Continue)
-            {
-                consumed = reader.Position;
-                stop = true;
-                return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
-            }
-        }
-
-        if (isFinal)
-        {
-            // The last packet has no separator after it; an empty one (empty body, trailing separator) is malformed.
-            result = session.ReceivePacket(reader.UnreadSequence, isBinary: false, fromPolling: true);
-            reader.AdvanceToEnd();
-            stop = true;
-            consumed = reader.Position;
-            return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
-        }
-
-        consumed = reader.Position;
-        return PostOutcome.Ok;
     }
 }
