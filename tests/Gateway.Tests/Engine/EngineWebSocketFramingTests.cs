@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -180,6 +181,59 @@ public sealed class EngineWebSocketFramingTests
         var (first, payload) = await ws.ReadFrameAsync();
         Assert.Equal(0x8A, first);
         Assert.Equal("are you there"u8.ToArray(), payload);
+    }
+
+    [Fact]
+    public async Task Ping_flood_from_a_client_that_does_not_read_keeps_one_pong_pending_answering_the_last_ping()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        // A small receive window: the server's writes stall early, as they do for a client that never reads.
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", receiveBufferSize: 4096);
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+        var transport = Assert.Single(server.Engine.WebSockets);
+
+        // 200,000 pings of 125 bytes (25 MB of pongs if each were answered), numbered in their first 4 bytes.
+        const int pings = 200_000;
+        const int perWrite = 1000;
+        var payload = new byte[125];
+        using var batch = new MemoryStream();
+        for (var i = 0; i < pings; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(payload, i);
+            batch.Write(RawWebSocket.Frame(0x89, payload));
+            if ((i + 1) % perWrite == 0)
+            {
+                await ws.SendRawAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length));
+                batch.SetLength(0);
+            }
+        }
+
+        // Frames are read in order: once this message is delivered, every ping has been read.
+        await ws.SendTextAsync("4flood over");
+        Assert.Equal("flood over", (await server.Handler.NextMessageAsync(connection.Id)).Text);
+        Assert.InRange(transport.PendingControlFrames, 0, 1);
+
+        // Reading now: what was written before the stall, then one pong for the last ping, then the echo.
+        var pongs = 0;
+        byte[]? lastPong = null;
+        while (true)
+        {
+            var (first, data) = await ws.ReadFrameAsync();
+            if (first == 0x8A)
+            {
+                pongs++;
+                lastPong = data;
+                continue;
+            }
+
+            Assert.Equal("4flood over", Encoding.UTF8.GetString(data));
+            break;
+        }
+
+        Assert.NotNull(lastPong);
+        Assert.Equal(pings - 1, BinaryPrimitives.ReadInt32BigEndian(lastPong));
+        Assert.InRange(pongs, 1, pings - 1);
     }
 
     [Fact]

@@ -217,6 +217,47 @@ public sealed class EngineWebSocketTests
     }
 
     [Fact]
+    public async Task Repeated_probes_from_a_client_that_does_not_read_keep_one_answer_pending()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}", receiveBufferSize: 4096);
+        Assert.StartsWith("HTTP/1.1 101 ", ws.ResponseHead, StringComparison.Ordinal);
+
+        // 1,000,000 probes: 8 MB of answers if each were queued, more than the sockets can hold.
+        var probe = RawWebSocket.Frame(0x81, "2probe"u8);
+        var batch = new byte[probe.Length * 1000];
+        for (var i = 0; i < 1000; i++)
+        {
+            probe.CopyTo(batch, i * probe.Length);
+        }
+
+        for (var i = 0; i < 1000; i++)
+        {
+            await ws.SendRawAsync(batch);
+        }
+
+        // Frames are read in order: once this message is delivered, every probe has been read.
+        await ws.SendTextAsync("5");
+        await ws.SendTextAsync("4probed");
+        Assert.Equal("probed", (await server.Handler.NextMessageAsync(sid)).Text);
+        var transport = Assert.Single(server.Engine.WebSockets);
+        Assert.InRange(transport.PendingControlFrames, 0, 1);
+
+        // A reading client gets answers, then the echo on the upgraded transport.
+        var answers = 0;
+        string text;
+        while ((text = await ws.ReadTextAsync()) == "3probe")
+        {
+            answers++;
+        }
+
+        Assert.Equal("4probed", text);
+        Assert.InRange(answers, 1, 999_999);
+        Assert.Equal("websocket", server.Handler.Connection(sid).TransportName);
+    }
+
+    [Fact]
     public async Task Upgrade_is_abandoned_after_UpgradeTimeout_and_polling_continues()
     {
         await using var server = await EngineTestServer.StartAsync(options => options.UpgradeTimeout = TimeSpan.FromMilliseconds(100));

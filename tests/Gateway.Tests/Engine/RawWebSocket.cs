@@ -20,9 +20,15 @@ internal sealed class RawWebSocket : IAsyncDisposable
 
     public string ResponseHead { get; }
 
-    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13")
+    /// <summary>Connects and reads the handshake answer; a small <paramref name="receiveBufferSize"/> makes the server's writes stall sooner.</summary>
+    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13", int? receiveBufferSize = null)
     {
         var tcp = new TcpClient();
+        if (receiveBufferSize is { } size)
+        {
+            tcp.ReceiveBufferSize = size;
+        }
+
         await tcp.ConnectAsync(baseUri.Host, baseUri.Port);
         var stream = tcp.GetStream();
         var request = $"GET /socket.io/?{query} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
@@ -40,10 +46,17 @@ internal sealed class RawWebSocket : IAsyncDisposable
     }
 
     /// <summary>Sends one frame: <paramref name="first"/> is FIN/RSV/opcode; <paramref name="claimedLength"/> overrides the length field.</summary>
-    public async Task SendFrameAsync(byte first, byte[] payload, bool mask = true, long? claimedLength = null)
+    public async Task SendFrameAsync(byte first, byte[] payload, bool mask = true, long? claimedLength = null) =>
+        await _stream.WriteAsync(Frame(first, payload, mask, claimedLength));
+
+    /// <summary>Sends bytes as they are (frames built with <see cref="Frame"/>, many at once).</summary>
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes) => await _stream.WriteAsync(bytes);
+
+    /// <summary>The bytes of one client frame, as <see cref="SendFrameAsync"/> sends it.</summary>
+    public static byte[] Frame(byte first, ReadOnlySpan<byte> payload, bool mask = true, long? claimedLength = null)
     {
         var length = claimedLength ?? payload.Length;
-        var frame = new List<byte> { first };
+        var frame = new List<byte>(payload.Length + 14) { first };
         var maskBit = mask ? (byte)0x80 : (byte)0;
         if (length <= 125)
         {
@@ -75,7 +88,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
             frame.Add(mask ? (byte)(payload[i] ^ key[i & 3]) : payload[i]);
         }
 
-        await _stream.WriteAsync(frame.ToArray());
+        return frame.ToArray();
     }
 
     public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));

@@ -65,6 +65,9 @@ internal sealed class EngineServer : IDisposable
 
     internal long UpgradeTimeoutTicks { get; }
 
+    /// <summary>The WebSockets running now (upgrade probes included); for tests.</summary>
+    internal ICollection<WebSocketTransport> WebSockets => _webSockets.Keys;
+
     /// <summary>Sessions open now (handshake done, not yet closed).</summary>
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 

@@ -34,7 +34,13 @@ internal sealed class WebSocketTransport : IValueTaskSource
     // The writer loop's wake-up: one waiter, reset for every wait, so an idle connection holds no channel or queue.
     private ManualResetValueTaskSourceCore<bool> _wakeCore = new() { RunContinuationsAsynchronously = true };
     private int _wakeState;
-    private List<ReadOnlyMemory<byte>>? _frames;
+
+    // Control replies, one slot each so that no client can queue them: RFC 6455 §5.5.3 lets a pong answer only the
+    // latest ping, so a newer ping overwrites the pending pong; the probe answer is a fixed frame. The pong frame's
+    // buffer is allocated at the first ping.
+    private byte[]? _pong;
+    private int _pongLength;
+    private ReadOnlyMemory<byte> _reply;
     private bool _closeRequested;
     private ushort _closeStatus;
     private bool _abort;
@@ -58,6 +64,18 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     /// <summary>True while the writer loop is writing or flushing (a volatile packet would have to wait).</summary>
     public bool IsWriting => _isWriting;
+
+    /// <summary>Control frames of this transport's own (pong, probe answer) waiting for the writer: at most two.</summary>
+    internal int PendingControlFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_pongLength != 0 ? 1 : 0) + (_reply.IsEmpty ? 0 : 1);
+            }
+        }
+    }
 
     /// <summary>Completes when the connection is over.</summary>
     public Task Completion => _completion.Task;
@@ -210,7 +228,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _wakeCore.OnCompleted(continuation, state, token, flags);
 
-    /// <summary>Queues a frame of this transport's own (pong, probe answer) ahead of the session's packets.</summary>
+    /// <summary>
+    /// Queues a reply of this transport's own (the probe answer) ahead of the session's packets. One slot: a reply
+    /// queued before the previous one is written replaces it, so a client repeating its probe cannot grow a queue.
+    /// </summary>
     public void EnqueueFrame(ReadOnlyMemory<byte> frame)
     {
         lock (_gate)
@@ -220,7 +241,30 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 return;
             }
 
-            (_frames ??= []).Add(frame);
+            _reply = frame;
+        }
+
+        Signal();
+    }
+
+    /// <summary>Answers a ping: the pong not yet written, if any, now carries this payload instead.</summary>
+    private void QueuePong(in ReadOnlySequence<byte> payload, int maskKey)
+    {
+        lock (_gate)
+        {
+            if (_closeRequested || _abort)
+            {
+                return;
+            }
+
+            _pong ??= new byte[2 + WebSocketFrameHeader.MaxControlPayload];
+            var length = (int)payload.Length;
+            _pong[0] = 0x80 | (byte)WebSocketOpcode.Pong;
+            _pong[1] = (byte)length;
+            var data = _pong.AsSpan(2, length);
+            payload.CopyTo(data);
+            WebSocketFrameHeader.Unmask(data, maskKey);
+            _pongLength = 2 + length;
         }
 
         Signal();
@@ -327,7 +371,6 @@ internal sealed class WebSocketTransport : IValueTaskSource
     {
         var output = _output!;
         var batch = new List<EnginePacket>();
-        List<ReadOnlyMemory<byte>>? frames;
         try
         {
             while (true)
@@ -336,6 +379,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
                 bool close;
                 ushort status;
+                _isWriting = true;
                 lock (_gate)
                 {
                     if (_abort)
@@ -343,23 +387,26 @@ internal sealed class WebSocketTransport : IValueTaskSource
                         return;
                     }
 
-                    (frames, _frames) = (_frames, null);
+                    // Copied into the output here, so the slots are free again once the lock is released.
+                    if (!_reply.IsEmpty)
+                    {
+                        output.Write(_reply.Span);
+                        _reply = default;
+                    }
+
+                    if (_pongLength != 0)
+                    {
+                        output.Write(_pong.AsSpan(0, _pongLength));
+                        _pongLength = 0;
+                    }
+
                     close = _closeRequested;
                     status = _closeStatus;
                 }
 
-                _isWriting = true;
                 if (_attached)
                 {
                     _session!.TakeQueued(ref batch);
-                }
-
-                if (frames is not null)
-                {
-                    foreach (var frame in frames)
-                    {
-                        output.Write(frame.Span);
-                    }
                 }
 
                 foreach (var packet in batch)
@@ -518,10 +565,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             case WebSocketOpcode.Ping:
                 if (!_closing)
                 {
-                    Span<byte> data = stackalloc byte[(int)payload.Length];
-                    payload.CopyTo(data);
-                    WebSocketFrameHeader.Unmask(data, header.MaskKey);
-                    EnqueueFrame(WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Pong, data));
+                    QueuePong(payload, header.MaskKey);
                 }
 
                 return ReadStep.NeedMore;
