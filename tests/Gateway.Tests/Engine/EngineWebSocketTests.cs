@@ -205,11 +205,11 @@ public sealed class EngineWebSocketTests
         await ws.SendAsync("4hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         Assert.Equal("4hello", await ReceiveTextAsync(ws));
 
-        // Polling requests and a second WebSocket for the upgraded session are refused.
+        // Polling requests for the upgraded session are refused; a second WebSocket is closed once open.
         Assert.Equal(HttpStatusCode.BadRequest, (await server.GetAsync(sid)).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await server.PostAsync(sid, "4stale")).Status);
-        using var second = new ClientWebSocket();
-        await Assert.ThrowsAsync<WebSocketException>(() => second.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
+        using var second = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(second)).Type);
         await ws.SendAsync("4still"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         Assert.Equal("4still", await ReceiveTextAsync(ws));
         Assert.False(server.Handler.IsClosed(sid));
@@ -255,6 +255,52 @@ public sealed class EngineWebSocketTests
         Assert.Equal("4probed", text);
         Assert.InRange(answers, 1, 999_999);
         Assert.Equal("websocket", server.Handler.Connection(sid).TransportName);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Second_websocket_gets_101_then_a_close_and_the_first_keeps_working(bool firstUpgraded)
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        await using var first = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}");
+        await first.SendTextAsync("2probe");
+        Assert.Equal("3probe", await first.ReadTextAsync());
+        if (firstUpgraded)
+        {
+            // Delivered over the WebSocket: the upgrade is complete.
+            await first.SendTextAsync("5");
+            await first.SendTextAsync("4upgraded");
+            Assert.Equal("upgraded", (await server.Handler.NextMessageAsync(sid)).Text);
+            Assert.Equal("4upgraded", await first.ReadTextAsync());
+        }
+
+        // As the reference server: the handshake completes, then a close frame without a status, nothing before it.
+        await using (var second = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}"))
+        {
+            Assert.StartsWith("HTTP/1.1 101 ", second.ResponseHead, StringComparison.Ordinal);
+            var (head, payload) = await second.ReadFrameAsync();
+            Assert.Equal(0x88, head);
+            Assert.Empty(payload);
+            await second.SendFrameAsync(0x88, []);
+            Assert.Equal(0, await second.ReadToEndAsync());
+        }
+
+        if (!firstUpgraded)
+        {
+            await first.SendTextAsync("5");
+        }
+
+        // The first WebSocket carries messages both ways, and the session never noticed the second.
+        await first.SendTextAsync("4still");
+        Assert.Equal("still", (await server.Handler.NextMessageAsync(sid)).Text);
+        Assert.Equal("4still", await first.ReadTextAsync());
+        server.Handler.Connection(sid).Send([EnginePacket.FromText("4pushed")]);
+        Assert.Equal("4pushed", await first.ReadTextAsync());
+        Assert.Equal("websocket", server.Handler.Connection(sid).TransportName);
+        Assert.False(server.Handler.IsClosed(sid));
+        Assert.Equal(1, server.Handler.Opens(sid));
     }
 
     [Fact]

@@ -136,6 +136,21 @@ internal sealed class RawWebSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads until the server ends the connection; returns how many bytes came before the end.</summary>
+    public async Task<int> ReadToEndAsync()
+    {
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var buffer = new byte[4096];
+        var total = 0;
+        int read;
+        while ((read = await _stream.ReadAsync(buffer, timeout.Token)) != 0)
+        {
+            total += read;
+        }
+
+        return total;
+    }
+
     public async Task<string> ReadTextAsync()
     {
         var (first, payload) = await ReadFrameAsync();

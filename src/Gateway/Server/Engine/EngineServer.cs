@@ -326,8 +326,15 @@ internal sealed class EngineServer : IDisposable
         probe.SetProbeOf(session);
         if (!session.TryBeginUpgrade(probe))
         {
-            // Already upgraded or upgrading: a second WebSocket for the session is refused.
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            if (session.IsClosed)
+            {
+                await RefuseAsync(context, EngineErrors.BadRequest);
+            }
+            else
+            {
+                await CloseSecondWebSocketAsync(context, session);
+            }
+
             return;
         }
 
@@ -351,6 +358,25 @@ internal sealed class EngineServer : IDisposable
         }
 
         await probe.RunAsync(stream);
+    }
+
+    /// <summary>
+    /// A WebSocket for a session that already has one, or is probing one: as the reference server does, the handshake
+    /// completes, then the new WebSocket gets a close frame without a status; the session's transport is not touched.
+    /// </summary>
+    private async Task CloseSecondWebSocketAsync(HttpContext context, EngineSession session)
+    {
+        var (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+        if (stream is null)
+        {
+            await RefuseAsync(context, refusal ?? EngineErrors.BadRequest);
+            return;
+        }
+
+        EngineLog.UpgradeAbandoned(Logger, session.Id, "a WebSocket is already open or probing; the new one is closed");
+        var webSocket = new WebSocketTransport(this);
+        webSocket.RequestClose(0);
+        await webSocket.RunAsync(stream);
     }
 
     // ---- long-polling ----
