@@ -211,15 +211,16 @@ public sealed class EngineWebSocketFramingTests
 
         // Frames are read in order: once this message is delivered, every ping has been read.
         await ws.SendTextAsync("4flood over");
-        Assert.Equal("flood over", (await server.Handler.NextMessageAsync(connection.Id)).Text);
+        Assert.Equal("flood over", (await server.Handler.NextMessageAsync(connection.Id, TimeSpan.FromMinutes(1))).Text);
         Assert.InRange(transport.PendingControlFrames, 0, 1);
 
         // Reading now: what was written before the stall, then one pong for the last ping, then the echo.
         var pongs = 0;
         byte[]? lastPong = null;
+        using var drain = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         while (true)
         {
-            var (first, data) = await ws.ReadFrameAsync();
+            var (first, data) = await ws.ReadFrameAsync(drain.Token);
             if (first == 0x8A)
             {
                 pongs++;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Tests.Engine;
@@ -240,14 +242,15 @@ public sealed class EngineWebSocketTests
         // Frames are read in order: once this message is delivered, every probe has been read.
         await ws.SendTextAsync("5");
         await ws.SendTextAsync("4probed");
-        Assert.Equal("probed", (await server.Handler.NextMessageAsync(sid)).Text);
+        Assert.Equal("probed", (await server.Handler.NextMessageAsync(sid, TimeSpan.FromMinutes(1))).Text);
         var transport = Assert.Single(server.Engine.WebSockets);
         Assert.InRange(transport.PendingControlFrames, 0, 1);
 
         // A reading client gets answers, then the echo on the upgraded transport.
         var answers = 0;
         string text;
-        while ((text = await ws.ReadTextAsync()) == "3probe")
+        using var drain = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while ((text = await ws.ReadTextAsync(drain.Token)) == "3probe")
         {
             answers++;
         }
@@ -327,6 +330,35 @@ public sealed class EngineWebSocketTests
         using var ws = new ClientWebSocket();
         await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
         Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4x"));
+    }
+
+    [Fact]
+    public async Task Close_of_a_client_that_never_reads_aborts_the_connection_after_the_close_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var logs = new LogRecorder();
+        await using var server = await EngineTestServer.StartAsync(time: time, logs: logs);
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", receiveBufferSize: 4096);
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+        var transport = Assert.Single(server.Engine.WebSockets);
+
+        // 16 MB the client never reads, more than the sockets hold: neither they nor the close frame can be written.
+        var large = EnginePacket.FromText("4" + new string('x', 100_000));
+        for (var i = 0; i < 160; i++)
+        {
+            connection.Send([large]);
+        }
+
+        connection.Close();
+        Assert.Equal("forced close", await server.Handler.ClosedAsync(connection.Id));
+        time.Advance(WebSocketTransport.CloseTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(transport.Completion.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await transport.Completion.WaitAsync(EngineTestServer.Timeout);
+        Assert.Empty(server.Engine.WebSockets);
+        Assert.True(logs.Entries.All(e => e.Level < LogLevel.Warning), logs.Describe(LogLevel.Warning));
     }
 
     [Fact]

@@ -11,10 +11,14 @@ internal sealed class RawWebSocket : IAsyncDisposable
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
 
+    // Reads go through a buffer (floods answer with many small frames); writes go to the socket directly.
+    private readonly BufferedStream _input;
+
     private RawWebSocket(TcpClient tcp, string responseHead)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
+        _input = new BufferedStream(_stream, 64 * 1024);
         ResponseHead = responseHead;
     }
 
@@ -93,24 +97,25 @@ internal sealed class RawWebSocket : IAsyncDisposable
 
     public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));
 
-    /// <summary>Reads one server frame; server frames are never masked.</summary>
-    public async Task<(byte First, byte[] Payload)> ReadFrameAsync()
+    /// <summary>Reads one server frame (server frames are never masked), within the test timeout unless given a token.</summary>
+    public async Task<(byte First, byte[] Payload)> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        using var timeout = cancellationToken.CanBeCanceled ? null : new CancellationTokenSource(EngineTestServer.Timeout);
+        var token = timeout?.Token ?? cancellationToken;
         var header = new byte[2];
-        await _stream.ReadExactlyAsync(header, timeout.Token);
+        await _input.ReadExactlyAsync(header, token);
         Assert.Equal(0, header[1] & 0x80);
         long length = header[1] & 0x7F;
         if (length == 126)
         {
             var ext = new byte[2];
-            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            await _input.ReadExactlyAsync(ext, token);
             length = (ext[0] << 8) | ext[1];
         }
         else if (length == 127)
         {
             var ext = new byte[8];
-            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            await _input.ReadExactlyAsync(ext, token);
             length = 0;
             foreach (var b in ext)
             {
@@ -119,7 +124,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
         }
 
         var payload = new byte[length];
-        await _stream.ReadExactlyAsync(payload, timeout.Token);
+        await _input.ReadExactlyAsync(payload, token);
         return (header[0], payload);
     }
 
@@ -143,7 +148,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
         var buffer = new byte[4096];
         var total = 0;
         int read;
-        while ((read = await _stream.ReadAsync(buffer, timeout.Token)) != 0)
+        while ((read = await _input.ReadAsync(buffer, timeout.Token)) != 0)
         {
             total += read;
         }
@@ -151,9 +156,9 @@ internal sealed class RawWebSocket : IAsyncDisposable
         return total;
     }
 
-    public async Task<string> ReadTextAsync()
+    public async Task<string> ReadTextAsync(CancellationToken cancellationToken = default)
     {
-        var (first, payload) = await ReadFrameAsync();
+        var (first, payload) = await ReadFrameAsync(cancellationToken);
         Assert.Equal(0x81, first);
         return Encoding.UTF8.GetString(payload);
     }

@@ -260,7 +260,7 @@ internal sealed class EngineServer : IDisposable
             Register(wsSession);
             wsSession.Open();
             webSocket.Signal();
-            await webSocket.RunAsync(stream);
+            await webSocket.RunAsync(stream, context);
         }
         finally
         {
@@ -357,7 +357,7 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        await probe.RunAsync(stream);
+        await probe.RunAsync(stream, context);
     }
 
     /// <summary>
@@ -376,7 +376,7 @@ internal sealed class EngineServer : IDisposable
         EngineLog.UpgradeAbandoned(Logger, session.Id, "a WebSocket is already open or probing; the new one is closed");
         var webSocket = new WebSocketTransport(this);
         webSocket.RequestClose(0);
-        await webSocket.RunAsync(stream);
+        await webSocket.RunAsync(stream, context);
     }
 
     // ---- long-polling ----

@@ -25,6 +25,9 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private const int Waiting = 2;
 
     private static readonly TimeSpan CloseLinger = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a close may take, from its request to the end of the connection.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
     private static readonly byte[] EmptyCloseFrame = WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Close, []);
 
     private readonly EngineServer _server;
@@ -49,9 +52,15 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private volatile bool _isWriting;
 
     private EngineSession? _session;
+    private HttpContext? _context;
     private PipeReader? _input;
     private PipeWriter? _output;
     private ITimer? _linger;
+    private ITimer? _closeDeadline;
+
+    // Set under _gate once the loops are over, before the pipes complete and the request ends: the timers' callbacks
+    // must no longer touch the pipes or the HttpContext (which Kestrel reuses).
+    private bool _ended;
 
     // Reassembly of a fragmented message, in a pooled buffer returned as soon as the message is delivered.
     private byte[]? _message;
@@ -282,29 +291,55 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
             _closeRequested = true;
             _closeStatus = status;
+
+            // A client that never reads would keep the close frame (and the connection) waiting forever.
+            _closeDeadline = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!).OnCloseTimeout(), this, CloseTimeout, Timeout.InfiniteTimeSpan);
         }
 
         _closing = true;
         Signal();
     }
 
-    private void Abort()
+    private void OnCloseTimeout()
     {
         lock (_gate)
         {
+            if (_ended)
+            {
+                return;
+            }
+
+            EngineLog.WebSocketProtocolError(_server.Logger, SessionId, _closeStatus, "close not completed in time, connection aborted");
             _abort = true;
+
+            // Kestrel drops the connection: the pending read and flush end, and so do both loops.
+            _context?.Abort();
         }
 
-        _closing = true;
-        _output?.CancelPendingFlush();
         Signal();
     }
 
-    /// <summary>Runs the connection until it is over; the request must not complete before.</summary>
-    public async Task RunAsync(Stream stream)
+    private void OnLingerEnd()
+    {
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                _input!.CancelPendingRead();
+            }
+        }
+    }
+
+    /// <summary>Runs the connection until it is over; the request (<paramref name="context"/>) must not complete before.</summary>
+    public async Task RunAsync(Stream stream, HttpContext context)
     {
         // Tracked here rather than by an async wrapper: one state machine less per connection.
         _server.Track(this, running: true);
+        lock (_gate)
+        {
+            _context = context;
+        }
+
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
@@ -346,7 +381,14 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
             Signal();
             await writer;
+            lock (_gate)
+            {
+                _ended = true;
+                _context = null;
+            }
+
             _linger?.Dispose();
+            _closeDeadline?.Dispose();
             try
             {
                 await _output.CompleteAsync();
@@ -430,7 +472,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 if (close)
                 {
                     // Give the client a moment to answer with its close frame, then stop reading.
-                    _linger = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!)._input!.CancelPendingRead(), this, CloseLinger, Timeout.InfiniteTimeSpan);
+                    _linger = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!).OnLingerEnd(), this, CloseLinger, Timeout.InfiniteTimeSpan);
                     return;
                 }
 
