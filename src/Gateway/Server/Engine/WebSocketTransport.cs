@@ -28,6 +28,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     /// <summary>How long a close may take, from its request to the end of the connection.</summary>
     internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly byte[] EmptyCloseFrame = WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Close, []);
 
     private readonly EngineServer _server;
@@ -279,7 +280,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
         Signal();
     }
 
-    /// <summary>Writes what is queued, then a close frame (status 0: without a status), then waits briefly for the client's close.</summary>
+    /// <summary>
+    /// Writes what is queued, then a close frame (status 0: without a status), then waits briefly for the client's close;
+    /// a close still under way after <see cref="CloseTimeout"/> aborts the connection.
+    /// </summary>
     public void RequestClose(ushort status)
     {
         lock (_gate)
