@@ -25,6 +25,26 @@ public sealed class AcknowledgementTests
     }
 
     [Fact]
+    public async Task Client_ack_ids_past_2_pow_31_up_to_max_safe_integer_are_answered()
+    {
+        await using var gateway = await TestGateway.StartAsync(io => io.OnConnection(socket =>
+            socket.On("echo", e => e.Ack(e.Get<string>(0)))));
+
+        // The client numbers its acks from 0; a long-lived one (or another client library) may go far past an int.
+        await NodeScenario.RunAsync(gateway.Url, """
+            const socket = await connected(connect());
+            const sent = [];
+            socket.io.engine.on("packetCreate", (packet) => { if (packet.type === "message") sent.push(packet.data); });
+            socket.ids = 2 ** 31;
+            eq(await ack(socket, "echo", "2^31"), ["2^31"], "id 2^31");
+            socket.ids = Number.MAX_SAFE_INTEGER;
+            eq(await socket.timeout(5000).emitWithAck("echo", "2^53-1"), "2^53-1", "id 2^53-1");
+            eq(sent, ['22147483648["echo","2^31"]', '29007199254740991["echo","2^53-1"]'], "the ids on the wire");
+            eq(socket.connected, true, "still connected");
+            """);
+    }
+
+    [Fact]
     public async Task Server_emit_with_ack_gets_the_client_answer()
     {
         var answer = Signal.Create<(int, string?)>();

@@ -108,5 +108,17 @@ public sealed class NamespaceTests
             """);
     }
 
+    [Fact]
+    public async Task Auth_is_an_empty_object_when_the_client_sends_none()
+    {
+        await using var gateway = await TestGateway.StartAsync(io => io.OnConnection(async socket =>
+            await socket.EmitAsync("auth", socket.Handshake.Auth, socket.Handshake.GetAuth<Credentials>() is { Token: null })));
+
+        await NodeScenario.RunAsync(gateway.Url, """
+            const socket = connect("/");
+            eq(await once(socket, "auth"), [{}, true], "handshake.auth and GetAuth<T>() of a client without auth");
+            """);
+    }
+
     private sealed record Credentials(string? Token, string? User);
 }

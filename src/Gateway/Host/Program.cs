@@ -1,5 +1,7 @@
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 using OrleansRooms;
+using OrleansRooms.Host.Chat;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -26,6 +28,7 @@ builder.UseOrleans(silo =>
 builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
 
 builder.Services.AddHealthChecks();
+builder.Services.AddOptions<ChatOptions>().BindConfiguration("Chat").ValidateDataAnnotations().ValidateOnStart();
 
 var app = builder.Build();
 
@@ -45,9 +48,13 @@ if (Directory.Exists(bundle))
 app.MapHealthChecks("/healthz");
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
+var chat = app.Services.GetRequiredService<IOptions<ChatOptions>>().Value;
 
 app.MapSocketIO("/socket.io", io =>
 {
+    var rooms = new RoomDirectory(io.Sockets, chat.RoomListInterval, TimeProvider.System, log);
+    app.Lifetime.ApplicationStopped.Register(rooms.Dispose);
+
     // Everyone picks a name before connecting: `io({ auth: { name } })`.
     io.Use(async (socket, next) =>
     {
@@ -75,10 +82,16 @@ app.MapSocketIO("/socket.io", io =>
                 return;
             }
 
+            var joined = socket.Rooms;
+            if (!joined.Contains(room) && joined.Count - 1 >= chat.MaxRoomsPerClient) // minus its private room
+            {
+                e.Ack(new { ok = false, error = $"at most {chat.MaxRoomsPerClient} rooms per client: leave one first" });
+                return;
+            }
+
             await socket.JoinAsync(room);
             await socket.To(room).EmitAsync("joined", new { room, name });
-            e.Ack(new { ok = true, room, members = MemberCount(room) });
-            await io.EmitAsync("rooms", RoomCounts());
+            e.Ack(new { ok = true, room, members = rooms.CountOf(room) });
             ChatLog.Joined(log, name, room);
         });
 
@@ -93,7 +106,6 @@ app.MapSocketIO("/socket.io", io =>
             await socket.LeaveAsync(room);
             await socket.To(room).EmitAsync("left", new { room, name });
             e.Ack(new { ok = true, room });
-            await io.EmitAsync("rooms", RoomCounts());
         });
 
         socket.On("chat", async e =>
@@ -111,7 +123,7 @@ app.MapSocketIO("/socket.io", io =>
             e.Ack(new { ok = true, at });
         });
 
-        socket.On("rooms", e => e.Ack(RoomCounts()));
+        socket.On("rooms", e => e.Ack(rooms.Snapshot()));
 
         // Still in its rooms here: tell them who is leaving.
         socket.OnDisconnecting(async reason =>
@@ -125,23 +137,11 @@ app.MapSocketIO("/socket.io", io =>
             }
         });
 
-        socket.OnDisconnect(async reason =>
-        {
-            ChatLog.Disconnected(log, name, reason);
-            await io.EmitAsync("rooms", RoomCounts());
-        });
+        socket.OnDisconnect(reason => ChatLog.Disconnected(log, name, reason));
 
-        await socket.EmitAsync("rooms", RoomCounts());
+        // The whole list once; every change after this arrives as "rooms:changed" (see RoomDirectory).
+        await rooms.SendSnapshotAsync(socket);
     });
-
-    int MemberCount(string room) =>
-        io.Of("/").Adapter.Rooms.TryGetValue(room, out var members) ? members.Count : 0;
-
-    // Every room but the private ones named after a socket id, with its number of members.
-    Dictionary<string, int> RoomCounts() =>
-        io.Of("/").Adapter.Rooms
-            .Where(r => !r.Value.Contains(r.Key))
-            .ToDictionary(r => r.Key, r => r.Value.Count);
 });
 
 app.Run();
@@ -155,15 +155,3 @@ static string? ReadRoom(SocketEvent e)
 internal sealed record Profile(string? Name);
 
 internal sealed record ChatMessage(string? Room, string? Text);
-
-internal static partial class ChatLog
-{
-    [LoggerMessage(1, LogLevel.Information, "{Name} connected as {SocketId}.")]
-    public static partial void Connected(ILogger logger, string name, string socketId);
-
-    [LoggerMessage(2, LogLevel.Information, "{Name} joined {Room}.")]
-    public static partial void Joined(ILogger logger, string name, string room);
-
-    [LoggerMessage(3, LogLevel.Information, "{Name} disconnected: {Reason}.")]
-    public static partial void Disconnected(ILogger logger, string name, string reason);
-}

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Tests.Engine;
@@ -146,6 +148,51 @@ public sealed class EnginePollingTests
         Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
     }
 
+    [Theory]
+    [InlineData("101")]
+    [InlineData("2147483648")]
+    [InlineData("9223372036854775807")]
+    public async Task Announced_length_over_MaxHttpBufferSize_gets_413_before_the_body(string contentLength)
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = 100);
+        var sid = await server.HandshakeAsync();
+
+        // Only a few bytes of the announced body are sent: the answer comes from the header.
+        var head = await RawPostAsync(server, sid, $"Content-Length: {contentLength}\r\n", "4abc");
+
+        Assert.StartsWith("HTTP/1.1 413 ", head, StringComparison.Ordinal);
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Theory]
+    [InlineData("9223372036854775808")]
+    [InlineData("99999999999999999999999999999")]
+    [InlineData("-1")]
+    public async Task Content_length_that_is_not_a_long_is_refused_by_Kestrel_and_the_session_goes_on(string contentLength)
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = 100);
+        var sid = await server.HandshakeAsync();
+
+        // Kestrel refuses the header before the request reaches the server, as Node's parser does.
+        var head = await RawPostAsync(server, sid, $"Content-Length: {contentLength}\r\n", "4abc");
+
+        Assert.StartsWith("HTTP/1.1 400 ", head, StringComparison.Ordinal);
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4after"));
+        Assert.Equal("after", (await server.Handler.NextMessageAsync(sid)).Text);
+    }
+
+    [Fact]
+    public async Task Chunk_size_that_overflows_gets_400_and_closes_the_session()
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = 100);
+        var sid = await server.HandshakeAsync();
+
+        var head = await RawPostAsync(server, sid, "Transfer-Encoding: chunked\r\n", "FFFFFFFFFFFFFFFFFFFF\r\n4abc");
+
+        Assert.StartsWith("HTTP/1.1 400 ", head, StringComparison.Ordinal);
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
+    }
+
     [Fact]
     public async Task Oversized_chunked_payload_gets_413()
     {
@@ -157,6 +204,67 @@ public sealed class EnginePollingTests
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Fact]
+    public async Task Packets_cut_across_reads_are_delivered_whole_and_in_order()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        string[] parts = ["4one\u001e4tw", "o\u001e", "4th", "ree\u001e4€"];
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.BaseUri.Host, server.BaseUri.Port);
+        var stream = tcp.GetStream();
+        var length = parts.Sum(p => Encoding.UTF8.GetByteCount(p));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {server.PollingPath(sid)} HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\nContent-Type: text/plain;charset=UTF-8\r\nContent-Length: {length}\r\n\r\n"));
+
+        // Each part is sent once the server has taken the packets completed by the one before, so reads end mid-packet.
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(parts[0]));
+        Assert.Equal("one", (await server.Handler.NextMessageAsync(sid)).Text);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(parts[1]));
+        Assert.Equal("two", (await server.Handler.NextMessageAsync(sid)).Text);
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(parts[2]));
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(parts[3]));
+        Assert.Equal("three", (await server.Handler.NextMessageAsync(sid)).Text);
+        Assert.Equal("€", (await server.Handler.NextMessageAsync(sid)).Text);
+
+        var response = new byte[64];
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var read = await stream.ReadAsync(response, timeout.Token);
+        Assert.StartsWith("HTTP/1.1 200 ", Encoding.ASCII.GetString(response, 0, read), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Aborted_post_closes_the_session_quietly_and_the_server_keeps_answering()
+    {
+        var logs = new LogRecorder();
+        await using (var server = await EngineTestServer.StartAsync(logs: logs))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var sid = await server.HandshakeAsync();
+                using (var tcp = new TcpClient())
+                {
+                    // 5 of the 100 bytes announced, then the connection is gone. The client leaves once the server
+                    // has read them (the first packet is delivered): the last one is cut, and then the body ends.
+                    await tcp.ConnectAsync(server.BaseUri.Host, server.BaseUri.Port);
+                    var request = $"POST {server.PollingPath(sid)} HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\n" +
+                        "Content-Type: text/plain;charset=UTF-8\r\nContent-Length: 100\r\n\r\n4a\u001e4x";
+                    await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(request));
+                    Assert.Equal("a", (await server.Handler.NextMessageAsync(sid)).Text);
+                }
+
+                Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
+            }
+
+            var last = await server.HandshakeAsync();
+            Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(last, "4after"));
+            Assert.Equal("after", (await server.Handler.NextMessageAsync(last)).Text);
+        }
+
+        // Disposed: every request has ended, so everything it logged is recorded.
+        Assert.True(logs.Entries.All(e => e.Level < LogLevel.Warning), logs.Describe(LogLevel.Warning));
     }
 
     [Fact]
@@ -267,6 +375,30 @@ public sealed class EnginePollingTests
         Assert.Equal("server shutting down", await server.Handler.ClosedAsync(first));
         Assert.Equal("server shutting down", await server.Handler.ClosedAsync(second));
         Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    /// <summary>A POST written byte for byte (headers as given); returns the response head.</summary>
+    private static async Task<string> RawPostAsync(EngineTestServer server, string sid, string headers, string body)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(server.BaseUri.Host, server.BaseUri.Port);
+        var stream = tcp.GetStream();
+        var request = $"POST {server.PollingPath(sid)} HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\nContent-Type: text/plain;charset=UTF-8\r\n{headers}\r\n{body}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var head = new StringBuilder();
+        var one = new byte[1];
+        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+        {
+            if (await stream.ReadAsync(one, timeout.Token) == 0)
+            {
+                break;
+            }
+
+            head.Append((char)one[0]);
+        }
+
+        return head.ToString();
     }
 
     internal static Task WaitForParkedGetAsync(IEngineConnection connection) =>

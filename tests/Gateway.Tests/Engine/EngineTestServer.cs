@@ -38,10 +38,18 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null)
+    /// <summary>Starts a server; <paramref name="time"/> drives the Engine.IO layer's timers (heartbeat, close deadlines).</summary>
+    public static async Task<EngineTestServer> StartAsync(
+        Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddProvider(logs);
+        }
+
         builder.WebHost.UseKestrel(options =>
         {
             options.Listen(IPAddress.Loopback, 0);
@@ -49,7 +57,7 @@ internal sealed class EngineTestServer : IAsyncDisposable
         });
         builder.Services.Configure<SocketIOOptions>(options => configure?.Invoke(options));
         builder.Services.AddMetrics();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<RecordingHandler>();
         builder.Services.AddSingleton<IEngineHandler>(services => services.GetRequiredService<RecordingHandler>());
         builder.Services.AddSingleton<EngineServer>();
@@ -151,8 +159,9 @@ internal sealed class RecordingHandler : IEngineHandler
 
     public Task NextOpenAsync(string sid) => Record(sid).Opened.Task.WaitAsync(EngineTestServer.Timeout);
 
-    public async Task<Message> NextMessageAsync(string sid) =>
-        await Record(sid).Messages.Reader.ReadAsync().AsTask().WaitAsync(EngineTestServer.Timeout);
+    /// <summary>The session's next message, within the test timeout or <paramref name="within"/> (a flood takes the server longer).</summary>
+    public async Task<Message> NextMessageAsync(string sid, TimeSpan? within = null) =>
+        await Record(sid).Messages.Reader.ReadAsync().AsTask().WaitAsync(within ?? EngineTestServer.Timeout);
 
     public async Task<string> ClosedAsync(string sid)
     {

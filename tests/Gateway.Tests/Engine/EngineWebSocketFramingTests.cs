@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -109,6 +110,37 @@ public sealed class EngineWebSocketFramingTests
     }
 
     [Fact]
+    public async Task Continuation_whose_length_overflows_the_message_sum_closes_with_1009_before_its_payload()
+    {
+        const int maxPayload = 1000;
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = maxPayload);
+        await using var ws = await OpenAsync(server);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        // 1 byte, then a continuation claiming 2^63 - 1 bytes: the message would be 2^63 bytes, one more than a long
+        // holds. Only MaxPayload + 1 of them are sent: the close must come from the header, not from buffering.
+        await ws.SendFrameAsync(0x01, "4"u8.ToArray());
+        await ws.SendFrameAsync(0x80, new byte[maxPayload + 1], claimedLength: long.MaxValue);
+
+        Assert.Equal(1009, await ws.ReadCloseStatusAsync());
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Theory]
+    [InlineData(100, 1000)]
+    [InlineData(999, 1)]
+    public async Task Fragmented_message_of_exactly_MaxHttpBufferSize_is_delivered(int first, int second)
+    {
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxHttpBufferSize = first + second);
+        await using var ws = await OpenAsync(server);
+
+        await ws.SendFrameAsync(0x01, Encoding.UTF8.GetBytes("4" + new string('a', first - 1)));
+        await ws.SendFrameAsync(0x80, Encoding.UTF8.GetBytes(new string('b', second)));
+
+        Assert.Equal("4" + new string('a', first - 1) + new string('b', second), await ws.ReadTextAsync());
+    }
+
+    [Fact]
     public async Task Invalid_utf8_text_closes_with_1007()
     {
         await using var server = await EngineTestServer.StartAsync();
@@ -149,6 +181,61 @@ public sealed class EngineWebSocketFramingTests
         var (first, payload) = await ws.ReadFrameAsync();
         Assert.Equal(0x8A, first);
         Assert.Equal("are you there"u8.ToArray(), payload);
+    }
+
+    [Fact]
+    public async Task Ping_flood_from_a_client_that_does_not_read_keeps_one_pong_pending_answering_the_last_ping()
+    {
+        // However long the flood takes on a busy machine, the heartbeat may not close the session meanwhile.
+        await using var server = await EngineTestServer.StartAsync(options => options.PingInterval = TimeSpan.FromHours(1));
+        // A small receive window: the server's writes stall early, as they do for a client that never reads.
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", receiveBufferSize: 4096);
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+        var transport = Assert.Single(server.Engine.WebSockets);
+
+        // 200,000 pings of 125 bytes (25 MB of pongs if each were answered), numbered in their first 4 bytes.
+        const int pings = 200_000;
+        const int perWrite = 1000;
+        var payload = new byte[125];
+        using var batch = new MemoryStream();
+        for (var i = 0; i < pings; i++)
+        {
+            BinaryPrimitives.WriteInt32BigEndian(payload, i);
+            batch.Write(RawWebSocket.Frame(0x89, payload));
+            if ((i + 1) % perWrite == 0)
+            {
+                await ws.SendRawAsync(batch.GetBuffer().AsMemory(0, (int)batch.Length));
+                batch.SetLength(0);
+            }
+        }
+
+        // Frames are read in order: once this message is delivered, every ping has been read.
+        await ws.SendTextAsync("4flood over");
+        Assert.Equal("flood over", (await server.Handler.NextMessageAsync(connection.Id, TimeSpan.FromMinutes(1))).Text);
+        Assert.InRange(transport.PendingControlFrames, 0, 1);
+
+        // Reading now: what was written before the stall, then one pong for the last ping, then the echo.
+        var pongs = 0;
+        byte[]? lastPong = null;
+        using var drain = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (true)
+        {
+            var (first, data) = await ws.ReadFrameAsync(drain.Token);
+            if (first == 0x8A)
+            {
+                pongs++;
+                lastPong = data;
+                continue;
+            }
+
+            Assert.Equal("4flood over", Encoding.UTF8.GetString(data));
+            break;
+        }
+
+        Assert.NotNull(lastPong);
+        Assert.Equal(pings - 1, BinaryPrimitives.ReadInt32BigEndian(lastPong));
+        Assert.InRange(pongs, 1, pings - 1);
     }
 
     [Fact]

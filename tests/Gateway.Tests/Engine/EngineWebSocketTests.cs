@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Tests.Engine;
@@ -205,13 +207,106 @@ public sealed class EngineWebSocketTests
         await ws.SendAsync("4hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         Assert.Equal("4hello", await ReceiveTextAsync(ws));
 
-        // Polling requests and a second WebSocket for the upgraded session are refused.
+        // Polling requests for the upgraded session are refused; a second WebSocket is closed once open.
         Assert.Equal(HttpStatusCode.BadRequest, (await server.GetAsync(sid)).Status);
         Assert.Equal(HttpStatusCode.BadRequest, (await server.PostAsync(sid, "4stale")).Status);
-        using var second = new ClientWebSocket();
-        await Assert.ThrowsAsync<WebSocketException>(() => second.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
+        using var second = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(second)).Type);
         await ws.SendAsync("4still"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         Assert.Equal("4still", await ReceiveTextAsync(ws));
+        Assert.False(server.Handler.IsClosed(sid));
+        Assert.Equal(1, server.Handler.Opens(sid));
+    }
+
+    [Fact]
+    public async Task Repeated_probes_from_a_client_that_does_not_read_keep_one_answer_pending()
+    {
+        // However long the flood takes on a busy machine, neither the upgrade nor the heartbeat may time out meanwhile.
+        await using var server = await EngineTestServer.StartAsync(options =>
+        {
+            options.UpgradeTimeout = TimeSpan.FromHours(1);
+            options.PingInterval = TimeSpan.FromHours(1);
+        });
+        var sid = await server.HandshakeAsync();
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}", receiveBufferSize: 4096);
+        Assert.StartsWith("HTTP/1.1 101 ", ws.ResponseHead, StringComparison.Ordinal);
+
+        // 600,000 probes: 4.8 MB of answers if each were queued, more than the sockets can hold.
+        var probe = RawWebSocket.Frame(0x81, "2probe"u8);
+        var batch = new byte[probe.Length * 1000];
+        for (var i = 0; i < 1000; i++)
+        {
+            probe.CopyTo(batch, i * probe.Length);
+        }
+
+        for (var i = 0; i < 600; i++)
+        {
+            await ws.SendRawAsync(batch);
+        }
+
+        // Frames are read in order: once this message is delivered, every probe has been read.
+        await ws.SendTextAsync("5");
+        await ws.SendTextAsync("4probed");
+        Assert.Equal("probed", (await server.Handler.NextMessageAsync(sid, TimeSpan.FromMinutes(1))).Text);
+        var transport = Assert.Single(server.Engine.WebSockets);
+        Assert.InRange(transport.PendingControlFrames, 0, 1);
+
+        // A reading client gets answers, then the echo on the upgraded transport.
+        var answers = 0;
+        string text;
+        using var drain = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while ((text = await ws.ReadTextAsync(drain.Token)) == "3probe")
+        {
+            answers++;
+        }
+
+        Assert.Equal("4probed", text);
+        Assert.InRange(answers, 1, 599_999);
+        Assert.Equal("websocket", server.Handler.Connection(sid).TransportName);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Second_websocket_gets_101_then_a_close_and_the_first_keeps_working(bool firstUpgraded)
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        await using var first = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}");
+        await first.SendTextAsync("2probe");
+        Assert.Equal("3probe", await first.ReadTextAsync());
+        if (firstUpgraded)
+        {
+            // Delivered over the WebSocket: the upgrade is complete.
+            await first.SendTextAsync("5");
+            await first.SendTextAsync("4upgraded");
+            Assert.Equal("upgraded", (await server.Handler.NextMessageAsync(sid)).Text);
+            Assert.Equal("4upgraded", await first.ReadTextAsync());
+        }
+
+        // As the reference server: the handshake completes, then a close frame without a status, nothing before it.
+        await using (var second = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}"))
+        {
+            Assert.StartsWith("HTTP/1.1 101 ", second.ResponseHead, StringComparison.Ordinal);
+            var (head, payload) = await second.ReadFrameAsync();
+            Assert.Equal(0x88, head);
+            Assert.Empty(payload);
+            await second.SendFrameAsync(0x88, []);
+            Assert.Equal(0, await second.ReadToEndAsync());
+        }
+
+        if (!firstUpgraded)
+        {
+            await first.SendTextAsync("5");
+        }
+
+        // The first WebSocket carries messages both ways, and the session never noticed the second.
+        await first.SendTextAsync("4still");
+        Assert.Equal("still", (await server.Handler.NextMessageAsync(sid)).Text);
+        Assert.Equal("4still", await first.ReadTextAsync());
+        server.Handler.Connection(sid).Send([EnginePacket.FromText("4pushed")]);
+        Assert.Equal("4pushed", await first.ReadTextAsync());
+        Assert.Equal("websocket", server.Handler.Connection(sid).TransportName);
         Assert.False(server.Handler.IsClosed(sid));
         Assert.Equal(1, server.Handler.Opens(sid));
     }
@@ -240,6 +335,35 @@ public sealed class EngineWebSocketTests
         using var ws = new ClientWebSocket();
         await Assert.ThrowsAsync<WebSocketException>(() => ws.ConnectAsync(server.WebSocketUri($"EIO=4&transport=websocket&sid={sid}"), CancellationToken.None));
         Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "4x"));
+    }
+
+    [Fact]
+    public async Task Close_of_a_client_that_never_reads_aborts_the_connection_after_the_close_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var logs = new LogRecorder();
+        await using var server = await EngineTestServer.StartAsync(time: time, logs: logs);
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", receiveBufferSize: 4096);
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+        var transport = Assert.Single(server.Engine.WebSockets);
+
+        // 16 MB the client never reads, more than the sockets hold: neither they nor the close frame can be written.
+        var large = EnginePacket.FromText("4" + new string('x', 100_000));
+        for (var i = 0; i < 160; i++)
+        {
+            connection.Send([large]);
+        }
+
+        connection.Close();
+        Assert.Equal("forced close", await server.Handler.ClosedAsync(connection.Id));
+        time.Advance(WebSocketTransport.CloseTimeout - TimeSpan.FromMilliseconds(1));
+        Assert.False(transport.Completion.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await transport.Completion.WaitAsync(EngineTestServer.Timeout);
+        Assert.Empty(server.Engine.WebSockets);
+        Assert.True(logs.Entries.All(e => e.Level < LogLevel.Warning), logs.Describe(LogLevel.Warning));
     }
 
     [Fact]

@@ -11,18 +11,28 @@ internal sealed class RawWebSocket : IAsyncDisposable
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
 
+    // Reads go through a buffer (floods answer with many small frames); writes go to the socket directly.
+    private readonly BufferedStream _input;
+
     private RawWebSocket(TcpClient tcp, string responseHead)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
+        _input = new BufferedStream(_stream, 64 * 1024);
         ResponseHead = responseHead;
     }
 
     public string ResponseHead { get; }
 
-    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13")
+    /// <summary>Connects and reads the handshake answer; a small <paramref name="receiveBufferSize"/> makes the server's writes stall sooner.</summary>
+    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13", int? receiveBufferSize = null)
     {
         var tcp = new TcpClient();
+        if (receiveBufferSize is { } size)
+        {
+            tcp.ReceiveBufferSize = size;
+        }
+
         await tcp.ConnectAsync(baseUri.Host, baseUri.Port);
         var stream = tcp.GetStream();
         var request = $"GET /socket.io/?{query} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
@@ -40,10 +50,17 @@ internal sealed class RawWebSocket : IAsyncDisposable
     }
 
     /// <summary>Sends one frame: <paramref name="first"/> is FIN/RSV/opcode; <paramref name="claimedLength"/> overrides the length field.</summary>
-    public async Task SendFrameAsync(byte first, byte[] payload, bool mask = true, long? claimedLength = null)
+    public async Task SendFrameAsync(byte first, byte[] payload, bool mask = true, long? claimedLength = null) =>
+        await _stream.WriteAsync(Frame(first, payload, mask, claimedLength));
+
+    /// <summary>Sends bytes as they are (frames built with <see cref="Frame"/>, many at once).</summary>
+    public async Task SendRawAsync(ReadOnlyMemory<byte> bytes) => await _stream.WriteAsync(bytes);
+
+    /// <summary>The bytes of one client frame, as <see cref="SendFrameAsync"/> sends it.</summary>
+    public static byte[] Frame(byte first, ReadOnlySpan<byte> payload, bool mask = true, long? claimedLength = null)
     {
         var length = claimedLength ?? payload.Length;
-        var frame = new List<byte> { first };
+        var frame = new List<byte>(payload.Length + 14) { first };
         var maskBit = mask ? (byte)0x80 : (byte)0;
         if (length <= 125)
         {
@@ -75,29 +92,30 @@ internal sealed class RawWebSocket : IAsyncDisposable
             frame.Add(mask ? (byte)(payload[i] ^ key[i & 3]) : payload[i]);
         }
 
-        await _stream.WriteAsync(frame.ToArray());
+        return frame.ToArray();
     }
 
     public Task SendTextAsync(string text) => SendFrameAsync(0x81, Encoding.UTF8.GetBytes(text));
 
-    /// <summary>Reads one server frame; server frames are never masked.</summary>
-    public async Task<(byte First, byte[] Payload)> ReadFrameAsync()
+    /// <summary>Reads one server frame (server frames are never masked), within the test timeout unless given a token.</summary>
+    public async Task<(byte First, byte[] Payload)> ReadFrameAsync(CancellationToken cancellationToken = default)
     {
-        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        using var timeout = cancellationToken.CanBeCanceled ? null : new CancellationTokenSource(EngineTestServer.Timeout);
+        var token = timeout?.Token ?? cancellationToken;
         var header = new byte[2];
-        await _stream.ReadExactlyAsync(header, timeout.Token);
+        await _input.ReadExactlyAsync(header, token);
         Assert.Equal(0, header[1] & 0x80);
         long length = header[1] & 0x7F;
         if (length == 126)
         {
             var ext = new byte[2];
-            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            await _input.ReadExactlyAsync(ext, token);
             length = (ext[0] << 8) | ext[1];
         }
         else if (length == 127)
         {
             var ext = new byte[8];
-            await _stream.ReadExactlyAsync(ext, timeout.Token);
+            await _input.ReadExactlyAsync(ext, token);
             length = 0;
             foreach (var b in ext)
             {
@@ -106,7 +124,7 @@ internal sealed class RawWebSocket : IAsyncDisposable
         }
 
         var payload = new byte[length];
-        await _stream.ReadExactlyAsync(payload, timeout.Token);
+        await _input.ReadExactlyAsync(payload, token);
         return (header[0], payload);
     }
 
@@ -123,9 +141,24 @@ internal sealed class RawWebSocket : IAsyncDisposable
         }
     }
 
-    public async Task<string> ReadTextAsync()
+    /// <summary>Reads until the server ends the connection; returns how many bytes came before the end.</summary>
+    public async Task<int> ReadToEndAsync()
     {
-        var (first, payload) = await ReadFrameAsync();
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var buffer = new byte[4096];
+        var total = 0;
+        int read;
+        while ((read = await _input.ReadAsync(buffer, timeout.Token)) != 0)
+        {
+            total += read;
+        }
+
+        return total;
+    }
+
+    public async Task<string> ReadTextAsync(CancellationToken cancellationToken = default)
+    {
+        var (first, payload) = await ReadFrameAsync(cancellationToken);
         Assert.Equal(0x81, first);
         return Encoding.UTF8.GetString(payload);
     }

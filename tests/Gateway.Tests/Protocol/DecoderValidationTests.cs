@@ -77,11 +77,76 @@ public sealed class DecoderValidationTests
     }
 
     [Theory]
-    [InlineData("22147483648[\"foo\"]")]
+    [InlineData("29007199254740992[\"foo\"]")]   // 2^53: a JavaScript number no longer tells it from 2^53 + 1
+    [InlineData("39007199254740993[]")]
     [InlineData("399999999999999999999[]")]
-    public void Ack_id_overflow_is_an_error(string text)
+    [InlineData("2/admin,184467440737095516160[\"foo\"]")]
+    public void Ack_id_above_the_largest_safe_javascript_integer_is_an_error(string text)
     {
         Assert.Contains("Ack id out of range", DecodeError(text), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("22147483647[\"foo\"]", 2147483647L)]
+    [InlineData("22147483648[\"foo\"]", 2147483648L)]          // 2^31: past int, still an ordinary JavaScript number
+    [InlineData("29007199254740991[\"foo\"]", 9007199254740991L)] // 2^53 - 1, Number.MAX_SAFE_INTEGER
+    [InlineData("300000000000000000000000000012[]", 12L)]        // leading zeros, as Number("000...12")
+    [InlineData("3/admin,9007199254740991[]", 9007199254740991L)]
+    public void Ack_id_up_to_the_largest_safe_javascript_integer_is_accepted(string text, long expected)
+    {
+        var status = new PacketDecoder(10).DecodeText(Utf8(text), out var packet, out var error);
+        Assert.Null(error);
+        Assert.Equal(DecodeStatus.Complete, status);
+        Assert.Equal<long?>(expected, packet!.Id);
+    }
+
+    [Theory]
+    [InlineData("""2["\ud800"]""")]              // a lone high surrogate as the event name
+    [InlineData("""2["\uDC00"]""")]              // a lone low surrogate, upper-case hex
+    [InlineData("""2["\ude00\ud83d"]""")]        // a pair in the wrong order
+    [InlineData("""2["\ud83d\ud83d"]""")]        // two high surrogates
+    [InlineData("""2["\ud83dx"]""")]             // a high surrogate followed by a character
+    [InlineData("""2["\ud83d\n"]""")]            // ... or by another escape
+    [InlineData("""2["ev","a\ud800b"]""")]        // in an argument
+    [InlineData("""2["ev",{"\udfff":1}]""")]      // in a property name
+    [InlineData("""21["ev",[[{"k":["\ud800"]}]]]""")]
+    [InlineData("""31["\ud800"]""")]             // in an ack payload
+    [InlineData("""51-["ev",{"_placeholder":true,"num":0},"\ud800"]""")]
+    [InlineData("""0{"token":"\ud800"}""")]      // in the CONNECT payload (auth)
+    [InlineData("""0/admin,{"\ud800":"x"}""")]
+    public void Lone_utf16_surrogate_escape_in_a_string_is_an_error(string text)
+    {
+        Assert.Contains("lone UTF-16 surrogate", DecodeError(text), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""2["\ud83d\ude00"]""", "\U0001F600")]
+    [InlineData("""2["\uD83D\uDE00!"]""", "\U0001F600!")]
+    [InlineData("""2["\\ud800"]""", "\\ud800")]              // an escaped backslash, then the text "ud800"
+    [InlineData("""2["\\\ud83d\ude00"]""", "\\\U0001F600")]
+    [InlineData("""2["a\u00e9\"\/b"]""", "a\u00e9\"/b")]
+    public void Escapes_that_make_valid_text_are_accepted(string text, string eventName)
+    {
+        var status = new PacketDecoder(10).DecodeText(Utf8(text), out var packet, out var error);
+        Assert.Null(error);
+        Assert.Equal(DecodeStatus.Complete, status);
+        Assert.Equal(eventName, packet!.EventName);
+    }
+
+    [Fact]
+    public void Lone_surrogate_escape_split_across_segments_is_an_error()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("""2["ok","\ud83d\ude00","\ud83d"]""");
+        for (var cut = 1; cut < bytes.Length; cut++)
+        {
+            Assert.Equal(DecodeStatus.Error, new PacketDecoder(10).DecodeText(Segmented(bytes, cut), out _, out _));
+        }
+
+        var valid = System.Text.Encoding.UTF8.GetBytes("""2["ok","\ud83d\ude00","\\ud83d"]""");
+        for (var cut = 1; cut < valid.Length; cut++)
+        {
+            Assert.Equal(DecodeStatus.Complete, new PacketDecoder(10).DecodeText(Segmented(valid, cut), out _, out _));
+        }
     }
 
     [Theory]
@@ -383,6 +448,6 @@ public sealed class DecoderValidationTests
         Assert.Equal(DecodeStatus.Error, decoder.DecodeText(Utf8("2{}"), out _, out _));
         Assert.Equal(DecodeStatus.Complete, decoder.DecodeText(Utf8("""2/admin,3["ok"]"""), out var packet, out _));
         Assert.Equal("/admin", packet!.Namespace);
-        Assert.Equal(3, packet.Id);
+        Assert.Equal<long?>(3, packet.Id);
     }
 }

@@ -217,6 +217,24 @@ public sealed class PacketEncoderTests
         Assert.Throws<ArgumentException>(() => PacketEncoder.Disconnect(nsp));
     }
 
+    [Theory]
+    [InlineData(2147483648L, "432147483648[\"ok\"]")]                 // 2^31
+    [InlineData(9007199254740991L, "439007199254740991[\"ok\"]")]     // 2^53 - 1
+    [InlineData(9007199254740991L, "43/admin,9007199254740991[\"ok\"]", "/admin")]
+    public void Ack_answers_a_client_id_up_to_the_largest_safe_javascript_integer(long ackId, string expected, string nsp = "/")
+    {
+        var packet = PacketEncoder.Ack(nsp, ackId, ["ok"], Web);
+
+        Assert.Equal(expected, Text(packet));
+        Assert.Equal(ackId, Decode(packet).Id);
+    }
+
+    [Fact]
+    public void Ack_id_past_the_largest_safe_javascript_integer_is_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => PacketEncoder.Ack("/", 1L << 53, [], Web));
+    }
+
     [Fact]
     public void Negative_ack_ids_are_refused()
     {

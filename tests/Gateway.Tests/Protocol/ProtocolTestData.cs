@@ -10,6 +10,20 @@ internal static class ProtocolTestData
 {
     public static readonly JsonSerializerOptions Web = new(JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// Every packet a client may send in the Socket.IO v5 spec and its compliance suite, as the decoder sees it (the
+    /// Engine.IO <c>4</c> removed): the decoding tests' examples, and the seed corpus of the fuzz tests.
+    /// </summary>
+    public static readonly string[] SpecClientPackets =
+    [
+        "0", """0{"token":"123"}""", "0/admin,", """0/admin,{"token":"123"}""", "0/custom", "1", "1/admin,", "1/custom",
+        """2["foo"]""", """2/admin,["bar"]""", """212["foo"]""", """2/admin,13["foo"]""",
+        """2456["message-with-ack",1,"2",{"3":[false]}]""", "312[]", """3/admin,13["bar"]""",
+        """51-["baz",{"_placeholder":true,"num":0}]""", """52-/admin,["baz",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]""",
+        """52-789["message-with-ack",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]""",
+        """61-15["bar",{"_placeholder":true,"num":0}]""", """2[1]""", """2["\u00e9\ud83d\ude00",{"a":[1.5e3,-7,null,true]}]""",
+    ];
+
     /// <summary>The Socket.IO text of an encoded packet, Engine.IO <c>4</c> included.</summary>
     public static string Text(EncodedPacket packet) => Encoding.UTF8.GetString(packet.Text.Payload.Span);
 

@@ -161,7 +161,7 @@ public sealed class ServerApiTests : IAsyncLifetime
     {
         Io.Use(async (socket, next) =>
         {
-            socket.Data["token"] = socket.Handshake.Auth?.GetProperty("token").GetString();
+            socket.Data["token"] = socket.Handshake.Auth.GetProperty("token").GetString();
             await next();
         });
         var client = await ConnectAsync(auth: new { token = "abc" });
@@ -294,6 +294,27 @@ public sealed class ServerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_auth_payload_is_an_empty_object_when_a_connect_carries_none()
+    {
+        JsonElement? seenByPredicate = null;
+        Io.Of((name, auth) =>
+        {
+            seenByPredicate = auth;
+            return ValueTask.FromResult(name == "/dynamic");
+        });
+        var main = await ConnectAsync(); // "40": no payload
+        var dynamic = await ConnectAsync("/dynamic");
+        var handshake = Io.Sockets.Sockets[main.Id].Handshake;
+
+        Assert.Equal(JsonValueKind.Object, handshake.Auth.ValueKind);
+        Assert.Equal("{}", handshake.Auth.GetRawText());
+        Assert.Empty(handshake.GetAuth<Dictionary<string, JsonElement>>()!);
+        Assert.Null(Assert.IsType<Credentials>(handshake.GetAuth<Credentials>()).Token);
+        Assert.Equal("{}", seenByPredicate?.GetRawText());
+        Assert.Equal("{}", Io.Of("/dynamic").Sockets[dynamic.Id].Handshake.Auth.GetRawText());
+    }
+
+    [Fact]
     public async Task Server_disconnect_tells_the_client_and_runs_the_disconnect_handlers()
     {
         var reason = new TaskCompletionSource<string>();
@@ -356,4 +377,6 @@ public sealed class ServerApiTests : IAsyncLifetime
         _clients.Add(client);
         return client;
     }
+
+    private sealed record Credentials(string? Token);
 }

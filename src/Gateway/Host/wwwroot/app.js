@@ -2,7 +2,7 @@
 
 // The demo client: one socket on the main namespace, the name sent as the auth payload.
 const $ = (id) => document.getElementById(id);
-const state = { socket: null, joined: new Set(), current: null, counts: {}, logs: new Map() };
+const state = { socket: null, joined: new Set(), current: null, counts: new Map(), logs: new Map() };
 
 $("login").addEventListener("submit", (ev) => {
   ev.preventDefault();
@@ -32,7 +32,15 @@ function connect(name) {
 
   socket.on("disconnect", (reason) => { $("status").textContent = `disconnected: ${reason}`; });
 
-  socket.on("rooms", (counts) => { state.counts = counts; renderRooms(); });
+  // The whole room list once, then only what changed (count 0: the room is gone), at most a few times a second.
+  socket.on("rooms", (counts) => { state.counts = new Map(Object.entries(counts)); renderRooms(); });
+  socket.on("rooms:changed", (changes) => {
+    for (const [room, count] of Object.entries(changes)) {
+      if (count > 0) state.counts.set(room, count);
+      else state.counts.delete(room);
+    }
+    renderRooms();
+  });
   socket.on("chat", ({ room, name, text, at }) => append(room, { name, text, at }));
   socket.on("joined", ({ room, name }) => append(room, { notice: `${name} joined` }));
   socket.on("left", ({ room, name }) => append(room, { notice: `${name} left` }));
@@ -103,7 +111,7 @@ function render() {
 }
 
 function renderRooms() {
-  const names = new Set([...Object.keys(state.counts), ...state.joined]);
+  const names = new Set([...state.counts.keys(), ...state.joined]);
   $("rooms").replaceChildren(...[...names].sort().map((room) => {
     const li = el("li");
     const joined = state.joined.has(room);
@@ -111,7 +119,7 @@ function renderRooms() {
     const name = el("span", `#${room}`);
     name.className = "name";
     name.onclick = () => (joined ? select(room) : join(room));
-    const count = el("span", String(state.counts[room] ?? 0));
+    const count = el("span", String(state.counts.get(room) ?? 0));
     count.className = "count";
     count.title = "members";
     li.append(name, count);

@@ -64,11 +64,8 @@ internal static class SocketDescriptor
         var handshake = socket.Handshake;
         WriteValues(writer, "headers", handshake.Headers);
         WriteValues(writer, "query", handshake.Query);
-        if (handshake.Auth is { } auth)
-        {
-            writer.WritePropertyName("auth");
-            auth.WriteTo(writer);
-        }
+        writer.WritePropertyName("auth");
+        handshake.Auth.WriteTo(writer);
 
         writer.WriteString("address", handshake.Address);
         writer.WriteString("time", handshake.Time);

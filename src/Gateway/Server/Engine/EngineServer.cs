@@ -65,6 +65,9 @@ internal sealed class EngineServer : IDisposable
 
     internal long UpgradeTimeoutTicks { get; }
 
+    /// <summary>The WebSockets running now (upgrade probes included); for tests.</summary>
+    internal ICollection<WebSocketTransport> WebSockets => _webSockets.Keys;
+
     /// <summary>Sessions open now (handshake done, not yet closed).</summary>
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 
@@ -257,7 +260,7 @@ internal sealed class EngineServer : IDisposable
             Register(wsSession);
             wsSession.Open();
             webSocket.Signal();
-            await webSocket.RunAsync(stream);
+            await webSocket.RunAsync(stream, context);
         }
         finally
         {
@@ -323,8 +326,15 @@ internal sealed class EngineServer : IDisposable
         probe.SetProbeOf(session);
         if (!session.TryBeginUpgrade(probe))
         {
-            // Already upgraded or upgrading: a second WebSocket for the session is refused.
-            await RefuseAsync(context, EngineErrors.BadRequest);
+            if (session.IsClosed)
+            {
+                await RefuseAsync(context, EngineErrors.BadRequest);
+            }
+            else
+            {
+                await CloseSecondWebSocketAsync(context, session);
+            }
+
             return;
         }
 
@@ -347,7 +357,26 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
-        await probe.RunAsync(stream);
+        await probe.RunAsync(stream, context);
+    }
+
+    /// <summary>
+    /// A WebSocket for a session that already has one, or is probing one: as the reference server does, the handshake
+    /// completes, then the new WebSocket gets a close frame without a status; the session's transport is not touched.
+    /// </summary>
+    private async Task CloseSecondWebSocketAsync(HttpContext context, EngineSession session)
+    {
+        var (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+        if (stream is null)
+        {
+            await RefuseAsync(context, refusal ?? EngineErrors.BadRequest);
+            return;
+        }
+
+        EngineLog.UpgradeAbandoned(Logger, session.Id, "a WebSocket is already open or probing; the new one is closed");
+        var webSocket = new WebSocketTransport(this);
+        webSocket.RequestClose(0);
+        await webSocket.RunAsync(stream, context);
     }
 
     // ---- long-polling ----
@@ -460,13 +489,6 @@ internal sealed class EngineServer : IDisposable
         }
     }
 
-    private enum PostOutcome
-    {
-        Ok,
-        ParseError,
-        TooLarge,
-    }
-
     private async Task PostAsync(HttpContext context, EngineSession session)
     {
         if (!session.TryBeginPost())
@@ -480,12 +502,18 @@ internal sealed class EngineServer : IDisposable
         PostOutcome outcome;
         try
         {
-            outcome = await ReadPostAsync(context, session);
+            outcome = await PollingPayloadReader.ReadAsync(context.Request.BodyReader, context.Request.ContentLength, Options.MaxHttpBufferSize, session);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or BadHttpRequestException)
         {
             EngineLog.TransportError(Logger, session.Id, exception);
             session.CloseCore("transport error", CloseKind.Error);
+
+            // A malformed body (bad chunk size, over Kestrel's limit, too slow) gets an answer, as from Node's parser;
+            // when the client is gone, nobody reads it.
+            await RefuseAsync(context, exception is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }
+                ? EngineErrors.PayloadTooLarge
+                : EngineErrors.BadRequest);
             return;
         }
         finally
@@ -510,68 +538,5 @@ internal sealed class EngineServer : IDisposable
         response.ContentLength = Ok.Length;
         response.BodyWriter.Write(Ok);
         await FlushAsync(context);
-    }
-
-    /// <summary>Delivers each packet as soon as its separator (or the end of the body) arrives.</summary>
-    private async Task<PostOutcome> ReadPostAsync(HttpContext context, EngineSession session)
-    {
-        var max = Options.MaxHttpBufferSize;
-        if (context.Request.ContentLength > max)
-        {
-            return PostOutcome.TooLarge;
-        }
-
-        var body = context.Request.BodyReader;
-        long seen = 0;
-        while (true)
-        {
-            var result = await body.ReadAsync(context.RequestAborted);
-            var buffer = result.Buffer;
-            if (seen + buffer.Length > max)
-            {
-                body.AdvanceTo(buffer.End);
-                return PostOutcome.TooLarge;
-            }
-
-            var outcome = ReceivePayload(session, buffer, result.IsCompleted, out var consumed, out var stop);
-            if (stop || result.IsCompleted)
-            {
-                body.AdvanceTo(buffer.End);
-                return outcome;
-            }
-
-            seen += buffer.Slice(buffer.Start, consumed).Length;
-            body.AdvanceTo(consumed, buffer.End);
-        }
-    }
-
-    private static PostOutcome ReceivePayload(EngineSession session, in ReadOnlySequence<byte> buffer, bool isFinal, out SequencePosition consumed, out bool stop)
-    {
-        var reader = new SequenceReader<byte>(buffer);
-        stop = false;
-        PacketResult result;
-        while (reader.TryReadTo(out ReadOnlySequence<byte> packet, RecordSeparator))
-        {
-            result = session.ReceivePacket(packet, isBinary: false, fromPolling: true);
-            if (result != PacketResult.Continue)
-            {
-                consumed = reader.Position;
-                stop = true;
-                return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
-            }
-        }
-
-        if (isFinal)
-        {
-            // The last packet has no separator after it; an empty one (empty body, trailing separator) is malformed.
-            result = session.ReceivePacket(reader.UnreadSequence, isBinary: false, fromPolling: true);
-            reader.AdvanceToEnd();
-            stop = true;
-            consumed = reader.Position;
-            return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
-        }
-
-        consumed = reader.Position;
-        return PostOutcome.Ok;
     }
 }

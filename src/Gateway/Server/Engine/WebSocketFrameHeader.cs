@@ -27,7 +27,7 @@ internal readonly struct WebSocketFrameHeader
     internal const ushort InvalidPayloadData = 1007;
     internal const ushort MessageTooBig = 1009;
 
-    private const int MaxControlPayload = 125;
+    internal const int MaxControlPayload = 125;
 
     private WebSocketFrameHeader(byte first, byte second, long payloadLength, int maskKey)
     {

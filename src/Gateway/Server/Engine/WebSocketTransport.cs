@@ -25,6 +25,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private const int Waiting = 2;
 
     private static readonly TimeSpan CloseLinger = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long a close may take, from its request to the end of the connection.</summary>
+    internal static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly byte[] EmptyCloseFrame = WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Close, []);
 
     private readonly EngineServer _server;
@@ -34,7 +38,13 @@ internal sealed class WebSocketTransport : IValueTaskSource
     // The writer loop's wake-up: one waiter, reset for every wait, so an idle connection holds no channel or queue.
     private ManualResetValueTaskSourceCore<bool> _wakeCore = new() { RunContinuationsAsynchronously = true };
     private int _wakeState;
-    private List<ReadOnlyMemory<byte>>? _frames;
+
+    // Control replies, one slot each so that no client can queue them: RFC 6455 §5.5.3 lets a pong answer only the
+    // latest ping, so a newer ping overwrites the pending pong; the probe answer is a fixed frame. The pong frame's
+    // buffer is allocated at the first ping.
+    private byte[]? _pong;
+    private int _pongLength;
+    private ReadOnlyMemory<byte> _reply;
     private bool _closeRequested;
     private ushort _closeStatus;
     private bool _abort;
@@ -43,9 +53,15 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private volatile bool _isWriting;
 
     private EngineSession? _session;
+    private HttpContext? _context;
     private PipeReader? _input;
     private PipeWriter? _output;
     private ITimer? _linger;
+    private ITimer? _closeDeadline;
+
+    // Set under _gate once the loops are over, before the pipes complete and the request ends: the timers' callbacks
+    // must no longer touch the pipes or the HttpContext (which Kestrel reuses).
+    private bool _ended;
 
     // Reassembly of a fragmented message, in a pooled buffer returned as soon as the message is delivered.
     private byte[]? _message;
@@ -58,6 +74,18 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     /// <summary>True while the writer loop is writing or flushing (a volatile packet would have to wait).</summary>
     public bool IsWriting => _isWriting;
+
+    /// <summary>Control frames of this transport's own (pong, probe answer) waiting for the writer: at most two.</summary>
+    internal int PendingControlFrames
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return (_pongLength != 0 ? 1 : 0) + (_reply.IsEmpty ? 0 : 1);
+            }
+        }
+    }
 
     /// <summary>Completes when the connection is over.</summary>
     public Task Completion => _completion.Task;
@@ -210,7 +238,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
     void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _wakeCore.OnCompleted(continuation, state, token, flags);
 
-    /// <summary>Queues a frame of this transport's own (pong, probe answer) ahead of the session's packets.</summary>
+    /// <summary>
+    /// Queues a reply of this transport's own (the probe answer) ahead of the session's packets. One slot: a reply
+    /// queued before the previous one is written replaces it, so a client repeating its probe cannot grow a queue.
+    /// </summary>
     public void EnqueueFrame(ReadOnlyMemory<byte> frame)
     {
         lock (_gate)
@@ -220,13 +251,39 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 return;
             }
 
-            (_frames ??= []).Add(frame);
+            _reply = frame;
         }
 
         Signal();
     }
 
-    /// <summary>Writes what is queued, then a close frame (status 0: without a status), then waits briefly for the client's close.</summary>
+    /// <summary>Answers a ping: the pong not yet written, if any, now carries this payload instead.</summary>
+    private void QueuePong(in ReadOnlySequence<byte> payload, int maskKey)
+    {
+        lock (_gate)
+        {
+            if (_closeRequested || _abort)
+            {
+                return;
+            }
+
+            _pong ??= new byte[2 + WebSocketFrameHeader.MaxControlPayload];
+            var length = (int)payload.Length;
+            _pong[0] = 0x80 | (byte)WebSocketOpcode.Pong;
+            _pong[1] = (byte)length;
+            var data = _pong.AsSpan(2, length);
+            payload.CopyTo(data);
+            WebSocketFrameHeader.Unmask(data, maskKey);
+            _pongLength = 2 + length;
+        }
+
+        Signal();
+    }
+
+    /// <summary>
+    /// Writes what is queued, then a close frame (status 0: without a status), then waits briefly for the client's close;
+    /// a close still under way after <see cref="CloseTimeout"/> aborts the connection.
+    /// </summary>
     public void RequestClose(ushort status)
     {
         lock (_gate)
@@ -238,29 +295,55 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
             _closeRequested = true;
             _closeStatus = status;
+
+            // A client that never reads would keep the close frame (and the connection) waiting forever.
+            _closeDeadline = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!).OnCloseTimeout(), this, CloseTimeout, Timeout.InfiniteTimeSpan);
         }
 
         _closing = true;
         Signal();
     }
 
-    private void Abort()
+    private void OnCloseTimeout()
     {
         lock (_gate)
         {
+            if (_ended)
+            {
+                return;
+            }
+
+            EngineLog.WebSocketProtocolError(_server.Logger, SessionId, _closeStatus, "close not completed in time, connection aborted");
             _abort = true;
+
+            // Kestrel drops the connection: the pending read and flush end, and so do both loops.
+            _context?.Abort();
         }
 
-        _closing = true;
-        _output?.CancelPendingFlush();
         Signal();
     }
 
-    /// <summary>Runs the connection until it is over; the request must not complete before.</summary>
-    public async Task RunAsync(Stream stream)
+    private void OnLingerEnd()
+    {
+        lock (_gate)
+        {
+            if (!_ended)
+            {
+                _input!.CancelPendingRead();
+            }
+        }
+    }
+
+    /// <summary>Runs the connection until it is over; the request (<paramref name="context"/>) must not complete before.</summary>
+    public async Task RunAsync(Stream stream, HttpContext context)
     {
         // Tracked here rather than by an async wrapper: one state machine less per connection.
         _server.Track(this, running: true);
+        lock (_gate)
+        {
+            _context = context;
+        }
+
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
@@ -302,7 +385,14 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
             Signal();
             await writer;
+            lock (_gate)
+            {
+                _ended = true;
+                _context = null;
+            }
+
             _linger?.Dispose();
+            _closeDeadline?.Dispose();
             try
             {
                 await _output.CompleteAsync();
@@ -327,7 +417,6 @@ internal sealed class WebSocketTransport : IValueTaskSource
     {
         var output = _output!;
         var batch = new List<EnginePacket>();
-        List<ReadOnlyMemory<byte>>? frames;
         try
         {
             while (true)
@@ -336,6 +425,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
                 bool close;
                 ushort status;
+                _isWriting = true;
                 lock (_gate)
                 {
                     if (_abort)
@@ -343,23 +433,26 @@ internal sealed class WebSocketTransport : IValueTaskSource
                         return;
                     }
 
-                    (frames, _frames) = (_frames, null);
+                    // Copied into the output here, so the slots are free again once the lock is released.
+                    if (!_reply.IsEmpty)
+                    {
+                        output.Write(_reply.Span);
+                        _reply = default;
+                    }
+
+                    if (_pongLength != 0)
+                    {
+                        output.Write(_pong.AsSpan(0, _pongLength));
+                        _pongLength = 0;
+                    }
+
                     close = _closeRequested;
                     status = _closeStatus;
                 }
 
-                _isWriting = true;
                 if (_attached)
                 {
                     _session!.TakeQueued(ref batch);
-                }
-
-                if (frames is not null)
-                {
-                    foreach (var frame in frames)
-                    {
-                        output.Write(frame.Span);
-                    }
                 }
 
                 foreach (var packet in batch)
@@ -383,7 +476,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 if (close)
                 {
                     // Give the client a moment to answer with its close frame, then stop reading.
-                    _linger = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!)._input!.CancelPendingRead(), this, CloseLinger, Timeout.InfiniteTimeSpan);
+                    _linger = _server.Time.CreateTimer(static state => ((WebSocketTransport)state!).OnLingerEnd(), this, CloseLinger, Timeout.InfiniteTimeSpan);
                     return;
                 }
 
@@ -482,8 +575,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 return Fail(status, why);
             }
 
+            // Compared as a difference: messageSoFar <= max always holds, while PayloadLength + messageSoFar can pass
+            // long.MaxValue (a continuation claiming 2^63 - 1 bytes) and wrap to a negative sum.
             var messageSoFar = header.Opcode == WebSocketOpcode.Continuation ? _messageLength : 0;
-            if (!header.IsControl && header.PayloadLength + messageSoFar > max)
+            if (!header.IsControl && header.PayloadLength > max - messageSoFar)
             {
                 return Fail(WebSocketFrameHeader.MessageTooBig, "message larger than maxPayload");
             }
@@ -516,10 +611,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             case WebSocketOpcode.Ping:
                 if (!_closing)
                 {
-                    Span<byte> data = stackalloc byte[(int)payload.Length];
-                    payload.CopyTo(data);
-                    WebSocketFrameHeader.Unmask(data, header.MaskKey);
-                    EnqueueFrame(WebSocketFrameHeader.BuildControlFrame(WebSocketOpcode.Pong, data));
+                    QueuePong(payload, header.MaskKey);
                 }
 
                 return ReadStep.NeedMore;

@@ -2,25 +2,27 @@ using Microsoft.Extensions.Logging;
 
 namespace OrleansRooms;
 
+// Every argument a client (or another process of the cluster) chooses is a LogText: written escaped (see LogText).
 internal static partial class SocketIOLog
 {
     [LoggerMessage(1, LogLevel.Debug, "Socket {SocketId} connected to namespace {Namespace}.")]
-    public static partial void SocketConnected(ILogger logger, string socketId, string @namespace);
+    public static partial void SocketConnected(ILogger logger, string socketId, LogText @namespace);
 
     [LoggerMessage(2, LogLevel.Debug, "Socket {SocketId} disconnected from namespace {Namespace}: {Reason}.")]
-    public static partial void SocketDisconnected(ILogger logger, string socketId, string @namespace, string reason);
+    public static partial void SocketDisconnected(ILogger logger, string socketId, LogText @namespace, LogText reason);
 
     [LoggerMessage(3, LogLevel.Error, "The '{EventName}' handler of socket {SocketId} failed.")]
-    public static partial void HandlerFailed(ILogger logger, string eventName, string socketId, Exception exception);
+    public static partial void HandlerFailed(ILogger logger, LogText eventName, string socketId, Exception exception);
 
     [LoggerMessage(4, LogLevel.Warning, "Middleware failed for socket {SocketId}.")]
     public static partial void MiddlewareFailed(ILogger logger, string socketId, Exception exception);
 
-    [LoggerMessage(5, LogLevel.Information, "Connection {ConnectionId} sent an invalid packet and is closed: {Error}")]
-    public static partial void ParseError(ILogger logger, string connectionId, string error);
+    // Debug: what a client sends wrong is its problem, not the operator's; a flood of bad packets must not flood the log.
+    [LoggerMessage(5, LogLevel.Debug, "Connection {ConnectionId} sent an invalid packet and is closed: {Error}")]
+    public static partial void ParseError(ILogger logger, string connectionId, LogText error);
 
-    [LoggerMessage(6, LogLevel.Information, "Connection {ConnectionId} sent a {PacketType} packet for namespace {Namespace} in the wrong state and is closed.")]
-    public static partial void InvalidState(ILogger logger, string connectionId, string @namespace, string packetType);
+    [LoggerMessage(6, LogLevel.Debug, "Connection {ConnectionId} sent a {PacketType} packet for namespace {Namespace} in the wrong state and is closed.")]
+    public static partial void InvalidState(ILogger logger, string connectionId, LogText @namespace, string packetType);
 
     [LoggerMessage(7, LogLevel.Debug, "Connection {ConnectionId} joined no namespace in time and is closed.")]
     public static partial void ConnectTimeout(ILogger logger, string connectionId);
@@ -29,8 +31,8 @@ internal static partial class SocketIOLog
     public static partial void GrainCallFailed(ILogger logger, string socketId, Exception exception);
 
     [LoggerMessage(9, LogLevel.Warning, "Publishing a {MessageType} message of namespace {Namespace} to the cluster failed; local delivery is done.")]
-    public static partial void ClusterPublishFailed(ILogger logger, string messageType, string @namespace, Exception exception);
+    public static partial void ClusterPublishFailed(ILogger logger, string messageType, LogText @namespace, Exception exception);
 
     [LoggerMessage(10, LogLevel.Warning, "A {MessageType} message for namespace {Namespace} from the cluster could not be applied.")]
-    public static partial void ClusterMessageRejected(ILogger logger, string messageType, string @namespace, Exception exception);
+    public static partial void ClusterMessageRejected(ILogger logger, string messageType, LogText @namespace, Exception exception);
 }

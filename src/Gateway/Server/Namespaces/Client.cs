@@ -170,14 +170,15 @@ internal sealed class Client
     {
         try
         {
-            var nsp = await _server.ResolveNamespaceAsync(packet.Namespace, packet.Data).ConfigureAwait(false);
+            var auth = packet.Data ?? Handshake.EmptyAuth; // Socket.IO's default: a CONNECT without payload means {}
+            var nsp = await _server.ResolveNamespaceAsync(packet.Namespace, auth).ConfigureAwait(false);
             if (nsp is null)
             {
                 RejectConnect(packet.Namespace, "Invalid namespace", null);
                 return;
             }
 
-            await nsp.ConnectAsync(this, packet.Data).ConfigureAwait(false);
+            await nsp.ConnectAsync(this, auth).ConfigureAwait(false);
         }
         catch (Exception ex)
         {

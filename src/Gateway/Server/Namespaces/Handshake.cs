@@ -15,7 +15,7 @@ public sealed class Handshake
     internal Handshake(EngineRequest request, JsonElement? auth)
     {
         _request = request;
-        Auth = auth;
+        Auth = auth ?? EmptyAuth;
     }
 
     /// <summary>A handshake described by another gateway (<c>FetchSocketsAsync</c>); its user is anonymous.</summary>
@@ -23,8 +23,11 @@ public sealed class Handshake
     {
         _request = new EngineRequest(headers, query, address, url, secure, xdomain, DateTimeOffset.FromUnixTimeMilliseconds(issued));
         _time = time;
-        Auth = auth;
+        Auth = auth ?? EmptyAuth;
     }
+
+    /// <summary>What a client that sends no <c>auth</c> payload gets, as in Socket.IO: an empty object.</summary>
+    internal static JsonElement EmptyAuth { get; } = JsonElement.Parse("{}"u8);
 
     /// <summary>The headers of the first HTTP request of the session.</summary>
     public IHeaderDictionary Headers => _request.Headers;
@@ -32,8 +35,8 @@ public sealed class Handshake
     /// <summary>The query string of the first HTTP request.</summary>
     public IQueryCollection Query => _request.Query;
 
-    /// <summary>The <c>auth</c> payload the client sent when connecting to the namespace, if any.</summary>
-    public JsonElement? Auth { get; }
+    /// <summary>The <c>auth</c> payload the client sent when connecting to the namespace: an object, empty (<c>{}</c>) when it sent none.</summary>
+    public JsonElement Auth { get; }
 
     /// <summary>The client's IP address.</summary>
     public string Address => _request.RemoteAddress;
@@ -56,7 +59,10 @@ public sealed class Handshake
     /// <summary>The authenticated user of the first request (ASP.NET Core authentication), anonymous if none.</summary>
     public ClaimsPrincipal User => _request.User;
 
-    /// <summary>Reads the <c>auth</c> payload as <typeparamref name="T"/>; default when none was sent.</summary>
-    public T? GetAuth<T>(JsonSerializerOptions? options = null) =>
-        Auth is { } auth ? auth.Deserialize<T>(options ?? JsonSerializerOptions.Web) : default;
+    /// <summary>
+    /// Reads the <c>auth</c> payload as <typeparamref name="T"/> (web defaults: camelCase, case-insensitive). A client
+    /// that sent none gives <c>{}</c>, so an object type comes back with its members unset, not null.
+    /// </summary>
+    /// <exception cref="JsonException">The payload is not a <typeparamref name="T"/>.</exception>
+    public T? GetAuth<T>(JsonSerializerOptions? options = null) => Auth.Deserialize<T>(options ?? JsonSerializerOptions.Web);
 }

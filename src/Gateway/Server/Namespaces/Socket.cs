@@ -321,7 +321,7 @@ public sealed class Socket : IRoomMember
     /// <inheritdoc />
     public override string ToString() => $"{Namespace.Name}#{Id}";
 
-    internal bool SendAck(int ackId, object?[] args)
+    internal bool SendAck(long ackId, object?[] args)
     {
         if (!Connected)
         {
@@ -586,7 +586,8 @@ public sealed class Socket : IRoomMember
 
     private void OnAck(Packet packet)
     {
-        if (packet.Id is not { } id)
+        // The server's ack ids are ints; an ACK with any other id answers nothing that is pending.
+        if (packet.Id is not { } id || id > int.MaxValue)
         {
             return;
         }
@@ -595,7 +596,7 @@ public sealed class Socket : IRoomMember
         lock (_lock)
         {
             receiver = null;
-            _pendingAcks?.Remove(id, out receiver);
+            _pendingAcks?.Remove((int)id, out receiver);
         }
 
         receiver?.OnAck(this, new SocketArguments(packet.Data ?? default, 0, packet.Attachments, Server.JsonOptions));

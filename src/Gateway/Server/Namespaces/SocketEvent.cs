@@ -3,10 +3,10 @@ namespace OrleansRooms;
 /// <summary>An event received from a client: its name, its arguments and, when the client asked for one, its acknowledgement.</summary>
 public sealed class SocketEvent
 {
-    private readonly int? _ackId;
+    private readonly long? _ackId;
     private int _acknowledged;
 
-    internal SocketEvent(Socket socket, string name, SocketArguments arguments, int? ackId)
+    internal SocketEvent(Socket socket, string name, SocketArguments arguments, long? ackId)
     {
         Socket = socket;
         Name = name;

@@ -10,8 +10,17 @@ internal sealed class Packet
     /// <summary>The namespace, <c>/</c> when the packet names none.</summary>
     public string Namespace { get; init; } = "/";
 
-    /// <summary>The ack id: the id of an EVENT that wants an acknowledgement, or the id an ACK answers.</summary>
-    public int? Id { get; init; }
+    /// <summary>
+    /// The largest ack id a client may send: JavaScript's <c>Number.MAX_SAFE_INTEGER</c> (2^53 - 1). The reference
+    /// parser reads ids as JavaScript numbers, so a larger one would not come back as the same id.
+    /// </summary>
+    public const long MaxAckId = (1L << 53) - 1;
+
+    /// <summary>
+    /// The ack id: the id of an EVENT that wants an acknowledgement (up to <see cref="MaxAckId"/>), or the id an ACK
+    /// answers (the server's own ids fit in an int).
+    /// </summary>
+    public long? Id { get; init; }
 
     /// <summary>
     /// The JSON payload, null when absent. A standalone element: it stays valid after the input buffer is reused.

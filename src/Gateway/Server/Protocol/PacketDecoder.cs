@@ -79,7 +79,7 @@ internal sealed class PacketDecoder
         var attachmentCount = 0;
         if (isBinary)
         {
-            switch (TryReadInt32(ref reader, out attachmentCount))
+            switch (TryReadNumber(ref reader, int.MaxValue, out var count))
             {
                 case NumberStatus.Missing:
                     return Fail("Missing attachment count after a binary packet type.", out error);
@@ -87,6 +87,7 @@ internal sealed class PacketDecoder
                     return Fail("Attachment count out of range.", out error);
             }
 
+            attachmentCount = (int)count;
             if (!reader.IsNext((byte)'-', advancePast: true))
             {
                 return Fail("Missing '-' after the attachment count.", out error);
@@ -118,12 +119,12 @@ internal sealed class PacketDecoder
             nsp = GetNamespace(nspUtf8);
         }
 
-        int? id = null;
+        long? id = null;
         if (reader.TryPeek(out var next) && IsDigit(next))
         {
-            if (TryReadInt32(ref reader, out var ackId) == NumberStatus.Overflow)
+            if (TryReadNumber(ref reader, Packet.MaxAckId, out var ackId) == NumberStatus.Overflow)
             {
-                return Fail("Ack id out of range.", out error);
+                return Fail($"Ack id out of range: at most {Packet.MaxAckId} (Number.MAX_SAFE_INTEGER).", out error);
             }
 
             id = ackId;
@@ -281,6 +282,12 @@ internal sealed class PacketDecoder
                 return false;
             }
 
+            if (HasLoneSurrogateEscape(json))
+            {
+                error = "Malformed JSON payload: a string holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape not in a pair), which is no text.";
+                return false;
+            }
+
             error = string.Empty;
             return true;
         }
@@ -292,7 +299,64 @@ internal sealed class PacketDecoder
         }
     }
 
-    private static bool TryValidate(PacketType type, int? id, JsonElement? data, out string? eventName, out string error)
+    /// <summary>
+    /// Whether a <c>\uXXXX</c> escape spells half of a surrogate pair without its other half. JavaScript keeps such
+    /// an ill-formed string; .NET cannot read it as one (System.Text.Json throws), so it is refused here, once, and
+    /// every string of an accepted payload reads safely later: event names, arguments, acks, auth. The text is valid
+    /// JSON already, where every '\' starts an escape inside a string, so a scan of the raw bytes finds them all.
+    /// </summary>
+    private static bool HasLoneSurrogateEscape(in ReadOnlySequence<byte> json)
+    {
+        var reader = new SequenceReader<byte>(json);
+        while (reader.TryAdvanceTo((byte)'\\', advancePastDelimiter: true))
+        {
+            // The escaped character is consumed with its '\', so the "u" of "\\u" does not start an escape.
+            if (!reader.TryRead(out var kind) || kind != (byte)'u' || !TryReadHex4(ref reader, out var unit) || unit is < 0xD800 or > 0xDFFF)
+            {
+                continue;
+            }
+
+            if (unit >= 0xDC00
+                || !reader.IsNext("\\u"u8, advancePast: true)
+                || !TryReadHex4(ref reader, out var low)
+                || low is < 0xDC00 or > 0xDFFF)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool TryReadHex4(ref SequenceReader<byte> reader, out int value)
+    {
+        value = 0;
+        for (var i = 0; i < 4; i++)
+        {
+            if (!reader.TryRead(out var b))
+            {
+                return false;
+            }
+
+            var digit = b switch
+            {
+                >= (byte)'0' and <= (byte)'9' => b - '0',
+                >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
+                >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
+                _ => -1,
+            };
+            if (digit < 0)
+            {
+                return false;
+            }
+
+            value = (value << 4) | digit;
+        }
+
+        return true;
+    }
+
+    private static bool TryValidate(PacketType type, long? id, JsonElement? data, out string? eventName, out string error)
     {
         eventName = null;
         error = string.Empty;
@@ -436,7 +500,8 @@ internal sealed class PacketDecoder
         Overflow,
     }
 
-    private static NumberStatus TryReadInt32(ref SequenceReader<byte> reader, out int value)
+    /// <summary>Reads decimal digits; leading zeros are allowed, as JavaScript's <c>Number()</c> allows them.</summary>
+    private static NumberStatus TryReadNumber(ref SequenceReader<byte> reader, long max, out long value)
     {
         value = 0;
         var digits = 0;
@@ -447,15 +512,9 @@ internal sealed class PacketDecoder
             digits++;
             if (!overflow)
             {
-                var next = (value * 10L) + (b - '0');
-                if (next > int.MaxValue)
-                {
-                    overflow = true;
-                }
-                else
-                {
-                    value = (int)next;
-                }
+                // max is far below long.MaxValue / 10, so this cannot wrap.
+                value = (value * 10) + (b - '0');
+                overflow = value > max;
             }
         }
 
@@ -464,7 +523,7 @@ internal sealed class PacketDecoder
 
     private static bool IsDigit(byte b) => b is >= (byte)'0' and <= (byte)'9';
 
-    private static string ExpectedAt(string nsp, int? id) => (nsp, id) switch
+    private static string ExpectedAt(string nsp, long? id) => (nsp, id) switch
     {
         (_, not null) => "the JSON payload (an array or an object)",
         ("/", null) => "a namespace starting with '/', an ack id or the JSON payload",

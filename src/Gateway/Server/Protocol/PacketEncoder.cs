@@ -47,11 +47,15 @@ internal static class PacketEncoder
         return session.Build(PacketType.Event, nsp, ackId);
     }
 
-    /// <summary>ACK <c>[...args]</c> answering <paramref name="ackId"/>, or BINARY_ACK when an argument holds binary data.</summary>
-    public static EncodedPacket Ack(string nsp, int ackId, ReadOnlySpan<object?> args, JsonSerializerOptions options)
+    /// <summary>
+    /// ACK <c>[...args]</c> answering <paramref name="ackId"/> (a client's id, up to <see cref="Packet.MaxAckId"/>),
+    /// or BINARY_ACK when an argument holds binary data.
+    /// </summary>
+    public static EncodedPacket Ack(string nsp, long ackId, ReadOnlySpan<object?> args, JsonSerializerOptions options)
     {
         ValidateNamespace(nsp);
         ArgumentOutOfRangeException.ThrowIfNegative(ackId);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ackId, Packet.MaxAckId);
         var json = ProtocolJsonOptions.For(options);
         using var session = EncoderSession.Rent(json.Encoder, collectAttachments: true);
         var writer = session.Writer;
@@ -225,7 +229,7 @@ internal static class PacketEncoder
     /// An array laid out for <see cref="EnginePacket.FromReservedBuffer"/>: frame header room, then
     /// <c>4&lt;type&gt;[&lt;attachments&gt;-][&lt;nsp&gt;,][&lt;ack id&gt;]&lt;json&gt;</c>.
     /// </summary>
-    private static byte[] BuildText(PacketType type, int attachmentCount, string nsp, int? ackId, ReadOnlySpan<byte> json, out int length)
+    private static byte[] BuildText(PacketType type, int attachmentCount, string nsp, long? ackId, ReadOnlySpan<byte> json, out int length)
     {
         var isMainNamespace = nsp.Length == 1;
         length = 2
@@ -260,7 +264,7 @@ internal static class PacketEncoder
         return buffer;
     }
 
-    private static int CountDigits(int value)
+    private static int CountDigits(long value)
     {
         var digits = 1;
         while (value >= 10)
@@ -272,7 +276,7 @@ internal static class PacketEncoder
         return digits;
     }
 
-    private static int WriteDigits(Span<byte> destination, int value)
+    private static int WriteDigits(Span<byte> destination, long value)
     {
         value.TryFormat(destination, out var written, default, CultureInfo.InvariantCulture);
         return written;
@@ -306,7 +310,7 @@ internal static class PacketEncoder
             return session;
         }
 
-        public EncodedPacket Build(PacketType type, string nsp, int? ackId)
+        public EncodedPacket Build(PacketType type, string nsp, long? ackId)
         {
             _writer!.Flush();
             var attachmentCount = _attachments.Count;

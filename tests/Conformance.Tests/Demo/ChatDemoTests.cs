@@ -1,0 +1,68 @@
+using OrleansRooms.Conformance.Infrastructure;
+using Xunit.Abstractions;
+
+namespace OrleansRooms.Conformance.Demo;
+
+/// <summary>The chat demo (src/Gateway/Host) with the official client: what one busy client costs everyone else.</summary>
+public sealed class ChatDemoTests(ITestOutputHelper output)
+{
+    /// <summary>
+    /// One client tries to join 1,000 rooms while 5 others only watch. The demo used to send every socket the whole
+    /// room list after each join (1,000 joins by one client sent 113 MiB to 20 passive clients); now a client may be in
+    /// <c>Chat:MaxRoomsPerClient</c> rooms, a join past that is refused with an error, and the watchers get only the
+    /// rooms that changed, coalesced. Counted: the bytes of every message a watcher receives.
+    /// </summary>
+    [Fact]
+    public async Task One_client_joining_many_rooms_costs_the_others_a_bounded_number_of_bytes()
+    {
+        await using var demo = await DemoHost.StartAsync(new Dictionary<string, string> { ["Chat:MaxRoomsPerClient"] = "20" });
+
+        try
+        {
+            var printed = await NodeScenario.RunAsync(demo.Url, """
+                const open = (name) => connect("/", { forceNew: true, auth: { name } });
+                const watchers = await Promise.all([1, 2, 3, 4, 5].map((i) => connected(open("watcher" + i))));
+                const received = watchers.map(() => 0);
+                const views = watchers.map(() => new Map());
+                watchers.forEach((s, i) => {
+                  s.io.engine.on("packet", (p) => { if (p.type === "message") received[i] += typeof p.data === "string" ? Buffer.byteLength(p.data) : p.data.byteLength; });
+                  s.on("rooms:changed", (changes) => {
+                    for (const [room, count] of Object.entries(changes)) count > 0 ? views[i].set(room, count) : views[i].delete(room);
+                  });
+                });
+                const until = async (what, condition, ms = 10000) => {
+                  const deadline = Date.now() + ms;
+                  while (!condition()) {
+                    if (Date.now() > deadline) throw new Error(`${what} not within ${ms} ms`);
+                    await new Promise((r) => setTimeout(r, 20));
+                  }
+                };
+
+                const busy = await connected(open("busy"));
+                const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => ack(busy, "join", "room-" + i)));
+                const accepted = answers.filter(([a]) => a.ok).map(([a]) => a.room);
+                eq(accepted.length, 20, "joins accepted");
+                eq(answers.filter(([a]) => !a.ok).map(([a]) => a.error)[0], "at most 20 rooms per client: leave one first", "the error of a join past the cap");
+                eq((await ack(busy, "join", accepted[0]))[0].ok, true, "joining a room it is in again is not refused");
+                const [left] = await ack(busy, "leave", accepted[0]);
+                eq(left.ok, true, "leave");
+                eq((await ack(busy, "join", "one-more"))[0].ok, true, "a join after a leave");
+
+                // Every watcher ends up with the same 20 rooms of one member, room-0 gone.
+                await until("the watchers' room lists", () => views.every((v) => v.size === 20 && !v.has(accepted[0]) && v.get("one-more") === 1));
+                const most = Math.max(...received);
+                console.log(JSON.stringify({ received }));
+                assert(most < 8 * 1024, `a watcher received ${most} bytes for 1,000 join attempts`);
+
+                // The busy client leaves: its rooms disappear from every list.
+                busy.disconnect();
+                await until("the rooms gone", () => views.every((v) => v.size === 0));
+                """, TimeSpan.FromSeconds(60));
+            output.WriteLine(printed);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\n--- demo log\n{demo.Log}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace OrleansRooms.Conformance.Demo;
+
+/// <summary>
+/// The chat demo of <c>src/Gateway/Host</c> as a reader runs it (<c>dotnet OrleansRooms.Gateway.Host.dll</c>), on a
+/// free loopback port, from the test build. Killed on dispose.
+/// </summary>
+internal sealed partial class DemoHost : IAsyncDisposable
+{
+    private static readonly string Output = typeof(DemoHost).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "HostOutput").Value!;
+
+    private readonly Process _process;
+    private readonly StringBuilder _log;
+
+    private DemoHost(Process process, StringBuilder log, Uri url)
+    {
+        _process = process;
+        _log = log;
+        Url = url;
+    }
+
+    public Uri Url { get; }
+
+    /// <summary>What the host printed so far.</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>Starts the demo; <paramref name="settings"/> are configuration keys, such as <c>Chat:MaxRoomsPerClient</c>.</summary>
+    public static async Task<DemoHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var dll = Path.Combine(Output, "OrleansRooms.Gateway.Host.dll");
+        Assert.True(File.Exists(dll), $"the demo is not built in {Output}");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Output, // its content root: appsettings.json and wwwroot
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in (string[])[dll, "--urls", "http://127.0.0.1:0"])
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        var log = new StringBuilder();
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        DataReceivedEventHandler record = (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (log)
+            {
+                log.AppendLine(e.Data);
+            }
+
+            if (ListeningLine().Match(e.Data) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        };
+        process.OutputDataReceived += record;
+        process.ErrorDataReceived += record;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("the demo exited"));
+        try
+        {
+            return new DemoHost(process, log, await listening.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            string output;
+            lock (log)
+            {
+                output = log.ToString();
+            }
+
+            throw new Xunit.Sdk.XunitException($"the demo did not start: {ex.Message}\n{output}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningLine();
+}
