@@ -40,7 +40,8 @@ public sealed class ClientInputTests : IAsyncLifetime, IDisposable
         Assert.Equal(DisconnectReason.ParseError, await reason.Task.WaitAsync(TestClient.DefaultWait));
         var line = await _log.WaitForAsync(e => e.Message.Contains("lone UTF-16 surrogate", StringComparison.Ordinal));
         Assert.Equal(LogLevel.Debug, line.Level);
-        Assert.DoesNotContain(_log.Entries, e => e.Level >= LogLevel.Warning || e.Exception is not null);
+        // The gateway's own lines: the co-hosted silo notes its environment (GC settings) at start-up.
+        Assert.DoesNotContain(_log.Entries, e => e.Category.StartsWith("OrleansRooms", StringComparison.Ordinal) && (e.Level >= LogLevel.Warning || e.Exception is not null));
     }
 
     [Theory]

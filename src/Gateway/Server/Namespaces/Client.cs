@@ -53,6 +53,9 @@ internal sealed class Client
 
     public void OnClose(string reason) => _ = CloseAsync(reason, closeConnection: false);
 
+    /// <summary>Closes the whole connection for a protocol violation (reason <c>parse error</c>).</summary>
+    public void Abort(string reason) => _ = CloseAsync(reason, closeConnection: true);
+
     /// <summary>Registers a socket whose middleware let it in; false when the connection closed meanwhile.</summary>
     public bool Accept(Socket socket)
     {
@@ -188,7 +191,7 @@ internal sealed class Client
 
     private async Task CloseAsync(string reason, bool closeConnection)
     {
-        Socket[] sockets;
+        Task connects;
         lock (_lock)
         {
             if (_closed)
@@ -197,6 +200,15 @@ internal sealed class Client
             }
 
             _closed = true;
+            connects = _connects;
+        }
+
+        // A connect under way finishes first (its socket then sees its own disconnection, handlers and all); a connect
+        // that comes after this finds the client closed.
+        await connects.ConfigureAwait(false);
+        Socket[] sockets;
+        lock (_lock)
+        {
             sockets = [.. _sockets.Values];
         }
 

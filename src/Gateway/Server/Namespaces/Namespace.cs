@@ -304,6 +304,7 @@ public sealed class Namespace
         Server.Metrics.SocketConnected();
         SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
         _ = RunConnectionHandlersAsync(socket);
+        socket.Start();
     }
 
     internal void Remove(Socket socket)

@@ -13,6 +13,9 @@ namespace OrleansRooms;
 /// </summary>
 public sealed class Socket : IRoomMember
 {
+    // A client that sends more than this before its connection handlers even started is flooding.
+    private const int MaxEarlyPackets = 16;
+
     private readonly Lock _lock = new();
     private readonly ISocketGrain _grain;
 
@@ -28,6 +31,11 @@ public sealed class Socket : IRoomMember
     private List<Func<string, Task?>>? _disconnectHandlers;
     private List<Action<Exception>>? _errorHandlers;
     private int _state; // 0 connected, 1 disconnecting, 2 disconnected
+
+    // Packets that arrived between the socket's CONNECT answer and the start of its connection handlers (a client does
+    // not wait for them): kept in order and handed over once the handlers have started. Null, as almost always, when none did.
+    private List<Packet>? _early;
+    private bool _started;
 
     internal Socket(Namespace nsp, Client client, string id, Handshake handshake)
     {
@@ -384,6 +392,49 @@ public sealed class Socket : IRoomMember
     }
 
     internal void OnPacket(Packet packet)
+    {
+        if (!System.Threading.Volatile.Read(ref _started))
+        {
+            lock (_lock)
+            {
+                if (!_started)
+                {
+                    (_early ??= []).Add(packet);
+                    if (_early.Count > MaxEarlyPackets)
+                    {
+                        _early = null;
+                        Client.Abort(DisconnectReason.ParseError);
+                    }
+
+                    return;
+                }
+            }
+        }
+
+        Dispatch(packet);
+    }
+
+    /// <summary>The connection handlers have started (their synchronous part ran): packets go to the handlers from now on.</summary>
+    internal void Start()
+    {
+        List<Packet>? early;
+        lock (_lock)
+        {
+            _started = true;
+            early = _early;
+            _early = null;
+        }
+
+        if (early is not null)
+        {
+            foreach (var packet in early)
+            {
+                Dispatch(packet);
+            }
+        }
+    }
+
+    private void Dispatch(Packet packet)
     {
         switch (packet.Type)
         {
