@@ -107,6 +107,25 @@ public sealed class MembershipGrainsTests(SiloCluster silos) : IClassFixture<Sil
         await Assert.ThrowsAsync<InvalidOperationException>(() => socket.JoinAsync(["a"]));
     }
 
+    [Fact]
+    public async Task Grains_that_are_only_asked_about_do_not_stay_active()
+    {
+        // Rooms and socket ids are any names a client or the application gives: asking must not pin memory.
+        var room = Room("nobody joined");
+        var socket = silos.Grains.GetGrain<ISocketGrain>(GrainKeys.Of(_ns, "no such socket"));
+        var index = Index();
+
+        Assert.Empty(await room.GetGatewaysAsync());
+        Assert.Empty(await socket.GetRoomsAsync());
+        Assert.Empty(await index.GetRoomsAsync());
+
+        foreach (var grain in new IAddressable[] { room, socket, index })
+        {
+            await silos.Cluster.WaitForDeactivationAsync(grain).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.False(silos.Cluster.TryGetGrainContext(grain.GetGrainId(), out _), $"{grain} is still active");
+        }
+    }
+
     private async Task<ISocketGrain> ConnectAsync(string id, SiloAddress gateway)
     {
         var socket = silos.Grains.GetGrain<ISocketGrain>(GrainKeys.Of(_ns, id));

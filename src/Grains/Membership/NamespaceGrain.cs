@@ -24,5 +24,13 @@ internal sealed class NamespaceGrain : Grain, INamespaceGrain
         return Task.CompletedTask;
     }
 
-    public Task<ImmutableArray<string>> GetRoomsAsync() => Task.FromResult(_rooms.ToImmutableArray());
+    public Task<ImmutableArray<string>> GetRoomsAsync()
+    {
+        if (_rooms.Count == 0)
+        {
+            DeactivateOnIdle();
+        }
+
+        return Task.FromResult(_rooms.ToImmutableArray());
+    }
 }

@@ -66,11 +66,28 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         }
     }
 
-    public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync() => Task.FromResult(_gateways);
+    public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync()
+    {
+        DeactivateIfEmpty();
+        return Task.FromResult(_gateways);
+    }
 
-    public Task<ImmutableArray<string>> GetMembersAsync() => Task.FromResult(_members.Keys.ToImmutableArray());
+    public Task<ImmutableArray<string>> GetMembersAsync()
+    {
+        DeactivateIfEmpty();
+        return Task.FromResult(_members.Keys.ToImmutableArray());
+    }
 
     private INamespaceGrain Index => grains.GetGrain<INamespaceGrain>(_namespace);
+
+    // A room only asked about (a broadcast to a room nobody joined) must not stay active: rooms are any names.
+    private void DeactivateIfEmpty()
+    {
+        if (_members.Count == 0)
+        {
+            DeactivateOnIdle();
+        }
+    }
 
     private bool Add(string socketId, SiloAddress gateway)
     {

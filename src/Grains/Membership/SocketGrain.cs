@@ -116,6 +116,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
     {
         if (_gateway is not { } gateway)
         {
+            DeactivateOnIdle();
             return Task.CompletedTask;
         }
 
@@ -134,6 +135,8 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
     {
         if (_gateway is null)
         {
+            // Asked about an id that is no connected socket (any name can be asked about): do not stay active.
+            DeactivateOnIdle();
             return Task.FromResult(ImmutableArray<string>.Empty);
         }
 
@@ -147,5 +150,9 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
 
     private IGatewaySocketsGrain Copy(SiloAddress gateway) => grains.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
 
-    private InvalidOperationException NotConnected() => new($"Socket {_id} of namespace {_namespace} is not connected.");
+    private InvalidOperationException NotConnected()
+    {
+        DeactivateOnIdle();
+        return new InvalidOperationException($"Socket {_id} of namespace {_namespace} is not connected.");
+    }
 }
