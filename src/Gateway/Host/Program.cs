@@ -43,8 +43,7 @@ if (Directory.Exists(bundle))
     app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(bundle), RequestPath = "/vendor" });
 }
 
-// Liveness and readiness for load balancers and Kubernetes: 200 while Healthy or Degraded (Redis unreachable still
-// serves local rooms), 503 when Unhealthy.
+// Liveness for load balancers and Kubernetes: 200 while the gateway serves.
 app.MapHealthChecks("/healthz");
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
@@ -73,25 +72,42 @@ app.MapSocketIO("/socket.io", io =>
         var name = (string)socket.Data["name"]!;
         ChatLog.Connected(log, name, socket.Id);
 
+        // One join at a time per client: the room cap is checked and the room joined together.
+        var joins = new SemaphoreSlim(1, 1);
         socket.On("join", async e =>
         {
-            // A room named after a socket id is that socket's private room: not joinable.
-            if (ReadRoom(e) is not { } room || io.Sockets.Sockets.ContainsKey(room))
+            if (ReadRoom(e) is not { } room)
             {
                 e.Ack(new { ok = false, error = "invalid room name" });
                 return;
             }
 
-            var joined = socket.Rooms;
-            if (!joined.Contains(room) && joined.Count - 1 >= chat.MaxRoomsPerClient) // minus its private room
+            await joins.WaitAsync();
+            try
             {
-                e.Ack(new { ok = false, error = $"at most {chat.MaxRoomsPerClient} rooms per client: leave one first" });
-                return;
+                // A room named after a socket id is that socket's private room, on whichever gateway it is: not joinable.
+                if (SocketIdShape().IsMatch(room) && (await io.Sockets.Adapter.GetSocketRoomsAsync(room)).Count > 0)
+                {
+                    e.Ack(new { ok = false, error = "invalid room name" });
+                    return;
+                }
+
+                var joined = socket.Rooms;
+                if (!joined.Contains(room) && joined.Count - 1 >= chat.MaxRoomsPerClient) // minus its private room
+                {
+                    e.Ack(new { ok = false, error = $"at most {chat.MaxRoomsPerClient} rooms per client: leave one first" });
+                    return;
+                }
+
+                await socket.JoinAsync(room);
+            }
+            finally
+            {
+                joins.Release();
             }
 
-            await socket.JoinAsync(room);
             await socket.To(room).EmitAsync("joined", new { room, name });
-            e.Ack(new { ok = true, room, members = rooms.CountOf(room) });
+            e.Ack(new { ok = true, room, members = (await io.Sockets.Adapter.GetRoomMembersAsync(room)).Count });
             ChatLog.Joined(log, name, room);
         });
 
@@ -123,7 +139,7 @@ app.MapSocketIO("/socket.io", io =>
             e.Ack(new { ok = true, at });
         });
 
-        socket.On("rooms", e => e.Ack(rooms.Snapshot()));
+        socket.On("rooms", async e => e.Ack(await rooms.SnapshotAsync()));
 
         // Still in its rooms here: tell them who is leaving.
         socket.OnDisconnecting(async reason =>
@@ -153,5 +169,12 @@ static string? ReadRoom(SocketEvent e)
 }
 
 internal sealed record Profile(string? Name);
+
+internal static partial class Program
+{
+    // Socket.IO ids: 20 URL-safe base64 characters.
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9_-]{20}$")]
+    private static partial System.Text.RegularExpressions.Regex SocketIdShape();
+}
 
 internal sealed record ChatMessage(string? Room, string? Text);

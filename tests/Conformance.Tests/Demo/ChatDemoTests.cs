@@ -65,4 +65,46 @@ public sealed class ChatDemoTests(ITestOutputHelper output)
             throw new Xunit.Sdk.XunitException($"{ex.Message}\n--- demo log\n{demo.Log}");
         }
     }
+
+    /// <summary>
+    /// Two demo gateways of one cluster: two people in a room, one on each gateway, both see it has two members, and
+    /// a socket's private room (named by its id) cannot be joined from the other gateway either.
+    /// </summary>
+    [Fact]
+    public async Task Room_counts_and_private_rooms_hold_across_gateways()
+    {
+        await using var redis = await OrleansRooms.TestCluster.RedisServer.StartAsync();
+        var cluster = DemoHost.ClusterSettings(redis, "demo-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var first = await DemoHost.StartAsync(cluster);
+        await using var second = await DemoHost.StartAsync(cluster);
+
+        try
+        {
+            var printed = await NodeScenario.RunAsync(first.Url, $$"""
+                const other = "{{second.Url.ToString().TrimEnd('/')}}";
+                const alice = await connected(connect("/", { forceNew: true, auth: { name: "alice" } }));
+                const bob = await connected(io(other + "/", { reconnection: false, forceNew: true, auth: { name: "bob" } }));
+                const seen = [];
+                alice.on("rooms:changed", (changes) => { if ("lobby" in changes) seen.push(changes.lobby); });
+
+                eq((await ack(alice, "join", "lobby"))[0].members, 1, "alice alone in the lobby");
+                const [joined] = await ack(bob, "join", "lobby");
+                eq(joined.members, 2, "bob, on the other gateway, counts alice too");
+                const deadline = Date.now() + 10000;
+                while (seen.at(-1) !== 2) {
+                  if (Date.now() > deadline) throw new Error(`alice saw the lobby's counts ${JSON.stringify(seen)}`);
+                  await new Promise((r) => setTimeout(r, 20));
+                }
+
+                const [refused] = await ack(bob, "join", alice.id);
+                eq(refused.ok, false, "alice's private room, from the other gateway");
+                bob.disconnect();
+                """, TimeSpan.FromSeconds(60));
+            output.WriteLine(printed);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new Xunit.Sdk.XunitException($"{ex.Message}\n--- first gateway\n{first.Log}\n--- second gateway\n{second.Log}");
+        }
+    }
 }

@@ -27,6 +27,16 @@ internal sealed partial class DemoHost : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The settings that make a demo a gateway of cluster <paramref name="clusterId"/>, its membership in <paramref name="redis"/>.</summary>
+    public static Dictionary<string, string> ClusterSettings(OrleansRooms.TestCluster.RedisServer redis, string clusterId) => new()
+    {
+        ["Orleans:ClusterId"] = clusterId,
+        ["Orleans:ServiceId"] = clusterId,
+        ["Orleans:Clustering:ProviderType"] = "Redis",
+        ["Orleans:Clustering:ConnectionString"] = redis.ConnectionString,
+        ["Orleans:Endpoints:AdvertisedIPAddress"] = "127.0.0.1",
+    };
+
     /// <summary>What the host printed so far.</summary>
     public string Log
     {
@@ -39,7 +49,10 @@ internal sealed partial class DemoHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts the demo; <paramref name="settings"/> are configuration keys, such as <c>Chat:MaxRoomsPerClient</c>.</summary>
+    /// <summary>
+    /// Starts the demo; <paramref name="settings"/> are configuration keys, such as <c>Chat:MaxRoomsPerClient</c>, or
+    /// <see cref="ClusterSettings"/> to make it a gateway of a cluster.
+    /// </summary>
     public static async Task<DemoHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var dll = Path.Combine(Output, "OrleansRooms.Gateway.Host.dll");
@@ -52,7 +65,8 @@ internal sealed partial class DemoHost : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in (string[])[dll, "--urls", "http://127.0.0.1:0"])
+        // A silo port of its own: test projects run at once, and Orleans' default (11111) is not free for each.
+        foreach (var arg in (string[])[dll, "--urls", "http://127.0.0.1:0", "--Orleans:Endpoints:SiloPort=" + OrleansRooms.Specification.TestSilo.FreePort()])
         {
             start.ArgumentList.Add(arg);
         }
