@@ -12,6 +12,7 @@ using OrleansRooms.TestCluster;
 //   broadcast (default): N clients in one room, spread over G gateways (G > 1: an Orleans test cluster over TCP
 //     loopback, broadcasts by --delivery DirectCall or Streams), M broadcasts of a fixed payload from the first
 //     gateway; deliveries per second and process CPU time.
+//   --fanout: gateway-to-gateway fan-out of --delivery, latency at light load and throughput saturated (FanOutBench.cs).
 //   --reap: three gateways with the shipped membership settings; kill one (ungracefully) and time until its sockets
 //     left their rooms.
 var sockets = Arg("--sockets", 1000);
@@ -20,6 +21,11 @@ var payloadSize = Arg("--payload", 100);
 var gateways = Arg("--gateways", 1);
 var inFlight = Arg("--in-flight", 64);
 var delivery = Enum.Parse<GatewayDeliveryMode>(ArgText("--delivery", nameof(GatewayDeliveryMode.DirectCall)));
+
+if (args.Contains("--fanout"))
+{
+    return await FanOutBench.RunAsync(delivery, messages);
+}
 
 if (args.Contains("--reap"))
 {

@@ -123,7 +123,7 @@ internal static class Report
 
         md.AppendLine("## 5. Cluster: 2 nodes + one redis-server");
         md.AppendLine();
-        md.AppendLine("OrleansRooms: two gateways with `AddSocketIORedis`. Node: two socket.io servers with `@socket.io/redis-adapter`. Receivers alternate between the nodes, so every room has members on both; publishers are all on the first node. Join/leave on the cluster is in section 2.");
+        md.AppendLine("OrleansRooms: two gateways, each co-hosting an Orleans silo, with their Orleans membership in the redis-server (broadcasts go between the silos by direct gateway-grain calls, not through Redis). Node: two socket.io servers with `@socket.io/redis-adapter`. Receivers alternate between the nodes, so every room has members on both; publishers are all on the first node. Join/leave on the cluster is in section 2.");
         md.AppendLine();
         BroadcastTables(md, chart, runs.Where(r => r.Key.StartsWith("cluster-", StringComparison.Ordinal)).ToList(), "cluster ");
 
