@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OrleansRooms.Hosting;
-
 using OrleansRooms.Specification;
 
 namespace OrleansRooms.Tests.SocketIO;
@@ -131,5 +131,20 @@ public sealed class HostingTests
 
         Assert.Same(app.Services.GetRequiredService<SocketIOServer>(), app.Services.GetRequiredService<SocketIOServer>());
         Assert.Equal("/", app.Services.GetRequiredService<SocketIOServer>().Sockets.Name);
+    }
+
+    [Fact]
+    public async Task The_cluster_health_check_is_healthy_while_the_silo_is_active_and_not_once_it_stops()
+    {
+        await using var node = await GatewayNode.StartAsync();
+        var health = node.Services.GetRequiredService<HealthCheckService>();
+
+        var report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Healthy, report.Entries["orleansrooms-cluster"].Status);
+
+        // The silo leaves the cluster (as when it is declared dead or shuts down) while the web host still answers.
+        await node.Services.GetRequiredService<Orleans.Runtime.Silo>().StopAsync(CancellationToken.None);
+        report = await health.CheckHealthAsync();
+        Assert.Equal(HealthStatus.Unhealthy, report.Entries["orleansrooms-cluster"].Status);
     }
 }

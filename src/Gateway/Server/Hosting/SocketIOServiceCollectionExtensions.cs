@@ -19,7 +19,8 @@ public static class SocketIOServiceCollectionExtensions
     /// <summary>
     /// Adds the Socket.IO server: <see cref="SocketIOServer"/> as a singleton, options bound from the <c>SocketIO</c>
     /// configuration section and validated at start-up, and this gateway's part of the OrleansRooms cluster (its inbox
-    /// grain, the routing of broadcasts, the handling of silos that leave). The rooms live in Orleans grains: the host
+    /// grain, the routing of broadcasts, the handling of silos that leave, the <c>orleansrooms-cluster</c> health check).
+    /// The rooms live in Orleans grains: the host
     /// must co-host an Orleans silo (<c>builder.UseOrleans(silo => silo.AddOrleansRooms())</c>, or any
     /// <c>UseOrleans</c>). Map the endpoint with <c>MapSocketIO</c>.
     /// </summary>
@@ -45,6 +46,12 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<ClusterRouter>()));
         services.TryAddSingleton<IGatewayInbox>(sp => new GatewayInbox(sp.GetRequiredService<SocketIOServer>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GatewayFailover>());
+        if (!services.Any(d => d.ServiceType == typeof(ClusterHealthCheck)))
+        {
+            services.TryAddSingleton<ClusterHealthCheck>();
+            services.AddHealthChecks().AddCheck<ClusterHealthCheck>(ClusterHealthCheck.Name);
+        }
+
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton(sp => new SocketIOServer(
             sp.GetRequiredService<IOptions<SocketIOOptions>>(),
