@@ -15,6 +15,8 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// <list type="bullet">
     /// <item>Membership tuned so a dead silo is declared dead within about 3 s (<see cref="OrleansRoomsMembership"/>);
     /// <c>Orleans:Membership</c> overrides any of it.</item>
+    /// <item>Orleans' distributed grain directory, which keeps every surviving grain when a silo dies, without the
+    /// range lease that would keep the dead silo's grains unreachable for 30 s (<see cref="OrleansRoomsDirectory"/>).</item>
     /// <item>With <see cref="GatewayDeliveryMode.Streams"/>, an in-memory stream provider of the configured name, unless
     /// <c>Orleans:Streaming</c> configures one.</item>
     /// <item>With <c>SocketIO:Cluster:Kubernetes</c> true, Orleans' Kubernetes hosting (silo identity from the pod, and
@@ -27,6 +29,7 @@ public static class OrleansRoomsSiloBuilderExtensions
         var configuration = silo.Configuration;
         var orleans = configuration.GetSection("Orleans");
         OrleansRoomsMembership.Configure(silo.Services, orleans.GetSection("Membership"));
+        OrleansRoomsDirectory.Configure(silo, orleans.GetSection("GrainDirectory"));
 
         var cluster = new RoomsClusterOptions();
         configuration.GetSection(RoomsClusterOptions.SectionName).Bind(cluster);
