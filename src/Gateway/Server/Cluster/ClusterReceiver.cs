@@ -22,8 +22,7 @@ internal sealed class ClusterReceiver(Namespace nsp)
                 case ClusterMessageType.SocketsJoin:
                 case ClusterMessageType.SocketsLeave:
                 case ClusterMessageType.DisconnectSockets:
-                    // Off the caller's thread: the work awaits grain calls, and the inbox runs on the gateway grain.
-                    _ = Task.Run(() => ApplyAsync(message));
+                    Apply(message);
                     break;
                 case ClusterMessageType.FetchSockets:
                     nsp.Cluster.Answer(message, ClusterMessageType.FetchSocketsResponse, data: SocketDescriptor.Write(nsp.Broadcaster.SelectLocal(message.Selection), nsp.Server.JsonOptions));
@@ -42,26 +41,30 @@ internal sealed class ClusterReceiver(Namespace nsp)
         }
     }
 
-    private async Task ApplyAsync(ClusterMessage message)
+    // Each socket's change starts now, in the order the messages came (the local table changes at once, as a join does),
+    // so a broadcast that follows this request sees it; the answer goes when the grains are written too.
+    private void Apply(ClusterMessage message)
+    {
+        var sockets = nsp.Broadcaster.SelectLocal(message.Selection);
+        var changes = new Task[sockets.Count];
+        for (var i = 0; i < changes.Length; i++)
+        {
+            changes[i] = message.Type switch
+            {
+                ClusterMessageType.SocketsJoin => sockets[i].JoinAsync(message.TargetRooms).AsTask(),
+                ClusterMessageType.SocketsLeave => sockets[i].LeaveAsync(message.TargetRooms).AsTask(),
+                _ => sockets[i].DisconnectAsync((message.Flags & ClusterMessageFlags.Close) != 0),
+            };
+        }
+
+        _ = AnswerWhenDoneAsync(message, changes);
+    }
+
+    private async Task AnswerWhenDoneAsync(ClusterMessage message, Task[] changes)
     {
         try
         {
-            var sockets = nsp.Broadcaster.SelectLocal(message.Selection);
-            foreach (var socket in sockets)
-            {
-                switch (message.Type)
-                {
-                    case ClusterMessageType.SocketsJoin:
-                        await socket.JoinAsync(message.TargetRooms).ConfigureAwait(false);
-                        break;
-                    case ClusterMessageType.SocketsLeave:
-                        await socket.LeaveAsync(message.TargetRooms).ConfigureAwait(false);
-                        break;
-                    default:
-                        await socket.DisconnectAsync((message.Flags & ClusterMessageFlags.Close) != 0).ConfigureAwait(false);
-                        break;
-                }
-            }
+            await Task.WhenAll(changes).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
