@@ -31,3 +31,40 @@ public sealed class GatewaySocketsGrainTests(SiloCluster silos) : IClassFixture<
         Assert.Empty((await copy.ReleaseAsync()).Changes);
     }
 }
+
+/// <summary>A gateway's copy placed on the gateway's own silo while it was alone moves away, state and all, once another silo joins.</summary>
+public sealed class GatewaySocketsMigrationTests : IAsyncLifetime
+{
+    private Orleans.TestingHost.TestCluster _cluster = null!;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new Orleans.TestingHost.TestClusterBuilder(1);
+        builder.Options.ConnectionTransport = Orleans.TestingHost.ConnectionTransportType.TcpSocket;
+        builder.Options.ConfigureFileLogging = false;
+        builder.AddSiloBuilderConfigurator<SiloCluster.RoomsGrainsConfigurator>();
+        _cluster = builder.Build();
+        await _cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync() => await _cluster.DisposeAsync();
+
+    [Fact]
+    public async Task A_copy_that_had_to_stay_with_its_gateway_moves_with_its_sockets_when_another_silo_joins()
+    {
+        var gateway = _cluster.Primary!.SiloAddress;
+        var copy = _cluster.GrainFactory.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
+        await copy.JoinAsync("/", "s1", ["a"]);
+        var management = _cluster.GrainFactory.GetGrain<IManagementGrain>(0);
+        Assert.Equal(gateway, await management.GetActivationAddress(copy));
+
+        await _cluster.StartAdditionalSiloAsync();
+        await _cluster.WaitForLivenessToStabilizeAsync();
+        var moved = _cluster.WaitForDeactivationAsync(copy);
+        await copy.JoinAsync("/", "s2", []);
+        await moved.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(["s1", "s2"], (await copy.GetSocketsAsync("/")).Order().ToArray());
+        Assert.NotEqual(gateway, await management.GetActivationAddress(copy));
+    }
+}

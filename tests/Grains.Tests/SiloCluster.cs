@@ -33,7 +33,7 @@ public sealed class SiloCluster : IAsyncLifetime
     public async Task<SiloAddress?> SiloOfAsync(IAddressable grain) =>
         await Grains.GetGrain<IManagementGrain>(0).GetActivationAddress(grain);
 
-    private sealed class RoomsGrainsConfigurator : ISiloConfigurator
+    internal sealed class RoomsGrainsConfigurator : ISiloConfigurator
     {
         public void Configure(ISiloBuilder siloBuilder) => siloBuilder.Services.AddRoomsGrains();
     }

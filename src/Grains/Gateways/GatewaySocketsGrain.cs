@@ -7,22 +7,41 @@ namespace OrleansRooms.Grains.Gateways;
 /// <summary>
 /// Owns the copy of one gateway's socket halves (namespace, socket, rooms), away from the gateway. Never collected:
 /// it lives as long as its gateway, and is emptied and deactivated by <see cref="ReleaseAsync"/> once the gateway died.
-/// Lost with its own silo, it is rebuilt by the gateway's re-publish.
+/// Lost with its own silo, it is rebuilt by the gateway's re-publish. Placed on its gateway's silo because that silo was
+/// alone then, it moves, state and all, as soon as another silo joins: a copy that dies with its gateway is no copy.
 /// </summary>
 [AwayFromGatewayPlacement, KeepAlive, GrainType("orleansrooms-gateway-sockets")]
-internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory directory) : Grain, IGatewaySocketsGrain
+internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory directory, IClusterMembershipService membership)
+    : Grain, IGatewaySocketsGrain, IGrainMigrationParticipant
 {
+    private const string StateKey = "sockets";
+
     // Rooms released concurrently at most: a dead gateway may have had members in thousands of rooms.
     private const int ReleaseConcurrency = 256;
 
     private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _namespaces = new(StringComparer.Ordinal);
     private SiloAddress _gateway = null!;
+    private bool _onGateway;
     private bool _released;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _gateway = SiloAddress.FromParsableString(this.GetPrimaryKeyString());
+        _onGateway = _gateway.Equals(GrainContext.Address.SiloAddress);
         return Task.CompletedTask;
+    }
+
+    public void OnDehydrate(IDehydrationContext dehydrationContext) => dehydrationContext.TryAddValue(StateKey, _namespaces);
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<Dictionary<string, Dictionary<string, HashSet<string>>>>(StateKey, out var namespaces))
+        {
+            foreach (var (ns, sockets) in namespaces)
+            {
+                _namespaces[ns] = sockets;
+            }
+        }
     }
 
     public Task JoinAsync(string ns, string socketId, ImmutableArray<string> rooms)
@@ -31,6 +50,8 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
         {
             return Task.CompletedTask;
         }
+
+        MoveAwayFromGateway();
 
         if (!_namespaces.TryGetValue(ns, out var sockets))
         {
@@ -68,6 +89,25 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
 
     public Task<ImmutableArray<string>> GetSocketsAsync(string ns) =>
         Task.FromResult(_namespaces.TryGetValue(ns, out var sockets) ? sockets.Keys.ToImmutableArray() : []);
+
+    private void MoveAwayFromGateway()
+    {
+        if (!_onGateway)
+        {
+            return;
+        }
+
+        foreach (var member in membership.CurrentSnapshot.Members.Values)
+        {
+            if (member.Status == SiloStatus.Active && !member.SiloAddress.Equals(_gateway))
+            {
+                // The placement director picks another silo; the state travels with the activation.
+                _onGateway = false;
+                MigrateOnIdle();
+                return;
+            }
+        }
+    }
 
     public async Task<GatewayRelease> ReleaseAsync()
     {
