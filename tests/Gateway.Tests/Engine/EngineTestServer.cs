@@ -38,7 +38,8 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null)
+    /// <summary>Starts the server; <paramref name="time"/> drives its heartbeat and timeouts (a FakeTimeProvider in timing tests).</summary>
+    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,7 +50,7 @@ internal sealed class EngineTestServer : IAsyncDisposable
         });
         builder.Services.Configure<SocketIOOptions>(options => configure?.Invoke(options));
         builder.Services.AddMetrics();
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<RecordingHandler>();
         builder.Services.AddSingleton<IEngineHandler>(services => services.GetRequiredService<RecordingHandler>());
         builder.Services.AddSingleton<EngineServer>();

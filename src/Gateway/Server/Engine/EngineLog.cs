@@ -28,6 +28,6 @@ internal static partial class EngineLog
     [LoggerMessage(8, LogLevel.Error, "The Engine.IO handler threw on session {Sid}.")]
     public static partial void HandlerError(ILogger logger, string sid, Exception exception);
 
-    [LoggerMessage(9, LogLevel.Warning, "The Engine.IO heartbeat loop failed.")]
-    public static partial void HeartbeatError(ILogger logger, Exception exception);
+    [LoggerMessage(9, LogLevel.Warning, "An Engine.IO session deadline (heartbeat, upgrade or drain) failed.")]
+    public static partial void TimerError(ILogger logger, Exception exception);
 }

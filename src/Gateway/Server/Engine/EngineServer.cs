@@ -12,7 +12,7 @@ namespace OrleansRooms.Engine;
 
 /// <summary>
 /// The Engine.IO v4 server: answers every request under the Socket.IO path (handshake, long-polling GET and POST,
-/// WebSocket and upgrade), keeps the sessions, and runs one shared heartbeat timer for all of them.
+/// WebSocket and upgrade), keeps the sessions, and keeps every session's deadlines on one timing wheel.
 /// </summary>
 internal sealed class EngineServer : IDisposable
 {
@@ -20,13 +20,14 @@ internal sealed class EngineServer : IDisposable
     private static readonly byte[] Ok = "ok"u8.ToArray();
     private static readonly TimeSpan ShutdownWait = TimeSpan.FromSeconds(5);
 
+    // How late a ping or timeout may run (bench/Gateway.Bench --timers measures the cost of the choice).
+    internal static readonly TimeSpan TimerResolution = TimeSpan.FromMilliseconds(2);
+
     private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<WebSocketTransport, byte> _webSockets = new();
-    private readonly ITimer _heartbeat;
     private readonly bool _webSocketAllowed;
     private readonly bool _pollingAllowed;
     private int _openSessions;
-    private int _ticking;
 
     public EngineServer(IOptions<SocketIOOptions> options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
     {
@@ -35,18 +36,13 @@ internal sealed class EngineServer : IDisposable
         Logger = loggerFactory.CreateLogger("OrleansRooms.Engine");
         Time = timeProvider;
         Metrics = new EngineMetrics(meterFactory);
-        PingIntervalTicks = ToTicks(Options.PingInterval);
-        PingTimeoutTicks = ToTicks(Options.PingTimeout);
-        UpgradeTimeoutTicks = ToTicks(Options.UpgradeTimeout);
         _webSocketAllowed = Options.Transports.HasFlag(SocketIOTransports.WebSocket);
         _pollingAllowed = Options.Transports.HasFlag(SocketIOTransports.Polling);
 
-        // One timer for every session. At most 100 ms apart: each scan pings every session whose interval ended since
-        // the last one, and with 1 s between scans the pings of clients that connected together left in bursts big
-        // enough to show in other messages' p99 (bench/, docs/benchmarks.md).
-        var shortest = TimeSpan.FromTicks(Math.Min(Options.PingInterval.Ticks, Math.Min(Options.PingTimeout.Ticks, Options.UpgradeTimeout.Ticks)));
-        var period = TimeSpan.FromTicks(Math.Clamp(shortest.Ticks / 4, TimeSpan.FromMilliseconds(5).Ticks, TimeSpan.FromMilliseconds(100).Ticks));
-        _heartbeat = timeProvider.CreateTimer(static state => ((EngineServer)state!).Tick(), this, period, period);
+
+        // The longest usual delay is the drain of a closed polling session (pingInterval + pingTimeout).
+        var span = Options.PingInterval + Options.PingTimeout;
+        Timers = new TimerWheel(timeProvider, TimerResolution, span > Options.UpgradeTimeout ? span : Options.UpgradeTimeout, Logger);
     }
 
     internal SocketIOOptions Options { get; }
@@ -59,11 +55,8 @@ internal sealed class EngineServer : IDisposable
 
     internal EngineMetrics Metrics { get; }
 
-    internal long PingIntervalTicks { get; }
-
-    internal long PingTimeoutTicks { get; }
-
-    internal long UpgradeTimeoutTicks { get; }
+    /// <summary>Every session's heartbeat, upgrade and drain deadlines.</summary>
+    internal TimerWheel Timers { get; }
 
     /// <summary>Sessions open now (handshake done, not yet closed).</summary>
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
@@ -156,7 +149,7 @@ internal sealed class EngineServer : IDisposable
         }
     }
 
-    public void Dispose() => _heartbeat.Dispose();
+    public void Dispose() => Timers.Dispose();
 
     internal void Remove(EngineSession session) =>
         _sessions.TryRemove(new KeyValuePair<string, EngineSession>(session.Id, session));
@@ -166,34 +159,6 @@ internal sealed class EngineServer : IDisposable
         Interlocked.Decrement(ref _openSessions);
         Metrics.Connections.Add(-1);
         EngineLog.SessionClosed(Logger, session.Id, reason);
-    }
-
-    private long ToTicks(TimeSpan span) => (long)(span.TotalSeconds * Time.TimestampFrequency);
-
-    private void Tick()
-    {
-        // A slow scan must not overlap the next one.
-        if (Interlocked.Exchange(ref _ticking, 1) == 1)
-        {
-            return;
-        }
-
-        try
-        {
-            var now = Time.GetTimestamp();
-            foreach (var session in _sessions.Values)
-            {
-                session.Tick(now);
-            }
-        }
-        catch (Exception exception)
-        {
-            EngineLog.HeartbeatError(Logger, exception);
-        }
-        finally
-        {
-            Volatile.Write(ref _ticking, 0);
-        }
     }
 
     private Task RefuseAsync(HttpContext context, EngineError error)

@@ -43,29 +43,22 @@ internal enum PacketResult
     ParseError,
 }
 
-/// <summary>What the probing WebSocket of an upgrade does after a packet.</summary>
-internal enum ProbeResult
-{
-    Continue,
-    Upgraded,
-    Abandon,
-}
-
 /// <summary>A GET parked until there is something to answer it with.</summary>
 internal sealed class PollWaiter() : TaskCompletionSource<PollSignal>(TaskCreationOptions.RunContinuationsAsynchronously);
 
 /// <summary>
-/// One Engine.IO session. Outgoing packets are queued under <see cref="_gate"/> and taken in batches by whichever
-/// transport writes (the WebSocket writer loop, or the next polling GET). Handler calls are serialized by a second
-/// lock so the Socket.IO layer sees one call at a time, in order; <see cref="_gate"/> is never held while calling it.
+/// One Engine.IO session: its outgoing queue, the long-polling GET parked on it, its transport, and the receive path.
+/// Outgoing packets are queued under <see cref="Gate"/> and taken in batches by whichever transport writes (the
+/// WebSocket writer loop, or the next polling GET). Handler calls are serialized by a second lock so the layer above
+/// sees one call at a time, in order; <see cref="Gate"/> is never held while calling it. The heartbeat
+/// (<see cref="EngineHeartbeat"/>) and an upgrade (<see cref="EngineUpgrade"/>) are state machines of their own.
 /// </summary>
 internal sealed class EngineSession : IEngineConnection
 {
-    private static readonly EnginePacket ProbePong = EnginePacket.FromText("3probe"u8);
-
     private readonly EngineServer _server;
     private readonly Lock _gate = new();
     private readonly Lock _receiveGate = new();
+    private readonly EngineHeartbeat _heartbeat;
 
     private List<EnginePacket> _queue = [];
     private List<EnginePacket>? _spare;
@@ -75,18 +68,11 @@ internal sealed class EngineSession : IEngineConnection
     private bool _postPending;
 
     private WebSocketTransport? _webSocket;
-    private WebSocketTransport? _probe;
-    private bool _probed;
+    private EngineUpgrade? _upgrade;
 
     private volatile bool _closed;
-    private bool _draining;
+    private DrainDeadline? _drain;
     private string _transportName;
-
-    // TimeProvider timestamps.
-    private long _nextPingAt;
-    private long _pongDeadline;
-    private long _upgradeDeadline;
-    private long _drainDeadline;
 
     public EngineSession(EngineServer server, string id, EngineRequest request, WebSocketTransport? webSocket, EnginePacket? first)
     {
@@ -100,7 +86,7 @@ internal sealed class EngineSession : IEngineConnection
             _queue.Add(first);
         }
 
-        _nextPingAt = server.Time.GetTimestamp() + server.PingIntervalTicks;
+        _heartbeat = new EngineHeartbeat(this, server.Timers, server.Options.PingInterval, server.Options.PingTimeout);
     }
 
     public string Id { get; }
@@ -110,6 +96,13 @@ internal sealed class EngineSession : IEngineConnection
     public string TransportName => Volatile.Read(ref _transportName);
 
     internal bool IsClosed => _closed;
+
+    internal EngineServer Server => _server;
+
+    /// <summary>Guards the queue, the transports, polling and the upgrade state.</summary>
+    internal Lock Gate => _gate;
+
+    private bool IsProbed => _upgrade is { IsProbed: true };
 
     /// <summary>Whether a polling GET is parked waiting for packets (what a volatile send needs).</summary>
     internal bool HasParkedPoll
@@ -169,7 +162,7 @@ internal sealed class EngineSession : IEngineConnection
                     return false;
                 }
             }
-            else if (_pendingPoll is null || _pollWoken || _probed)
+            else if (_pendingPoll is null || _pollWoken || IsProbed)
             {
                 return false;
             }
@@ -189,6 +182,7 @@ internal sealed class EngineSession : IEngineConnection
 
     internal void Open()
     {
+        _heartbeat.Start(_server.Time.GetTimestamp());
         lock (_receiveGate)
         {
             try
@@ -222,8 +216,7 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             webSocket = _webSocket;
-            probe = _probe;
-            _probe = null;
+            probe = _upgrade?.EndLocked();
             if (webSocket is null)
             {
                 if (kind == CloseKind.ClientClosed)
@@ -246,15 +239,16 @@ internal sealed class EngineSession : IEngineConnection
                     else if (_pendingPoll is null && kind == CloseKind.Forced)
                     {
                         // Keep the sid a little so the client's next GET collects the queue and the close packet.
-                        _draining = true;
-                        _drainDeadline = _server.Time.GetTimestamp() + _server.PingIntervalTicks + _server.PingTimeoutTicks;
+                        _drain = new DrainDeadline(this);
+                        _server.Timers.Schedule(_drain, _server.Timers.After(_server.Time.GetTimestamp(), _server.Options.PingInterval + _server.Options.PingTimeout));
                     }
                 }
             }
 
-            remove = !_draining;
+            remove = _drain is null;
         }
 
+        _heartbeat.Stop();
         if (remove)
         {
             _server.Remove(this);
@@ -276,66 +270,20 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    /// <summary>Heartbeat, upgrade timeout and drain deadline; called by the server's shared timer.</summary>
-    internal void Tick(long now)
+    /// <summary>The drain of a closed polling session ended without a GET collecting it: the sid is freed.</summary>
+    private void EndDrain(DrainDeadline drain)
     {
-        // Most scans find nothing due: they skip the lock. A stale read only leaves the work to the next scan.
-        if (Volatile.Read(ref _pongDeadline) == 0 && now < Volatile.Read(ref _nextPingAt) && Volatile.Read(ref _probe) is null
-            && !_closed)
-        {
-            return;
-        }
-
-        var timedOut = false;
-        var removeDrained = false;
-        WebSocketTransport? abandoned = null;
         lock (_gate)
         {
-            if (_closed)
+            if (_drain != drain)
             {
-                if (_draining && now >= _drainDeadline)
-                {
-                    _draining = false;
-                    removeDrained = true;
-                }
+                return;
             }
-            else
-            {
-                if (_probe is not null && now >= _upgradeDeadline)
-                {
-                    abandoned = _probe;
-                    _probe = null;
-                    _probed = false;
-                }
 
-                if (_pongDeadline != 0)
-                {
-                    timedOut = now >= _pongDeadline;
-                }
-                else if (now >= _nextPingAt)
-                {
-                    _queue.Add(EnginePacket.Ping);
-                    _pongDeadline = now + _server.PingTimeoutTicks;
-                    WakeWriterLocked();
-                }
-            }
+            _drain = null;
         }
 
-        if (removeDrained)
-        {
-            _server.Remove(this);
-        }
-
-        if (abandoned is not null)
-        {
-            EngineLog.UpgradeAbandoned(_server.Logger, Id, "upgrade timeout");
-            abandoned.RequestClose(WebSocketFrameHeader.NormalClosure);
-        }
-
-        if (timedOut)
-        {
-            CloseCore("ping timeout", CloseKind.Error);
-        }
+        _server.Remove(this);
     }
 
     // ---- long-polling ----
@@ -356,12 +304,13 @@ internal sealed class EngineSession : IEngineConnection
 
                 if (_closed)
                 {
-                    if (!_draining)
+                    if (_drain is null)
                     {
                         return PollStart.Closed;
                     }
 
-                    _draining = false;
+                    _server.Timers.Cancel(_drain);
+                    _drain = null;
                     removeDrained = true;
                     batch = TakeQueueLocked();
                     return PollStart.Write;
@@ -372,7 +321,7 @@ internal sealed class EngineSession : IEngineConnection
                     return PollStart.Duplicate;
                 }
 
-                if (_probed)
+                if (IsProbed)
                 {
                     // Upgrading: hold packets for the WebSocket and let the client pause polling.
                     return PollStart.Noop;
@@ -474,72 +423,29 @@ internal sealed class EngineSession : IEngineConnection
     {
         lock (_gate)
         {
-            if (_closed || _webSocket is not null || _probe is not null)
+            if (_closed || _webSocket is not null)
             {
                 return false;
             }
 
-            _probe = probe;
-            _probed = false;
-            _upgradeDeadline = _server.Time.GetTimestamp() + _server.UpgradeTimeoutTicks;
-            return true;
+            _upgrade ??= new EngineUpgrade(this, _server.Timers, _server.Options.UpgradeTimeout);
+            return _upgrade.TryBeginLocked(probe, _server.Time.GetTimestamp());
         }
     }
 
-    internal void AbandonUpgrade(WebSocketTransport probe, string why)
+    internal void AbandonUpgrade(WebSocketTransport probe, string why) => _upgrade?.Abandon(probe, why);
+
+    internal ProbeResult ReceiveProbePacket(WebSocketTransport probe, ReadOnlySpan<byte> packet, bool isBinary) =>
+        _upgrade?.Receive(probe, packet, isBinary) ?? ProbeResult.Abandon;
+
+    /// <summary>The upgrade completed: the probe becomes the session's transport. Under <see cref="Gate"/>.</summary>
+    internal void SwitchToWebSocketLocked(WebSocketTransport probe)
     {
-        lock (_gate)
-        {
-            if (_probe != probe)
-            {
-                return;
-            }
-
-            _probe = null;
-            _probed = false;
-        }
-
-        EngineLog.UpgradeAbandoned(_server.Logger, Id, why);
-    }
-
-    internal ProbeResult ReceiveProbePacket(WebSocketTransport probe, ReadOnlySpan<byte> packet, bool isBinary)
-    {
-        lock (_gate)
-        {
-            if (_closed || _probe != probe)
-            {
-                return ProbeResult.Abandon;
-            }
-
-            if (!isBinary && packet.SequenceEqual("2probe"u8))
-            {
-                _probed = true;
-                ReleasePollWithNoopLocked();
-                probe.EnqueueFrame(ProbePong.WebSocketFrame);
-                return ProbeResult.Continue;
-            }
-
-            if (!isBinary && packet.SequenceEqual("5"u8))
-            {
-                _probe = null;
-                _probed = false;
-                ReleasePollWithNoopLocked();
-                _webSocket = probe;
-                Volatile.Write(ref _transportName, "websocket");
-                probe.Attach(this);
-                probe.Signal();
-            }
-            else
-            {
-                _probe = null;
-                _probed = false;
-                return ProbeResult.Abandon;
-            }
-        }
-
-        _server.Metrics.Upgrades.Add(1);
-        EngineLog.Upgraded(_server.Logger, Id);
-        return ProbeResult.Upgraded;
+        ReleasePollWithNoopLocked();
+        _webSocket = probe;
+        Volatile.Write(ref _transportName, "websocket");
+        probe.Attach(this);
+        probe.Signal();
     }
 
     /// <summary>The WebSocket writer takes everything queued; <paramref name="batch"/> must be empty and is swapped.</summary>
@@ -603,7 +509,7 @@ internal sealed class EngineSession : IEngineConnection
                 return PacketResult.Continue;
             case (byte)'2':
                 // Clients ping only to probe; answer in kind so a probe on an established WebSocket is harmless.
-                Send([packet.Length == 6 && reader.IsNext("probe"u8) ? ProbePong : EnginePacket.Pong]);
+                Send([packet.Length == 6 && reader.IsNext("probe"u8) ? EngineUpgrade.ProbePong : EnginePacket.Pong]);
                 return PacketResult.Continue;
             case (byte)'1':
                 CloseCore("transport close", CloseKind.ClientClosed);
@@ -681,15 +587,7 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    private void OnPong()
-    {
-        var now = _server.Time.GetTimestamp();
-        lock (_gate)
-        {
-            _pongDeadline = 0;
-            _nextPingAt = now + _server.PingIntervalTicks;
-        }
-    }
+    private void OnPong() => _heartbeat.OnPong(_server.Time.GetTimestamp());
 
     private List<EnginePacket> TakeQueueLocked()
     {
@@ -705,19 +603,26 @@ internal sealed class EngineSession : IEngineConnection
         {
             _webSocket.Signal();
         }
-        else if (_pendingPoll is not null && !_pollWoken && !_probed)
+        else if (_pendingPoll is not null && !_pollWoken && !IsProbed)
         {
             _pollWoken = true;
             _pendingPoll.TrySetResult(PollSignal.Data);
         }
     }
 
-    private void ReleasePollWithNoopLocked()
+    /// <summary>Answers a parked GET with a noop (the client pauses polling for an upgrade, or closed). Under <see cref="Gate"/>.</summary>
+    internal void ReleasePollWithNoopLocked()
     {
         if (_pendingPoll is not null && !_pollWoken)
         {
             _pollWoken = true;
             _pendingPoll.TrySetResult(PollSignal.Noop);
         }
+    }
+
+    /// <summary>How long a closed polling session keeps its sid for the GET that collects its last packets.</summary>
+    private sealed class DrainDeadline(EngineSession session) : TimerWheelEntry
+    {
+        internal override void OnDue(long tickTime) => session.EndDrain(this);
     }
 }
