@@ -81,6 +81,60 @@ public sealed class EngineHeartbeatTests
     }
 
     [Fact]
+    public async Task An_unsolicited_pong_does_not_reset_the_heartbeat()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        var sid = await server.HandshakeAsync();
+        var session = (EngineSession)server.Handler.Connection(sid);
+
+        // A pong before any ping answers nothing: the first ping still leaves at 300 ms.
+        time.Advance(TimeSpan.FromMilliseconds(100));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "3"));
+        var poll = server.GetAsync(sid);
+        await EnginePollingTests.WaitForParkedGetAsync(session);
+        time.SetUtcNow(start + Interval);
+        Assert.Equal((HttpStatusCode.OK, "2"), await poll);
+
+        // Unanswered, it closes the session at 500 ms.
+        time.SetUtcNow(start + Interval + Timeout);
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Fact]
+    public async Task A_client_ping_over_polling_closes_the_session_with_transport_error()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        var sid = await server.HandshakeAsync();
+        var poll = server.GetAsync(sid);
+        await EnginePollingTests.WaitForParkedGetAsync(server.Handler.Connection(sid));
+
+        var post = await server.PostAsync(sid, "2");
+
+        Assert.Equal(HttpStatusCode.BadRequest, post.Status);
+        Assert.Equal((HttpStatusCode.OK, "1"), await poll);
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(sid));
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    [Theory]
+    [InlineData("2")]
+    [InlineData("2probe")]
+    public async Task A_client_ping_over_WebSocket_closes_the_session_with_transport_error(string ping)
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        await ws.SendTextAsync(ping);
+
+        Assert.Equal(1000, await ws.ReadCloseStatusAsync());
+        Assert.Equal("transport error", await server.Handler.ClosedAsync(connection.Id));
+    }
+
+    [Fact]
     public async Task Pings_on_a_real_clock_keep_their_spacing_without_drift()
     {
         var interval = TimeSpan.FromMilliseconds(100);

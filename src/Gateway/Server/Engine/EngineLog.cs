@@ -30,4 +30,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(9, LogLevel.Warning, "An Engine.IO session deadline (heartbeat, upgrade or drain) failed.")]
     public static partial void TimerError(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Debug, "Engine.IO session {Sid} sent a ping: in protocol v4 heartbeats go from the server to the client.")]
+    public static partial void InvalidHeartbeatDirection(ILogger logger, string sid);
 }

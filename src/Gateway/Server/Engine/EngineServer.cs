@@ -428,7 +428,7 @@ internal sealed class EngineServer : IDisposable
     private enum PostOutcome
     {
         Ok,
-        ParseError,
+        Invalid,
         TooLarge,
     }
 
@@ -460,7 +460,7 @@ internal sealed class EngineServer : IDisposable
 
         switch (outcome)
         {
-            case PostOutcome.ParseError:
+            case PostOutcome.Invalid:
                 await RefuseAsync(context, EngineErrors.BadRequest);
                 return;
             case PostOutcome.TooLarge:
@@ -522,7 +522,7 @@ internal sealed class EngineServer : IDisposable
             {
                 consumed = reader.Position;
                 stop = true;
-                return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
+                return result == PacketResult.Invalid ? PostOutcome.Invalid : PostOutcome.Ok;
             }
         }
 
@@ -533,7 +533,7 @@ internal sealed class EngineServer : IDisposable
             reader.AdvanceToEnd();
             stop = true;
             consumed = reader.Position;
-            return result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
+            return result == PacketResult.Invalid ? PostOutcome.Invalid : PostOutcome.Ok;
         }
 
         consumed = reader.Position;

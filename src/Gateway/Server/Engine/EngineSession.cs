@@ -39,8 +39,12 @@ internal enum PollSignal
 internal enum PacketResult
 {
     Continue,
+
+    /// <summary>The client closed the session.</summary>
     Closed,
-    ParseError,
+
+    /// <summary>The packet was malformed or not allowed (a parse error, a ping from the client): the session is closed.</summary>
+    Invalid,
 }
 
 /// <summary>A GET parked until there is something to answer it with.</summary>
@@ -505,12 +509,15 @@ internal sealed class EngineSession : IEngineConnection
                 Deliver(packet.Slice(1), isBinary: false);
                 return PacketResult.Continue;
             case (byte)'3':
-                OnPong();
+                // Counts only as the answer to an outstanding ping.
+                _heartbeat.OnPong(_server.Time.GetTimestamp());
                 return PacketResult.Continue;
             case (byte)'2':
-                // Clients ping only to probe; answer in kind so a probe on an established WebSocket is harmless.
-                Send([packet.Length == 6 && reader.IsNext("probe"u8) ? EngineUpgrade.ProbePong : EnginePacket.Pong]);
-                return PacketResult.Continue;
+                // In v4 heartbeats go from the server to the client; a ping from the client (a probe outside an
+                // upgrade included) closes the session, as the reference server does ("invalid heartbeat direction").
+                EngineLog.InvalidHeartbeatDirection(_server.Logger, Id);
+                CloseCore("transport error", CloseKind.Error);
+                return PacketResult.Invalid;
             case (byte)'1':
                 CloseCore("transport close", CloseKind.ClientClosed);
                 return PacketResult.Closed;
@@ -527,7 +534,7 @@ internal sealed class EngineSession : IEngineConnection
     private PacketResult ParseError()
     {
         CloseCore("parse error", CloseKind.Error);
-        return PacketResult.ParseError;
+        return PacketResult.Invalid;
     }
 
     private bool DeliverBase64(in ReadOnlySequence<byte> base64)
@@ -586,8 +593,6 @@ internal sealed class EngineSession : IEngineConnection
             }
         }
     }
-
-    private void OnPong() => _heartbeat.OnPong(_server.Time.GetTimestamp());
 
     private List<EnginePacket> TakeQueueLocked()
     {

@@ -16,7 +16,7 @@ internal enum ProbeResult
 /// </summary>
 internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, TimeSpan timeout) : TimerWheelEntry
 {
-    internal static readonly EnginePacket ProbePong = EnginePacket.FromText("3probe"u8);
+    private static readonly EnginePacket ProbePong = EnginePacket.FromText("3probe"u8);
 
     private long _deadline;
 
