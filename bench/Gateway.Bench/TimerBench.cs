@@ -9,7 +9,8 @@ using OrleansRooms.Engine;
 /// the next ping), as a healthy gateway does. Two schedulers:
 ///   scan  the shared scan the gateway used before the timing wheel: a 100 ms timer visiting every session
 ///         (100 ms is what it chose with the default options).
-///   wheel the TimerWheel the sessions use now, at several resolutions.
+///   wheel the TimerWheel the sessions use now, at several resolutions (on the system clock it sleeps on a thread of
+///         its own); "wheel on timer" drives the same wheel with a runtime timer, as it does on other TimeProviders.
 /// Prints process CPU time per second of wall time, less the idle process's.
 /// </summary>
 internal static class TimerBench
@@ -26,9 +27,12 @@ internal static class TimerBench
                 Report("scan 100 ms", count, interval, scan);
                 foreach (var resolution in new[] { 1, 2, 4 })
                 {
-                    var wheel = await MeasureAsync(window, () => StartWheel(count, interval, TimeSpan.FromMilliseconds(resolution))) - idle;
+                    var wheel = await MeasureAsync(window, () => StartWheel(TimeProvider.System, count, interval, TimeSpan.FromMilliseconds(resolution))) - idle;
                     Report($"wheel {resolution} ms", count, interval, wheel);
                 }
+
+                var onTimer = await MeasureAsync(window, () => StartWheel(new TimerClock(), count, interval, TimeSpan.FromMilliseconds(2))) - idle;
+                Report("wheel 2 ms on timer", count, interval, onTimer);
             }
         }
 
@@ -37,7 +41,7 @@ internal static class TimerBench
 
     private static void Report(string scheduler, int count, TimeSpan interval, double cpuMsPerSecond) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{scheduler,-12} sessions={count,6} pingInterval={interval.TotalSeconds,2:F0}s pings/s={count / interval.TotalSeconds,6:F0} cpu={cpuMsPerSecond,6:F2} ms/s ({cpuMsPerSecond / 10:F3} % of a core)"));
+            $"{scheduler,-19} sessions={count,6} pingInterval={interval.TotalSeconds,2:F0}s pings/s={count / interval.TotalSeconds,6:F0} cpu={cpuMsPerSecond,6:F2} ms/s ({cpuMsPerSecond / 10:F3} % of a core)"));
 
     /// <summary>Starts a scheduler, waits a moment for it to settle, measures CPU over the window, stops it.</summary>
     private static async Task<double> MeasureAsync(TimeSpan window, Func<Action> start)
@@ -57,10 +61,10 @@ internal static class TimerBench
         return cpu.TotalMilliseconds / elapsed.TotalSeconds;
     }
 
-    private static Action StartWheel(int count, TimeSpan interval, TimeSpan resolution)
+    private static Action StartWheel(TimeProvider time, int count, TimeSpan interval, TimeSpan resolution)
     {
-        var wheel = new TimerWheel(TimeProvider.System, resolution, interval + interval, NullLogger.Instance);
-        var now = TimeProvider.System.GetTimestamp();
+        var wheel = new TimerWheel(time, resolution, interval + interval, NullLogger.Instance);
+        var now = time.GetTimestamp();
         var entries = new WheelSession[count];
         for (var i = 0; i < count; i++)
         {
@@ -115,6 +119,9 @@ internal static class TimerBench
             }
         };
     }
+
+    /// <summary>The system clock under another name, so the wheel drives itself with a runtime timer.</summary>
+    private sealed class TimerClock : TimeProvider;
 
     /// <summary>A session's heartbeat on the wheel, whose client answers every ping at once.</summary>
     private sealed class WheelSession(TimerWheel wheel, TimeSpan interval) : TimerWheelEntry

@@ -21,10 +21,13 @@ internal abstract class TimerWheelEntry
 
 /// <summary>
 /// A hashed timing wheel: every deadline of every Engine.IO session (heartbeat, upgrade, drain) lands in the slot of
-/// the tick that follows it, and one timer ticking every <see cref="Resolution"/> runs only the entries of the
-/// slots that came due. Scheduling and cancelling are O(1), a tick costs what is due in it, and the timer stops while
-/// the wheel is empty. Deadlines are rounded up to the next tick, so an entry runs at most one resolution late, and
-/// owners compute the next deadline from the previous one so the lateness never adds up.
+/// the tick that follows it, and the wheel wakes only for ticks whose slot holds something, running just those
+/// entries. Scheduling and cancelling are O(1) and a wake-up costs what is due in it. Deadlines are rounded up to the
+/// next tick, so an entry runs at most one <see cref="Resolution"/> late; owners compute the next deadline from the
+/// previous one, so the lateness never adds up.
+/// On the system clock the wheel sleeps on a thread of its own: a runtime timer costs about five times more CPU per
+/// wake-up and fires at most every 4 ms on Linux (bench/Gateway.Bench --timers). On any other TimeProvider (a fake
+/// clock in tests) it uses that provider's timer, re-armed for the next occupied tick.
 /// </summary>
 internal sealed class TimerWheel : IDisposable
 {
@@ -32,19 +35,25 @@ internal sealed class TimerWheel : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly TimerWheelEntry?[] _slots;
+    private readonly ulong[] _occupied;
     private readonly long _mask;
     private readonly long _origin;
     private readonly long _tickLength;
-    private readonly ITimer _timer;
     private readonly List<TimerWheelEntry> _due = [];
 
-    // The next tick to run; every tick before it has run. Under _gate.
+    // One of the two: the provider's timer, or a thread sleeping on _wake.
+    private readonly ITimer? _timer;
+    private readonly ManualResetEventSlim? _wake;
+    private readonly Thread? _thread;
+
+    // Under _gate: the next tick to run (every tick before it has run), the tick the driver is armed for, entries.
     private long _nextTick;
+    private long _armedTick = long.MaxValue;
     private int _count;
-    private bool _running;
+    private bool _disposed;
     private int _ticking;
 
-    /// <param name="time">The clock and the timer.</param>
+    /// <param name="time">The clock.</param>
     /// <param name="resolution">The tick length: how late an entry may run.</param>
     /// <param name="span">The longest delay usually scheduled; longer ones work too, each visited once per turn of the wheel.</param>
     /// <param name="logger">Where an entry that throws is reported.</param>
@@ -57,10 +66,20 @@ internal sealed class TimerWheel : IDisposable
         var ticks = (long)Math.Ceiling(span.TotalSeconds * time.TimestampFrequency / _tickLength) + 1;
         var size = (int)Math.Clamp(System.Numerics.BitOperations.RoundUpToPowerOf2((ulong)ticks), 64UL, 1UL << 16);
         _slots = new TimerWheelEntry?[size];
+        _occupied = new ulong[size / 64];
         _mask = size - 1;
         _origin = time.GetTimestamp();
         _nextTick = 1;
-        _timer = time.CreateTimer(static state => ((TimerWheel)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        if (time == TimeProvider.System)
+        {
+            _wake = new ManualResetEventSlim(false, spinCount: 0);
+            _thread = new Thread(static state => ((TimerWheel)state!).Run()) { IsBackground = true, Name = "Engine.IO timers" };
+            _thread.UnsafeStart(this);
+        }
+        else
+        {
+            _timer = time.CreateTimer(static state => ((TimerWheel)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>The tick length.</summary>
@@ -86,9 +105,9 @@ internal sealed class TimerWheel : IDisposable
     {
         lock (_gate)
         {
-            if (!_running)
+            if (_count == 0)
             {
-                // The wheel was empty and its timer stopped: ticks that passed meanwhile had nothing to run.
+                // The wheel was empty and asleep: ticks that passed meanwhile had nothing to run.
                 _nextTick = Math.Max(_nextTick, TickOf(_time.GetTimestamp()) + 1);
             }
 
@@ -110,7 +129,8 @@ internal sealed class TimerWheel : IDisposable
             }
 
             entry.DueTick = due;
-            ref var head = ref _slots[due & _mask];
+            var slot = due & _mask;
+            ref var head = ref _slots[slot];
             entry.Previous = null;
             entry.Next = head;
             if (head is not null)
@@ -119,11 +139,10 @@ internal sealed class TimerWheel : IDisposable
             }
 
             head = entry;
-            if (!_running)
+            _occupied[slot >> 6] |= 1UL << (int)(slot & 63);
+            if (due < _armedTick)
             {
-                _running = true;
-                var wait = _origin + (_nextTick * _tickLength) - _time.GetTimestamp();
-                _timer.Change(TimeSpan.FromSeconds(Math.Max(wait, 1) / (double)_time.TimestampFrequency), Resolution);
+                ArmLocked(due);
             }
         }
     }
@@ -144,9 +163,68 @@ internal sealed class TimerWheel : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+        }
+
+        _timer?.Dispose();
+        _wake?.Set();
+    }
 
     private long TickOf(long timestamp) => Math.Max(0, (timestamp - _origin) / _tickLength);
+
+    private long TimeOf(long tick) => _origin + (tick * _tickLength);
+
+    /// <summary>Wakes the driver at <paramref name="tick"/> (earlier than it was armed for). Under _gate.</summary>
+    private void ArmLocked(long tick)
+    {
+        _armedTick = tick;
+        if (_disposed)
+        {
+            return;
+        }
+
+        if (_timer is not null)
+        {
+            var wait = Math.Max(TimeOf(tick) - _time.GetTimestamp(), 1);
+            _timer.Change(TimeSpan.FromSeconds(wait / (double)_time.TimestampFrequency), Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _wake!.Set();
+        }
+    }
+
+    /// <summary>The first tick from <paramref name="from"/> whose slot holds an entry (of this turn or a later one), or <see cref="long.MaxValue"/>.</summary>
+    private long NextOccupiedLocked(long from)
+    {
+        if (_count == 0)
+        {
+            return long.MaxValue;
+        }
+
+        var size = _slots.Length;
+        var slot = (int)(from & _mask);
+        var scanned = 0;
+        while (scanned < size)
+        {
+            var word = _occupied[slot >> 6] >> (slot & 63);
+            if (word != 0)
+            {
+                var skip = System.Numerics.BitOperations.TrailingZeroCount(word);
+                return skip + scanned < size ? from + scanned + skip : long.MaxValue;
+            }
+
+            var step = 64 - (slot & 63);
+            scanned += step;
+            slot = (slot + step) & (int)_mask;
+        }
+
+        return long.MaxValue;
+    }
 
     private void Unlink(TimerWheelEntry entry)
     {
@@ -156,7 +234,12 @@ internal sealed class TimerWheel : IDisposable
         }
         else
         {
-            _slots[entry.DueTick & _mask] = entry.Next;
+            var slot = entry.DueTick & _mask;
+            _slots[slot] = entry.Next;
+            if (entry.Next is null)
+            {
+                _occupied[slot >> 6] &= ~(1UL << (int)(slot & 63));
+            }
         }
 
         if (entry.Next is not null)
@@ -168,9 +251,44 @@ internal sealed class TimerWheel : IDisposable
         entry.Previous = null;
     }
 
+    /// <summary>The wheel's own thread on the system clock: sleeps until the armed tick or an earlier arm, then ticks.</summary>
+    private void Run()
+    {
+        var wake = _wake!;
+        while (true)
+        {
+            wake.Reset();
+            long wait;
+            lock (_gate)
+            {
+                if (_disposed)
+                {
+                    wake.Dispose();
+                    return;
+                }
+
+                wait = _armedTick == long.MaxValue ? long.MaxValue : TimeOf(_armedTick) - _time.GetTimestamp();
+            }
+
+            if (wait > 0)
+            {
+                var milliseconds = wait == long.MaxValue
+                    ? Timeout.Infinite
+                    : (int)Math.Min(int.MaxValue, ((wait * 1000) + _time.TimestampFrequency - 1) / _time.TimestampFrequency);
+                if (wake.Wait(milliseconds))
+                {
+                    // Armed for an earlier tick, or disposed: look again.
+                    continue;
+                }
+            }
+
+            Tick();
+        }
+    }
+
     private void Tick()
     {
-        // Timer callbacks may overlap when one runs long; the running one catches up with every tick that passed.
+        // Runtime timer callbacks may overlap; the running one catches up with every tick that passed.
         if (Interlocked.Exchange(ref _ticking, 1) == 1)
         {
             return;
@@ -184,18 +302,20 @@ internal sealed class TimerWheel : IDisposable
                 long tick;
                 lock (_gate)
                 {
-                    if (_nextTick > last)
+                    tick = NextOccupiedLocked(_nextTick);
+                    if (tick > last)
                     {
-                        if (_count == 0 && _running)
+                        _nextTick = last + 1;
+                        _armedTick = long.MaxValue;
+                        if (tick != long.MaxValue && !_disposed)
                         {
-                            _running = false;
-                            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                            ArmLocked(tick);
                         }
 
                         return;
                     }
 
-                    tick = _nextTick++;
+                    _nextTick = tick + 1;
                     var entry = _slots[tick & _mask];
                     while (entry is not null)
                     {
@@ -214,7 +334,7 @@ internal sealed class TimerWheel : IDisposable
 
                 if (_due.Count != 0)
                 {
-                    RunDue(_origin + (tick * _tickLength));
+                    RunDue(TimeOf(tick));
                 }
             }
         }
