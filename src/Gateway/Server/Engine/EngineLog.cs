@@ -33,4 +33,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(10, LogLevel.Debug, "Engine.IO session {Sid} sent a ping: in protocol v4 heartbeats go from the server to the client.")]
     public static partial void InvalidHeartbeatDirection(ILogger logger, string sid);
+
+    [LoggerMessage(11, LogLevel.Warning, "Engine.IO session {Sid} closed: {Bytes} bytes would be waiting to be sent, more than MaxSendBufferSize ({Limit}); the client does not read what it is sent.")]
+    public static partial void SendBufferFull(ILogger logger, string sid, long bytes, long limit);
 }

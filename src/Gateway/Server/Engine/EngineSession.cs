@@ -67,6 +67,12 @@ internal sealed class EngineSession : IEngineConnection
     private List<EnginePacket> _queue = [];
     private List<EnginePacket>? _spare;
 
+    // Bytes waiting to be sent (WebSocket frame sizes of shared packets, not copies): queued, taken by a polling GET
+    // or by the WebSocket writer and not yet written. Bounded by MaxSendBufferSize plus one send.
+    private long _queuedBytes;
+    private long _pollingBytes;
+    private long _socketBytes;
+
     private PollWaiter? _pendingPoll;
     private bool _pollWoken;
     private bool _postPending;
@@ -88,6 +94,7 @@ internal sealed class EngineSession : IEngineConnection
         if (first is not null)
         {
             _queue.Add(first);
+            _queuedBytes = first.WebSocketFrame.Length;
         }
 
         _heartbeat = new EngineHeartbeat(this, server.Timers, server.Options.PingInterval, server.Options.PingTimeout);
@@ -108,6 +115,20 @@ internal sealed class EngineSession : IEngineConnection
 
     private bool IsProbed => _upgrade is { IsProbed: true };
 
+    /// <summary>Bytes queued or being written, control replies of an upgrade included.</summary>
+    internal long PendingBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return PendingBytesLocked;
+            }
+        }
+    }
+
+    private long PendingBytesLocked => _queuedBytes + _pollingBytes + _socketBytes + (_upgrade?.ReplyBytes ?? 0);
+
     /// <summary>Whether a polling GET is parked waiting for packets (what a volatile send needs).</summary>
     internal bool HasParkedPoll
     {
@@ -127,6 +148,8 @@ internal sealed class EngineSession : IEngineConnection
             return !_closed;
         }
 
+        var size = SizeOf(packets);
+        long pending;
         lock (_gate)
         {
             if (_closed)
@@ -134,15 +157,23 @@ internal sealed class EngineSession : IEngineConnection
                 return false;
             }
 
-            foreach (var packet in packets)
+            // A send always fits in an empty buffer, so the buffer never holds more than the limit plus one send.
+            pending = PendingBytesLocked;
+            if (pending == 0 || pending + size <= _server.Options.MaxSendBufferSize)
             {
-                _queue.Add(packet);
-            }
+                foreach (var packet in packets)
+                {
+                    _queue.Add(packet);
+                }
 
-            WakeWriterLocked();
+                _queuedBytes += size;
+                WakeWriterLocked();
+                return true;
+            }
         }
 
-        return true;
+        CloseOnFullBuffer(pending + size);
+        return false;
     }
 
     public bool TrySendVolatile(ReadOnlySpan<EnginePacket> packets)
@@ -152,9 +183,16 @@ internal sealed class EngineSession : IEngineConnection
             return !_closed;
         }
 
+        var size = SizeOf(packets);
         lock (_gate)
         {
             if (_closed)
+            {
+                return false;
+            }
+
+            // Dropped unless the transport takes it now, and long before it could fill the buffer.
+            if (PendingBytesLocked + size > _server.Options.MaxSendBufferSize / 2)
             {
                 return false;
             }
@@ -176,10 +214,57 @@ internal sealed class EngineSession : IEngineConnection
                 _queue.Add(packet);
             }
 
+            _queuedBytes += size;
             WakeWriterLocked();
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Reserves room for a control reply written outside the queue (the <c>3probe</c> of an upgrade); false when it
+    /// does not fit, and the session is closed. Under <see cref="Gate"/>; the caller counts the bytes while they are held.
+    /// </summary>
+    internal bool FitsLocked(long size)
+    {
+        var pending = PendingBytesLocked;
+        return pending == 0 || pending + size <= _server.Options.MaxSendBufferSize;
+    }
+
+    /// <summary>The client does not read what it is sent: close the session and let go of what waits for it.</summary>
+    internal void CloseOnFullBuffer(long wouldBe)
+    {
+        WebSocketTransport? webSocket;
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            webSocket = _webSocket;
+        }
+
+        _server.Metrics.SendBufferOverflows.Add(1);
+        EngineLog.SendBufferFull(_server.Logger, Id, wouldBe, _server.Options.MaxSendBufferSize);
+        CloseCore(SendBufferFullReason, CloseKind.Error);
+
+        // A close frame would wait behind what the client does not read: drop the connection instead.
+        webSocket?.Abort();
+    }
+
+    /// <summary>The reason a session closed by <see cref="CloseOnFullBuffer"/> is given.</summary>
+    internal const string SendBufferFullReason = "send buffer full";
+
+    private static long SizeOf(ReadOnlySpan<EnginePacket> packets)
+    {
+        long size = 0;
+        foreach (var packet in packets)
+        {
+            size += packet.WebSocketFrame.Length;
+        }
+
+        return size;
     }
 
     public void Close() => CloseCore("forced close", CloseKind.Forced);
@@ -217,6 +302,7 @@ internal sealed class EngineSession : IEngineConnection
             if (kind != CloseKind.Forced)
             {
                 _queue.Clear();
+                _queuedBytes = 0;
             }
 
             webSocket = _webSocket;
@@ -235,6 +321,7 @@ internal sealed class EngineSession : IEngineConnection
                 else
                 {
                     _queue.Add(EnginePacket.Close);
+                    _queuedBytes += EnginePacket.Close.WebSocketFrame.Length;
                     if (_pendingPoll is not null && !_pollWoken)
                     {
                         _pollWoken = true;
@@ -389,11 +476,13 @@ internal sealed class EngineSession : IEngineConnection
         CloseCore("transport error", CloseKind.Error);
     }
 
+    /// <summary>A polling GET wrote <paramref name="batch"/> (or gave up): its bytes no longer wait.</summary>
     internal void ReturnBatch(List<EnginePacket> batch)
     {
         batch.Clear();
         lock (_gate)
         {
+            _pollingBytes = 0;
             _spare ??= batch;
         }
     }
@@ -463,6 +552,17 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             (batch, _queue) = (_queue, batch);
+            _socketBytes += _queuedBytes;
+            _queuedBytes = 0;
+        }
+    }
+
+    /// <summary>The WebSocket writer flushed what it took: those bytes no longer wait.</summary>
+    internal void OnSocketWritten()
+    {
+        lock (_gate)
+        {
+            _socketBytes = 0;
         }
     }
 
@@ -594,11 +694,14 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
+    /// <summary>A polling GET takes the queue; its bytes wait until <see cref="ReturnBatch"/>.</summary>
     private List<EnginePacket> TakeQueueLocked()
     {
         var batch = _queue;
         _queue = _spare ?? [];
         _spare = null;
+        _pollingBytes += _queuedBytes;
+        _queuedBytes = 0;
         return batch;
     }
 

@@ -23,6 +23,9 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
     /// <summary>The WebSocket being probed, if any. Under the session's lock.</summary>
     public WebSocketTransport? Probe { get; private set; }
 
+    /// <summary>Bytes of <c>3probe</c> answers queued on the probe, counted in the session's send buffer until the upgrade ends. Under the session's lock.</summary>
+    public long ReplyBytes { get; private set; }
+
     /// <summary>The probe's <c>2probe</c> was answered: packets wait for the WebSocket and polling GETs get a noop. Under the session's lock.</summary>
     public bool IsProbed { get; private set; }
 
@@ -47,6 +50,7 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
         var probe = Probe;
         Probe = null;
         IsProbed = false;
+        ReplyBytes = 0;
         wheel.Cancel(this);
         return probe;
     }
@@ -70,6 +74,8 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
     /// <summary>A packet on the probing WebSocket: <c>2probe</c> is answered, <c>5</c> completes the upgrade, anything else abandons it.</summary>
     public ProbeResult Receive(WebSocketTransport probe, ReadOnlySpan<byte> packet, bool isBinary)
     {
+        var size = ProbePong.WebSocketFrame.Length;
+        bool full;
         lock (session.Gate)
         {
             if (session.IsClosed || Probe != probe)
@@ -77,21 +83,34 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
                 return ProbeResult.Abandon;
             }
 
-            if (!isBinary && packet.SequenceEqual("2probe"u8))
+            var isPing = !isBinary && packet.SequenceEqual("2probe"u8);
+            full = isPing;
+            if (isPing && session.FitsLocked(size))
             {
                 IsProbed = true;
+                ReplyBytes += size;
                 session.ReleasePollWithNoopLocked();
                 probe.EnqueueFrame(ProbePong.WebSocketFrame);
                 return ProbeResult.Continue;
             }
 
-            EndLocked();
-            if (isBinary || !packet.SequenceEqual("5"u8))
+            if (!isPing)
             {
-                return ProbeResult.Abandon;
-            }
+                EndLocked();
+                if (isBinary || !packet.SequenceEqual("5"u8))
+                {
+                    return ProbeResult.Abandon;
+                }
 
-            session.SwitchToWebSocketLocked(probe);
+                session.SwitchToWebSocketLocked(probe);
+            }
+        }
+
+        if (full)
+        {
+            // A client that repeats 2probe without reading the answers.
+            session.CloseOnFullBuffer(session.PendingBytes + size);
+            return ProbeResult.Abandon;
         }
 
         session.Server.Metrics.Upgrades.Add(1);

@@ -244,7 +244,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
         Signal();
     }
 
-    private void Abort()
+    /// <summary>Drops the connection without a close frame: nothing more is written, reading stops.</summary>
+    public void Abort()
     {
         lock (_gate)
         {
@@ -253,6 +254,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
         _closing = true;
         _output?.CancelPendingFlush();
+        _input?.CancelPendingRead();
         Signal();
     }
 
@@ -305,7 +307,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
             _linger?.Dispose();
             try
             {
-                await _output.CompleteAsync();
+                // Flushing what an aborted connection holds could wait forever on a client that does not read.
+                await _output.CompleteAsync(_abort ? new OperationCanceledException("connection aborted") : null);
                 await _input.CompleteAsync();
             }
             finally
@@ -380,6 +383,11 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
                 var flush = await output.FlushAsync();
                 _isWriting = false;
+                if (_attached)
+                {
+                    _session!.OnSocketWritten();
+                }
+
                 if (close)
                 {
                     // Give the client a moment to answer with its close frame, then stop reading.

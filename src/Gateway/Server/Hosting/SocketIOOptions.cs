@@ -34,6 +34,21 @@ public sealed class SocketIOOptions
     public int MaxHttpBufferSize { get; set; } = 1_000_000;
 
     /// <summary>
+    /// The most bytes that may wait to be sent to one connection (both transports): packets queued and packets taken
+    /// by a write that has not completed, counted at their WebSocket frame size (a broadcast's packet is shared by its
+    /// recipients, not copied, but each one that holds it keeps it alive). A healthy client takes what it is sent
+    /// within a round trip; one that does not read (a stalled network, a frozen tab, a hostile client) would otherwise
+    /// hold memory without limit. <c>Volatile</c> packets are dropped first: they are sent only when the transport can
+    /// take them at once and less than half of this waits. A send that would pass the limit closes the connection with
+    /// reason <c>send buffer full</c> (one warning, and the <c>orleansrooms.engine.send_buffer.overflows</c> counter);
+    /// a single send larger than the limit still goes through when nothing waits. Default 1 MiB: about two seconds of a
+    /// busy room (1,000 messages of 500 bytes per second) and room for the largest message a client may send
+    /// (<see cref="MaxHttpBufferSize"/>) to be relayed, while 10,000 stalled connections stay within 10 GiB.
+    /// </summary>
+    [Range(1024, int.MaxValue)]
+    public int MaxSendBufferSize { get; set; } = 1 << 20;
+
+    /// <summary>
     /// Transports clients may use. Default both. In configuration: <c>"Polling, WebSocket"</c>, or one of them.
     /// </summary>
     public SocketIOTransports Transports { get; set; } = SocketIOTransports.Polling | SocketIOTransports.WebSocket;
