@@ -27,7 +27,8 @@ internal abstract class TimerWheelEntry
 /// previous one, so the lateness never adds up.
 /// On the system clock the wheel sleeps on a thread of its own: a runtime timer costs about five times more CPU per
 /// wake-up and fires at most every 4 ms on Linux (bench/Gateway.Bench --timers). On any other TimeProvider (a fake
-/// clock in tests) it uses that provider's timer, re-armed for the next occupied tick.
+/// clock in tests) that provider's timer ticks every <see cref="Resolution"/>, never re-armed from its own callback
+/// (which FakeTimeProvider does not honour).
 /// </summary>
 internal sealed class TimerWheel : IDisposable
 {
@@ -78,7 +79,7 @@ internal sealed class TimerWheel : IDisposable
         }
         else
         {
-            _timer = time.CreateTimer(static state => ((TimerWheel)state!).Tick(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer = time.CreateTimer(static state => ((TimerWheel)state!).Tick(), this, resolution, resolution);
         }
     }
 
@@ -105,9 +106,10 @@ internal sealed class TimerWheel : IDisposable
     {
         lock (_gate)
         {
-            if (_count == 0)
+            if (_count == 0 && Volatile.Read(ref _ticking) == 0)
             {
-                // The wheel was empty and asleep: ticks that passed meanwhile had nothing to run.
+                // The wheel was empty and asleep: ticks that passed meanwhile had nothing to run. (Not while a tick
+                // catches up: an entry it runs may schedule the next deadline before "now", and that tick must run.)
                 _nextTick = Math.Max(_nextTick, TickOf(_time.GetTimestamp()) + 1);
             }
 
@@ -178,23 +180,13 @@ internal sealed class TimerWheel : IDisposable
 
     private long TimeOf(long tick) => _origin + (tick * _tickLength);
 
-    /// <summary>Wakes the driver at <paramref name="tick"/> (earlier than it was armed for). Under _gate.</summary>
+    /// <summary>Wakes the wheel's thread at <paramref name="tick"/> (earlier than it was armed for); the provider's timer ticks anyway. Under _gate.</summary>
     private void ArmLocked(long tick)
     {
         _armedTick = tick;
-        if (_disposed)
+        if (!_disposed)
         {
-            return;
-        }
-
-        if (_timer is not null)
-        {
-            var wait = Math.Max(TimeOf(tick) - _time.GetTimestamp(), 1);
-            _timer.Change(TimeSpan.FromSeconds(wait / (double)_time.TimestampFrequency), Timeout.InfiniteTimeSpan);
-        }
-        else
-        {
-            _wake!.Set();
+            _wake?.Set();
         }
     }
 
