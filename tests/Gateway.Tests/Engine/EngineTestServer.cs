@@ -27,6 +27,7 @@ internal sealed class EngineTestServer : IAsyncDisposable
         BaseUri = baseUri;
         Engine = app.Services.GetRequiredService<EngineServer>();
         Handler = app.Services.GetRequiredService<RecordingHandler>();
+        Engine.PollParked = session => Handler.OnPollParked(session.Id);
         Http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout };
     }
 
@@ -164,6 +165,19 @@ internal sealed class RecordingHandler : IEngineHandler
 
     public bool IsClosed(string sid) => Record(sid).Closed.Task.IsCompleted;
 
+    public void OnPollParked(string sid) => Record(sid).Parked.Release();
+
+    /// <summary>Waits until a polling GET is parked on the session (woken by each park, never by a timer).</summary>
+    public async Task WaitForParkedGetAsync(EngineSession session)
+    {
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var parked = Record(session.Id).Parked;
+        while (!session.HasParkedPoll)
+        {
+            await parked.WaitAsync(timeout.Token);
+        }
+    }
+
     public int Opens(string sid) => Record(sid).Opens;
 
     private SessionRecord Record(string sid) => _sessions.GetOrAdd(sid, static _ => new SessionRecord());
@@ -195,19 +209,7 @@ internal sealed class RecordingHandler : IEngineHandler
         public TaskCompletionSource<string> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Channel<Message> Messages { get; } = Channel.CreateUnbounded<Message>();
-    }
-}
 
-/// <summary>Waits for a condition the server exposes no event for, checking every few milliseconds, with a deadline.</summary>
-internal static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + EngineTestServer.Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(5);
-        }
+        public SemaphoreSlim Parked { get; } = new(0);
     }
 }

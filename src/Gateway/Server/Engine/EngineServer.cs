@@ -59,6 +59,9 @@ internal sealed class EngineServer : IDisposable
     /// <summary>Every session's heartbeat, upgrade and drain deadlines.</summary>
     internal TimerWheel Timers { get; }
 
+    /// <summary>Called when a polling GET parks on a session: lets tests wait for it instead of polling for it.</summary>
+    internal Action<EngineSession>? PollParked { get; set; }
+
     /// <summary>Sessions open now (handshake done, not yet closed).</summary>
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 

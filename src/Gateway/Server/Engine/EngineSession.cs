@@ -306,7 +306,11 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             webSocket = _webSocket;
-            probe = _upgrade?.EndLocked();
+
+            // A client that got its 3probe has paused polling until the upgrade is done: closing the probe now would
+            // leave it waiting for a close it never sees (until its own ping timeout). The close goes out over the
+            // WebSocket once the client completes the upgrade (or the probe is given up at its timeout).
+            probe = kind == CloseKind.Forced && IsProbed ? null : _upgrade?.EndLocked();
             if (webSocket is null)
             {
                 if (kind == CloseKind.ClientClosed)
@@ -436,6 +440,11 @@ internal sealed class EngineSession : IEngineConnection
             {
                 _server.Remove(this);
             }
+
+            if (waiter is not null)
+            {
+                _server.PollParked?.Invoke(this);
+            }
         }
     }
 
@@ -538,6 +547,19 @@ internal sealed class EngineSession : IEngineConnection
         _webSocket = probe;
         Volatile.Write(ref _transportName, "websocket");
         probe.Attach(this);
+        if (_closed)
+        {
+            // Closed by the server while the client finished its upgrade: what was queued, the close packet last,
+            // goes out on the WebSocket, then the close frame.
+            probe.RequestClose(WebSocketFrameHeader.NormalClosure);
+            if (_drain is not null)
+            {
+                _server.Timers.Cancel(_drain);
+                _drain = null;
+                _server.Remove(this);
+            }
+        }
+
         probe.Signal();
     }
 
@@ -558,13 +580,9 @@ internal sealed class EngineSession : IEngineConnection
     }
 
     /// <summary>The WebSocket writer flushed what it took: those bytes no longer wait.</summary>
-    internal void OnSocketWritten()
-    {
-        lock (_gate)
-        {
-            _socketBytes = 0;
-        }
-    }
+    internal void OnSocketWritten() =>
+        // Only the writer loop changes this field (here and in TakeQueued); readers hold the lock.
+        Volatile.Write(ref _socketBytes, 0);
 
     /// <summary>The session's WebSocket ended by itself (not because the session closed it).</summary>
     internal void OnTransportEnded(WebSocketTransport webSocket, string reason, CloseKind kind)

@@ -78,9 +78,22 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
         bool full;
         lock (session.Gate)
         {
-            if (session.IsClosed || Probe != probe)
+            if (Probe != probe)
             {
                 return ProbeResult.Abandon;
+            }
+
+            if (session.IsClosed)
+            {
+                // Closed by the server after the 3probe: the client's 5 lets the close reach it on this WebSocket.
+                if (!IsProbed || isBinary || !packet.SequenceEqual("5"u8))
+                {
+                    return ProbeResult.Abandon;
+                }
+
+                EndLocked();
+                session.SwitchToWebSocketLocked(probe);
+                return ProbeResult.Upgraded;
             }
 
             var isPing = !isBinary && packet.SequenceEqual("2probe"u8);
