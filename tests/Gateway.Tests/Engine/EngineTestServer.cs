@@ -40,7 +40,7 @@ internal sealed class EngineTestServer : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts the server; <paramref name="time"/> drives its heartbeat and timeouts (a FakeTimeProvider in timing tests).</summary>
-    public static async Task<EngineTestServer> StartAsync(Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, TimeProvider? time = null)
+    public static async Task<EngineTestServer> StartAsync(Action<EngineIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -49,12 +49,18 @@ internal sealed class EngineTestServer : IAsyncDisposable
             options.Listen(IPAddress.Loopback, 0);
             kestrel?.Invoke(options);
         });
-        builder.Services.Configure<SocketIOOptions>(options => configure?.Invoke(options));
+        var options = new EngineIOOptions();
+        configure?.Invoke(options);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<RecordingHandler>();
         builder.Services.AddSingleton<IEngineHandler>(services => services.GetRequiredService<RecordingHandler>());
-        builder.Services.AddSingleton<EngineServer>();
+        builder.Services.AddSingleton(services => new EngineServer(
+            options,
+            services.GetRequiredService<IEngineHandler>(),
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         var app = builder.Build();
         var engine = app.Services.GetRequiredService<EngineServer>();
         app.Map("/socket.io", branch => branch.Run(engine.HandleRequestAsync));

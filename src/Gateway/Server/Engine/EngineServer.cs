@@ -6,7 +6,6 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace OrleansRooms.Engine;
 
@@ -30,9 +29,9 @@ internal sealed class EngineServer : IDisposable
     private readonly bool _pollingAllowed;
     private int _openSessions;
 
-    public EngineServer(IOptions<SocketIOOptions> options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
+    public EngineServer(EngineIOOptions options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
     {
-        Options = options.Value;
+        Options = options;
         Handler = handler;
         Logger = loggerFactory.CreateLogger("OrleansRooms.Engine");
         Time = timeProvider;
@@ -46,7 +45,7 @@ internal sealed class EngineServer : IDisposable
         Timers = new TimerWheel(timeProvider, TimerResolution, span > Options.UpgradeTimeout ? span : Options.UpgradeTimeout, Logger);
     }
 
-    internal SocketIOOptions Options { get; }
+    internal EngineIOOptions Options { get; }
 
     internal IEngineHandler Handler { get; }
 
