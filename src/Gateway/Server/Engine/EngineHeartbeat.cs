@@ -83,8 +83,8 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
                     return;
                 }
 
-                // The pong is due pingTimeout after the ping's own deadline, so a silent client is closed at exactly
-                // pingInterval + pingTimeout after the last answer.
+                // The pong is due pingTimeout after the ping's own deadline (not after the tick that sent it), so a
+                // silent client is closed exactly pingInterval + pingTimeout after the previous ping was due.
                 _awaitingPong = true;
                 wheel.Schedule(this, wheel.After(_pingAt, timeout));
                 ping = true;
