@@ -11,11 +11,30 @@ using OrleansRooms.TestCluster;
 //   broadcast (default): N clients in one room, spread over G gateways (G > 1 shares rooms through a redis-server it
 //     starts), M broadcasts of a fixed payload from the first gateway; deliveries per second and process CPU time.
 //   --reap: two gateways with the default lease settings; kill one and time until its sockets left their rooms.
+//   --timers: the CPU the Engine.IO heartbeat scheduling costs at 10,000 and 20,000 sessions (TimerBench.cs);
+//     --sockets N measures N sessions only, --seconds S sets each measurement's window (default 8).
+//   --heartbeat, --slow-consumer: client-side measurements of ping times and of a member that never reads (ClientBench.cs).
 var sockets = Arg("--sockets", 1000);
 var messages = Arg("--messages", 2000);
 var payloadSize = Arg("--payload", 100);
 var gateways = Arg("--gateways", 1);
 var inFlight = Arg("--in-flight", 64);
+
+if (args.Contains("--heartbeat"))
+{
+    return await ClientBench.HeartbeatAsync();
+}
+
+if (args.Contains("--slow-consumer"))
+{
+    return await ClientBench.SlowConsumerAsync();
+}
+
+if (args.Contains("--timers"))
+{
+    int[] counts = args.Contains("--sockets") ? [sockets] : [10_000, 20_000];
+    return await TimerBench.RunAsync(counts, TimeSpan.FromSeconds(Arg("--seconds", 8)));
+}
 
 if (args.Contains("--reap"))
 {
