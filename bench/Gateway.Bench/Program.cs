@@ -15,6 +15,9 @@ using OrleansRooms.TestCluster;
 //   --fanout: gateway-to-gateway fan-out of --delivery, latency at light load and throughput saturated (FanOutBench.cs).
 //   --reap: three gateways with the shipped membership settings; kill one (ungracefully) and time until its sockets
 //     left their rooms.
+//   --timers: the CPU the Engine.IO heartbeat scheduling costs at 10,000 and 20,000 sessions (TimerBench.cs);
+//     --sockets N measures N sessions only, --seconds S sets each measurement's window (default 8).
+//   --heartbeat, --slow-consumer: client-side measurements of ping times and of a member that never reads (ClientBench.cs).
 var sockets = Arg("--sockets", 1000);
 var messages = Arg("--messages", 2000);
 var payloadSize = Arg("--payload", 100);
@@ -25,6 +28,22 @@ var delivery = Enum.Parse<GatewayDeliveryMode>(ArgText("--delivery", nameof(Gate
 if (args.Contains("--fanout"))
 {
     return await FanOutBench.RunAsync(delivery, messages);
+}
+
+if (args.Contains("--heartbeat"))
+{
+    return await ClientBench.HeartbeatAsync();
+}
+
+if (args.Contains("--slow-consumer"))
+{
+    return await ClientBench.SlowConsumerAsync();
+}
+
+if (args.Contains("--timers"))
+{
+    int[] counts = args.Contains("--sockets") ? [sockets] : [10_000, 20_000];
+    return await TimerBench.RunAsync(counts, TimeSpan.FromSeconds(Arg("--seconds", 8)));
 }
 
 if (args.Contains("--reap"))

@@ -24,6 +24,7 @@ public sealed class ConfigurationDocsTests
         Assert.Equal(TimeSpan.FromSeconds(20), options.PingTimeout);
         Assert.Equal(TimeSpan.FromSeconds(10), options.UpgradeTimeout);
         Assert.Equal(1_000_000, options.MaxHttpBufferSize);
+        Assert.Equal(1_048_576, options.MaxSendBufferSize);
         Assert.Equal(SocketIOTransports.Polling | SocketIOTransports.WebSocket, options.Transports);
         Assert.True(options.AllowUpgrades);
         Assert.Equal(TimeSpan.FromSeconds(45), options.ConnectTimeout);

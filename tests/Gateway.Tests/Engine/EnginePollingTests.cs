@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using OrleansRooms.Engine;
 
 namespace OrleansRooms.Tests.Engine;
@@ -46,7 +47,8 @@ public sealed class EnginePollingTests
         var connection = server.Handler.Connection(sid);
 
         var poll = server.GetAsync(sid);
-        await Eventually.TrueAsync(() => connection.TrySendVolatile([EnginePacket.FromText("4first")]));
+        await WaitForParkedGetAsync(connection);
+        Assert.True(connection.TrySendVolatile([EnginePacket.FromText("4first")]));
         Assert.Equal((HttpStatusCode.OK, "4first"), await poll);
 
         // Sends between GETs are coalesced into the next GET.
@@ -332,31 +334,44 @@ public sealed class EnginePollingTests
     [Fact]
     public async Task Heartbeat_pings_and_pongs_keep_the_session()
     {
-        await using var server = await EngineTestServer.StartAsync(options =>
-        {
-            options.PingInterval = TimeSpan.FromMilliseconds(100);
-            options.PingTimeout = TimeSpan.FromSeconds(2);
-        });
+        var time = new FakeTimeProvider();
+        await using var server = await EngineTestServer.StartAsync(
+            options =>
+            {
+                options.PingInterval = TimeSpan.FromMilliseconds(100);
+                options.PingTimeout = TimeSpan.FromSeconds(2);
+            },
+            time: time);
         var sid = await server.HandshakeAsync();
+        var connection = server.Handler.Connection(sid);
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal((HttpStatusCode.OK, "2"), await server.GetAsync(sid));
+            var poll = server.GetAsync(sid);
+            await WaitForParkedGetAsync(connection);
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            Assert.Equal((HttpStatusCode.OK, "2"), await poll);
             Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "3"));
         }
 
+        time.Advance(TimeSpan.FromSeconds(2));
         Assert.False(server.Handler.IsClosed(sid));
     }
 
     [Fact]
     public async Task Missing_pong_closes_with_ping_timeout()
     {
-        await using var server = await EngineTestServer.StartAsync(options =>
-        {
-            options.PingInterval = TimeSpan.FromMilliseconds(100);
-            options.PingTimeout = TimeSpan.FromMilliseconds(100);
-        });
+        var time = new FakeTimeProvider();
+        await using var server = await EngineTestServer.StartAsync(
+            options =>
+            {
+                options.PingInterval = TimeSpan.FromMilliseconds(100);
+                options.PingTimeout = TimeSpan.FromMilliseconds(100);
+            },
+            time: time);
         var sid = await server.HandshakeAsync();
+
+        time.Advance(TimeSpan.FromMilliseconds(200));
 
         Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
         Assert.Equal(HttpStatusCode.BadRequest, (await server.GetAsync(sid)).Status);
@@ -401,8 +416,11 @@ public sealed class EnginePollingTests
         return head.ToString();
     }
 
-    internal static Task WaitForParkedGetAsync(IEngineConnection connection) =>
-        Eventually.TrueAsync(() => ((EngineSession)connection).HasParkedPoll);
+    internal static Task WaitForParkedGetAsync(IEngineConnection connection)
+    {
+        var session = (EngineSession)connection;
+        return ((RecordingHandler)session.Server.Handler).WaitForParkedGetAsync(session);
+    }
 
     /// <summary>A chunked body: <paramref name="head"/> at once, the end only when <paramref name="release"/> completes.</summary>
     private sealed class SlowContent(byte[] head, Task release) : HttpContent

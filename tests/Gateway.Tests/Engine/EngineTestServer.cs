@@ -27,6 +27,7 @@ internal sealed class EngineTestServer : IAsyncDisposable
         BaseUri = baseUri;
         Engine = app.Services.GetRequiredService<EngineServer>();
         Handler = app.Services.GetRequiredService<RecordingHandler>();
+        Engine.PollParked = session => Handler.OnPollParked(session.Id);
         Http = new HttpClient { BaseAddress = baseUri, Timeout = Timeout };
     }
 
@@ -38,9 +39,9 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Starts a server; <paramref name="time"/> drives the Engine.IO layer's timers (heartbeat, close deadlines).</summary>
+    /// <summary>Starts a server; <paramref name="time"/> drives the Engine.IO layer's timers (heartbeat, upgrade, close deadlines; a FakeTimeProvider in timing tests).</summary>
     public static async Task<EngineTestServer> StartAsync(
-        Action<SocketIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null, TimeProvider? time = null)
+        Action<EngineIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -55,12 +56,18 @@ internal sealed class EngineTestServer : IAsyncDisposable
             options.Listen(IPAddress.Loopback, 0);
             kestrel?.Invoke(options);
         });
-        builder.Services.Configure<SocketIOOptions>(options => configure?.Invoke(options));
+        var options = new EngineIOOptions();
+        configure?.Invoke(options);
         builder.Services.AddMetrics();
         builder.Services.AddSingleton(time ?? TimeProvider.System);
         builder.Services.AddSingleton<RecordingHandler>();
         builder.Services.AddSingleton<IEngineHandler>(services => services.GetRequiredService<RecordingHandler>());
-        builder.Services.AddSingleton<EngineServer>();
+        builder.Services.AddSingleton(services => new EngineServer(
+            options,
+            services.GetRequiredService<IEngineHandler>(),
+            services.GetRequiredService<ILoggerFactory>(),
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
         var app = builder.Build();
         var engine = app.Services.GetRequiredService<EngineServer>();
         app.Map("/socket.io", branch => branch.Run(engine.HandleRequestAsync));
@@ -172,6 +179,19 @@ internal sealed class RecordingHandler : IEngineHandler
 
     public bool IsClosed(string sid) => Record(sid).Closed.Task.IsCompleted;
 
+    public void OnPollParked(string sid) => Record(sid).Parked.Release();
+
+    /// <summary>Waits until a polling GET is parked on the session (woken by each park, never by a timer).</summary>
+    public async Task WaitForParkedGetAsync(EngineSession session)
+    {
+        using var timeout = new CancellationTokenSource(EngineTestServer.Timeout);
+        var parked = Record(session.Id).Parked;
+        while (!session.HasParkedPoll)
+        {
+            await parked.WaitAsync(timeout.Token);
+        }
+    }
+
     public int Opens(string sid) => Record(sid).Opens;
 
     private SessionRecord Record(string sid) => _sessions.GetOrAdd(sid, static _ => new SessionRecord());
@@ -203,19 +223,7 @@ internal sealed class RecordingHandler : IEngineHandler
         public TaskCompletionSource<string> Closed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Channel<Message> Messages { get; } = Channel.CreateUnbounded<Message>();
-    }
-}
 
-/// <summary>Waits for a condition the server exposes no event for, checking every few milliseconds, with a deadline.</summary>
-internal static class Eventually
-{
-    public static async Task TrueAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + EngineTestServer.Timeout;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(5);
-        }
+        public SemaphoreSlim Parked { get; } = new(0);
     }
 }

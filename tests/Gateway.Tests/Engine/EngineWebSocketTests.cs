@@ -107,23 +107,34 @@ public sealed class EngineWebSocketTests
     [Fact]
     public async Task Heartbeat_over_websocket_and_ping_timeout()
     {
-        await using var server = await EngineTestServer.StartAsync(options =>
-        {
-            options.PingInterval = TimeSpan.FromMilliseconds(100);
-            options.PingTimeout = TimeSpan.FromMilliseconds(400);
-        });
+        var time = new FakeTimeProvider();
+        await using var server = await EngineTestServer.StartAsync(
+            options =>
+            {
+                options.PingInterval = TimeSpan.FromMilliseconds(100);
+                options.PingTimeout = TimeSpan.FromMilliseconds(400);
+            },
+            time: time);
+        server.Handler.Echo = false;
         using var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
         await ReceiveTextAsync(ws);
         var connection = await server.Handler.NextOpenedAsync();
 
         for (var i = 0; i < 3; i++)
         {
+            time.Advance(TimeSpan.FromMilliseconds(100));
             Assert.Equal("2", await ReceiveTextAsync(ws));
             await ws.SendAsync("3"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+
+            // Packets are read in order: once the message after the pong arrived, the pong was taken.
+            await ws.SendAsync("4read"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+            Assert.Equal("read", (await server.Handler.NextMessageAsync(connection.Id)).Text);
         }
 
-        // Stop answering: the next ping goes unanswered.
+        // Stop answering: the next ping goes unanswered and the session closes 400 ms after it.
+        time.Advance(TimeSpan.FromMilliseconds(100));
         Assert.Equal("2", await ReceiveTextAsync(ws));
+        time.Advance(TimeSpan.FromMilliseconds(400));
         Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
         Assert.Equal("ping timeout", await server.Handler.ClosedAsync(connection.Id));
     }
@@ -312,13 +323,44 @@ public sealed class EngineWebSocketTests
     }
 
     [Fact]
+    public async Task A_server_close_after_the_3probe_reaches_the_client_on_the_WebSocket_it_upgrades_to()
+    {
+        // The client has paused polling once it got 3probe: a close sent over polling, or a probe closed under it,
+        // would leave it waiting (the official client then never polls again) until its own ping timeout.
+        await using var server = await EngineTestServer.StartAsync();
+        server.Handler.Echo = false;
+        var sid = await server.HandshakeAsync();
+        var connection = server.Handler.Connection(sid);
+        var parked = server.GetAsync(sid);
+        await EnginePollingTests.WaitForParkedGetAsync(connection);
+        using var ws = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        await ws.SendAsync("2probe"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("3probe", await ReceiveTextAsync(ws));
+        Assert.Equal((HttpStatusCode.OK, "6"), await parked);
+
+        connection.Send([EnginePacket.FromText("4last")]);
+        var shutdown = server.Engine.ShutdownAsync();
+        Assert.Equal("server shutting down", await server.Handler.ClosedAsync(sid));
+
+        await ws.SendAsync("5"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal("4last", await ReceiveTextAsync(ws));
+        Assert.Equal("1", await ReceiveTextAsync(ws));
+        Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
+        await shutdown.WaitAsync(EngineTestServer.Timeout);
+    }
+
+    [Fact]
     public async Task Upgrade_is_abandoned_after_UpgradeTimeout_and_polling_continues()
     {
-        await using var server = await EngineTestServer.StartAsync(options => options.UpgradeTimeout = TimeSpan.FromMilliseconds(100));
+        var time = new FakeTimeProvider();
+        await using var server = await EngineTestServer.StartAsync(options => options.UpgradeTimeout = TimeSpan.FromMilliseconds(100), time: time);
         var sid = await server.HandshakeAsync();
 
         // The client opens the WebSocket but never completes the upgrade.
         using var ws = await ConnectAsync(server, $"EIO=4&transport=websocket&sid={sid}");
+        time.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.Equal("polling", server.Handler.Connection(sid).TransportName);
+        time.Advance(TimeSpan.FromMilliseconds(1));
 
         Assert.Equal(WebSocketMessageType.Close, (await ReceiveAsync(ws)).Type);
         Assert.Equal("polling", server.Handler.Connection(sid).TransportName);
@@ -342,7 +384,10 @@ public sealed class EngineWebSocketTests
     {
         var time = new FakeTimeProvider();
         var logs = new LogRecorder();
-        await using var server = await EngineTestServer.StartAsync(time: time, logs: logs);
+
+        // A send buffer larger than what is queued below: this is the case of a close that cannot be written, not of a
+        // send buffer that fills (EngineSendBufferTests).
+        await using var server = await EngineTestServer.StartAsync(options => options.MaxSendBufferSize = 32 << 20, time: time, logs: logs);
         await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket", receiveBufferSize: 4096);
         Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
         var connection = await server.Handler.NextOpenedAsync();

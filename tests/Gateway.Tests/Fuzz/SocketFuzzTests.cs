@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using TcpSocket = System.Net.Sockets.Socket;
@@ -144,8 +145,7 @@ public sealed class SocketFuzzTests(ITestOutputHelper output) : IAsyncLifetime
     /// <summary>After the fuzzing, no session is left behind, and a well-behaved client still gets in and is answered.</summary>
     private async Task AssertServesAsync()
     {
-        var engine = _node.Services.GetRequiredService<EngineServer>();
-        await Engine.Eventually.TrueAsync(() => engine.OpenSessionCount == 0);
+        await Engine.OpenSessions.WaitForAsync(_node.Services.GetRequiredService<EngineServer>(), _node.Services.GetRequiredService<IMeterFactory>(), 0);
 
         await using var client = await TestClient.ConnectAsync(_node.Url);
         Assert.Equal(3, (await client.EmitWithAckAsync("message-with-ack", 1, 2, 3))[0].GetInt32());

@@ -77,6 +77,19 @@ public sealed class HostingTests
     }
 
     [Fact]
+    public async Task A_send_buffer_under_1_KiB_stops_the_host_at_start_up()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddSocketIO(o => o.MaxSendBufferSize = 1000);
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+
+        Assert.Contains("MaxSendBufferSize", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Transports_must_name_at_least_one()
     {
         var builder = WebApplication.CreateSlimBuilder();

@@ -30,6 +30,12 @@ internal static partial class EngineLog
     [LoggerMessage(8, LogLevel.Error, "The Engine.IO handler threw on session {Sid}.")]
     public static partial void HandlerError(ILogger logger, string sid, Exception exception);
 
-    [LoggerMessage(9, LogLevel.Warning, "The Engine.IO heartbeat loop failed.")]
-    public static partial void HeartbeatError(ILogger logger, Exception exception);
+    [LoggerMessage(9, LogLevel.Warning, "An Engine.IO session deadline (heartbeat, upgrade or drain) failed.")]
+    public static partial void TimerError(ILogger logger, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Debug, "Engine.IO session {Sid} sent a ping: in protocol v4 heartbeats go from the server to the client.")]
+    public static partial void InvalidHeartbeatDirection(ILogger logger, string sid);
+
+    [LoggerMessage(11, LogLevel.Warning, "Engine.IO session {Sid} closed: {Bytes} bytes would be waiting to be sent, more than MaxSendBufferSize ({Limit}); the client does not read what it is sent.")]
+    public static partial void SendBufferFull(ILogger logger, string sid, long bytes, long limit);
 }

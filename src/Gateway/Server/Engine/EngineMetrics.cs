@@ -14,6 +14,7 @@ internal sealed class EngineMetrics
         PacketsReceived = meter.CreateCounter<long>("orleansrooms.engine.packets.received", "{packet}", "Engine.IO packets received from clients.");
         PacketsSent = meter.CreateCounter<long>("orleansrooms.engine.packets.sent", "{packet}", "Engine.IO packets written to clients.");
         Upgrades = meter.CreateCounter<long>("orleansrooms.engine.upgrades", "{session}", "Sessions upgraded from long-polling to WebSocket.");
+        SendBufferOverflows = meter.CreateCounter<long>("orleansrooms.engine.send_buffer.overflows", "{session}", "Sessions closed because more than MaxSendBufferSize bytes waited to be sent to a client that did not read them.");
     }
 
     public UpDownCounter<long> Connections { get; }
@@ -23,4 +24,6 @@ internal sealed class EngineMetrics
     public Counter<long> PacketsSent { get; }
 
     public Counter<long> Upgrades { get; }
+
+    public Counter<long> SendBufferOverflows { get; }
 }

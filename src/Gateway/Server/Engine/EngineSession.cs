@@ -15,6 +15,12 @@ internal enum CloseKind
 
     /// <summary>Ping timeout, transport or parse error: queued packets are dropped, the close is written if possible.</summary>
     Error,
+
+    /// <summary>
+    /// The client does not read what it is sent: queued packets are dropped, and a WebSocket is aborted without a close
+    /// frame (which would wait behind what the client does not read), as a close that outlives its deadline is.
+    /// </summary>
+    Dropped,
 }
 
 /// <summary>What a polling GET should do when it arrives.</summary>
@@ -39,54 +45,51 @@ internal enum PollSignal
 internal enum PacketResult
 {
     Continue,
-    Closed,
-    ParseError,
-}
 
-/// <summary>What the probing WebSocket of an upgrade does after a packet.</summary>
-internal enum ProbeResult
-{
-    Continue,
-    Upgraded,
-    Abandon,
+    /// <summary>The client closed the session.</summary>
+    Closed,
+
+    /// <summary>The packet was malformed or not allowed (a parse error, a ping from the client): the session is closed.</summary>
+    Invalid,
 }
 
 /// <summary>A GET parked until there is something to answer it with.</summary>
 internal sealed class PollWaiter() : TaskCompletionSource<PollSignal>(TaskCreationOptions.RunContinuationsAsynchronously);
 
 /// <summary>
-/// One Engine.IO session. Outgoing packets are queued under <see cref="_gate"/> and taken in batches by whichever
-/// transport writes (the WebSocket writer loop, or the next polling GET). Handler calls are serialized by a second
-/// lock so the Socket.IO layer sees one call at a time, in order; <see cref="_gate"/> is never held while calling it.
+/// One Engine.IO session: its outgoing queue, the long-polling GET parked on it, its transport, and the receive path.
+/// Outgoing packets are queued under <see cref="Gate"/> and taken in batches by whichever transport writes (the
+/// WebSocket writer loop, or the next polling GET). Handler calls are serialized by a second lock so the layer above
+/// sees one call at a time, in order; <see cref="Gate"/> is never held while calling it. The heartbeat
+/// (<see cref="EngineHeartbeat"/>) and an upgrade (<see cref="EngineUpgrade"/>) are state machines of their own.
 /// </summary>
 internal sealed class EngineSession : IEngineConnection
 {
-    private static readonly EnginePacket ProbePong = EnginePacket.FromText("3probe"u8);
-
     private readonly EngineServer _server;
     private readonly Lock _gate = new();
     private readonly Lock _receiveGate = new();
+    private readonly EngineHeartbeat _heartbeat;
 
     private List<EnginePacket> _queue = [];
     private List<EnginePacket>? _spare;
+
+    // Bytes waiting to be sent (WebSocket frame sizes of shared packets, not copies): queued, taken by a polling GET
+    // or by the WebSocket writer and not yet written. Bounded by MaxSendBufferSize plus one send. The control replies
+    // of the WebSocket and of an upgrade's probe (pong, 3probe) count too, read from the transports.
+    private long _queuedBytes;
+    private long _pollingBytes;
+    private long _socketBytes;
 
     private PollWaiter? _pendingPoll;
     private bool _pollWoken;
     private bool _postPending;
 
     private WebSocketTransport? _webSocket;
-    private WebSocketTransport? _probe;
-    private bool _probed;
+    private EngineUpgrade? _upgrade;
 
     private volatile bool _closed;
-    private bool _draining;
+    private DrainDeadline? _drain;
     private string _transportName;
-
-    // TimeProvider timestamps.
-    private long _nextPingAt;
-    private long _pongDeadline;
-    private long _upgradeDeadline;
-    private long _drainDeadline;
 
     public EngineSession(EngineServer server, string id, EngineRequest request, WebSocketTransport? webSocket, EnginePacket? first)
     {
@@ -98,9 +101,10 @@ internal sealed class EngineSession : IEngineConnection
         if (first is not null)
         {
             _queue.Add(first);
+            _queuedBytes = first.WebSocketFrame.Length;
         }
 
-        _nextPingAt = server.Time.GetTimestamp() + server.PingIntervalTicks;
+        _heartbeat = new EngineHeartbeat(this, server.Timers, server.Options.PingInterval, server.Options.PingTimeout);
     }
 
     public string Id { get; }
@@ -110,6 +114,28 @@ internal sealed class EngineSession : IEngineConnection
     public string TransportName => Volatile.Read(ref _transportName);
 
     internal bool IsClosed => _closed;
+
+    internal EngineServer Server => _server;
+
+    /// <summary>Guards the queue, the transports, polling and the upgrade state.</summary>
+    internal Lock Gate => _gate;
+
+    private bool IsProbed => _upgrade is { IsProbed: true };
+
+    /// <summary>Bytes queued or being written, control replies (pongs, an upgrade's 3probe) included.</summary>
+    internal long PendingBytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return PendingBytesLocked;
+            }
+        }
+    }
+
+    private long PendingBytesLocked =>
+        _queuedBytes + _pollingBytes + _socketBytes + (_webSocket?.PendingControlBytes ?? 0) + (_upgrade?.Probe?.PendingControlBytes ?? 0);
 
     /// <summary>Whether a polling GET is parked waiting for packets (what a volatile send needs).</summary>
     internal bool HasParkedPoll
@@ -130,6 +156,8 @@ internal sealed class EngineSession : IEngineConnection
             return !_closed;
         }
 
+        var size = SizeOf(packets);
+        long pending;
         lock (_gate)
         {
             if (_closed)
@@ -137,15 +165,23 @@ internal sealed class EngineSession : IEngineConnection
                 return false;
             }
 
-            foreach (var packet in packets)
+            // A send always fits in an empty buffer, so the buffer never holds more than the limit plus one send.
+            pending = PendingBytesLocked;
+            if (pending == 0 || pending + size <= _server.Options.MaxSendBufferSize)
             {
-                _queue.Add(packet);
-            }
+                foreach (var packet in packets)
+                {
+                    _queue.Add(packet);
+                }
 
-            WakeWriterLocked();
+                _queuedBytes += size;
+                WakeWriterLocked();
+                return true;
+            }
         }
 
-        return true;
+        CloseOnFullBuffer(pending + size);
+        return false;
     }
 
     public bool TrySendVolatile(ReadOnlySpan<EnginePacket> packets)
@@ -155,9 +191,16 @@ internal sealed class EngineSession : IEngineConnection
             return !_closed;
         }
 
+        var size = SizeOf(packets);
         lock (_gate)
         {
             if (_closed)
+            {
+                return false;
+            }
+
+            // Dropped unless the transport takes it now, and long before it could fill the buffer.
+            if (PendingBytesLocked + size > _server.Options.MaxSendBufferSize / 2)
             {
                 return false;
             }
@@ -169,7 +212,7 @@ internal sealed class EngineSession : IEngineConnection
                     return false;
                 }
             }
-            else if (_pendingPoll is null || _pollWoken || _probed)
+            else if (_pendingPoll is null || _pollWoken || IsProbed)
             {
                 return false;
             }
@@ -179,16 +222,55 @@ internal sealed class EngineSession : IEngineConnection
                 _queue.Add(packet);
             }
 
+            _queuedBytes += size;
             WakeWriterLocked();
         }
 
         return true;
     }
 
+    /// <summary>
+    /// Whether a control reply written outside the queue (the <c>3probe</c> of an upgrade) fits; when it does not, the
+    /// caller closes the session. Under <see cref="Gate"/>; the transport counts the reply while it waits.
+    /// </summary>
+    internal bool FitsLocked(long size)
+    {
+        var pending = PendingBytesLocked;
+        return pending == 0 || pending + size <= _server.Options.MaxSendBufferSize;
+    }
+
+    /// <summary>The client does not read what it is sent: close the session and let go of what waits for it.</summary>
+    internal void CloseOnFullBuffer(long wouldBe)
+    {
+        if (_closed)
+        {
+            return;
+        }
+
+        _server.Metrics.SendBufferOverflows.Add(1);
+        EngineLog.SendBufferFull(_server.Logger, Id, wouldBe, _server.Options.MaxSendBufferSize);
+        CloseCore(SendBufferFullReason, CloseKind.Dropped);
+    }
+
+    /// <summary>The reason a session closed by <see cref="CloseOnFullBuffer"/> is given.</summary>
+    internal const string SendBufferFullReason = "send buffer full";
+
+    private static long SizeOf(ReadOnlySpan<EnginePacket> packets)
+    {
+        long size = 0;
+        foreach (var packet in packets)
+        {
+            size += packet.WebSocketFrame.Length;
+        }
+
+        return size;
+    }
+
     public void Close() => CloseCore("forced close", CloseKind.Forced);
 
     internal void Open()
     {
+        _heartbeat.Start(_server.Time.GetTimestamp());
         lock (_receiveGate)
         {
             try
@@ -219,11 +301,21 @@ internal sealed class EngineSession : IEngineConnection
             if (kind != CloseKind.Forced)
             {
                 _queue.Clear();
+                _queuedBytes = 0;
+            }
+
+            if (kind == CloseKind.Dropped && _webSocket is not null)
+            {
+                // What the WebSocket writer took goes with the aborted connection.
+                Volatile.Write(ref _socketBytes, 0);
             }
 
             webSocket = _webSocket;
-            probe = _probe;
-            _probe = null;
+
+            // A client that got its 3probe has paused polling until the upgrade is done: closing the probe now would
+            // leave it waiting for a close it never sees (until its own ping timeout). The close goes out over the
+            // WebSocket once the client completes the upgrade (or the probe is given up at its timeout).
+            probe = kind == CloseKind.Forced && IsProbed ? null : _upgrade?.EndLocked();
             if (webSocket is null)
             {
                 if (kind == CloseKind.ClientClosed)
@@ -238,6 +330,7 @@ internal sealed class EngineSession : IEngineConnection
                 else
                 {
                     _queue.Add(EnginePacket.Close);
+                    _queuedBytes += EnginePacket.Close.WebSocketFrame.Length;
                     if (_pendingPoll is not null && !_pollWoken)
                     {
                         _pollWoken = true;
@@ -246,21 +339,30 @@ internal sealed class EngineSession : IEngineConnection
                     else if (_pendingPoll is null && kind == CloseKind.Forced)
                     {
                         // Keep the sid a little so the client's next GET collects the queue and the close packet.
-                        _draining = true;
-                        _drainDeadline = _server.Time.GetTimestamp() + _server.PingIntervalTicks + _server.PingTimeoutTicks;
+                        _drain = new DrainDeadline(this);
+                        _server.Timers.Schedule(_drain, _server.Timers.After(_server.Time.GetTimestamp(), _server.Options.PingInterval + _server.Options.PingTimeout));
                     }
                 }
             }
 
-            remove = !_draining;
+            remove = _drain is null;
         }
 
+        _heartbeat.Stop();
         if (remove)
         {
             _server.Remove(this);
         }
 
-        webSocket?.RequestClose(WebSocketFrameHeader.NormalClosure);
+        if (kind == CloseKind.Dropped)
+        {
+            webSocket?.Abort();
+        }
+        else
+        {
+            webSocket?.RequestClose(WebSocketFrameHeader.NormalClosure);
+        }
+
         probe?.RequestClose(WebSocketFrameHeader.NormalClosure);
         _server.OnSessionClosed(this, reason);
         lock (_receiveGate)
@@ -276,66 +378,20 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    /// <summary>Heartbeat, upgrade timeout and drain deadline; called by the server's shared timer.</summary>
-    internal void Tick(long now)
+    /// <summary>The drain of a closed polling session ended without a GET collecting it: the sid is freed.</summary>
+    private void EndDrain(DrainDeadline drain)
     {
-        // Most scans find nothing due: they skip the lock. A stale read only leaves the work to the next scan.
-        if (Volatile.Read(ref _pongDeadline) == 0 && now < Volatile.Read(ref _nextPingAt) && Volatile.Read(ref _probe) is null
-            && !_closed)
-        {
-            return;
-        }
-
-        var timedOut = false;
-        var removeDrained = false;
-        WebSocketTransport? abandoned = null;
         lock (_gate)
         {
-            if (_closed)
+            if (_drain != drain)
             {
-                if (_draining && now >= _drainDeadline)
-                {
-                    _draining = false;
-                    removeDrained = true;
-                }
+                return;
             }
-            else
-            {
-                if (_probe is not null && now >= _upgradeDeadline)
-                {
-                    abandoned = _probe;
-                    _probe = null;
-                    _probed = false;
-                }
 
-                if (_pongDeadline != 0)
-                {
-                    timedOut = now >= _pongDeadline;
-                }
-                else if (now >= _nextPingAt)
-                {
-                    _queue.Add(EnginePacket.Ping);
-                    _pongDeadline = now + _server.PingTimeoutTicks;
-                    WakeWriterLocked();
-                }
-            }
+            _drain = null;
         }
 
-        if (removeDrained)
-        {
-            _server.Remove(this);
-        }
-
-        if (abandoned is not null)
-        {
-            EngineLog.UpgradeAbandoned(_server.Logger, Id, "upgrade timeout");
-            abandoned.RequestClose(WebSocketFrameHeader.NormalClosure);
-        }
-
-        if (timedOut)
-        {
-            CloseCore("ping timeout", CloseKind.Error);
-        }
+        _server.Remove(this);
     }
 
     // ---- long-polling ----
@@ -356,12 +412,13 @@ internal sealed class EngineSession : IEngineConnection
 
                 if (_closed)
                 {
-                    if (!_draining)
+                    if (_drain is null)
                     {
                         return PollStart.Closed;
                     }
 
-                    _draining = false;
+                    _server.Timers.Cancel(_drain);
+                    _drain = null;
                     removeDrained = true;
                     batch = TakeQueueLocked();
                     return PollStart.Write;
@@ -372,7 +429,7 @@ internal sealed class EngineSession : IEngineConnection
                     return PollStart.Duplicate;
                 }
 
-                if (_probed)
+                if (IsProbed)
                 {
                     // Upgrading: hold packets for the WebSocket and let the client pause polling.
                     return PollStart.Noop;
@@ -395,6 +452,11 @@ internal sealed class EngineSession : IEngineConnection
             if (removeDrained)
             {
                 _server.Remove(this);
+            }
+
+            if (waiter is not null)
+            {
+                _server.PollParked?.Invoke(this);
             }
         }
     }
@@ -436,11 +498,13 @@ internal sealed class EngineSession : IEngineConnection
         CloseCore("transport error", CloseKind.Error);
     }
 
+    /// <summary>A polling GET wrote <paramref name="batch"/> (or gave up): its bytes no longer wait.</summary>
     internal void ReturnBatch(List<EnginePacket> batch)
     {
         batch.Clear();
         lock (_gate)
         {
+            _pollingBytes = 0;
             _spare ??= batch;
         }
     }
@@ -474,72 +538,42 @@ internal sealed class EngineSession : IEngineConnection
     {
         lock (_gate)
         {
-            if (_closed || _webSocket is not null || _probe is not null)
+            if (_closed || _webSocket is not null)
             {
                 return false;
             }
 
-            _probe = probe;
-            _probed = false;
-            _upgradeDeadline = _server.Time.GetTimestamp() + _server.UpgradeTimeoutTicks;
-            return true;
+            _upgrade ??= new EngineUpgrade(this, _server.Timers, _server.Options.UpgradeTimeout);
+            return _upgrade.TryBeginLocked(probe, _server.Time.GetTimestamp());
         }
     }
 
-    internal void AbandonUpgrade(WebSocketTransport probe, string why)
+    internal void AbandonUpgrade(WebSocketTransport probe, string why) => _upgrade?.Abandon(probe, why);
+
+    internal ProbeResult ReceiveProbePacket(WebSocketTransport probe, ReadOnlySpan<byte> packet, bool isBinary) =>
+        _upgrade?.Receive(probe, packet, isBinary) ?? ProbeResult.Abandon;
+
+    /// <summary>The upgrade completed: the probe becomes the session's transport. Under <see cref="Gate"/>.</summary>
+    internal void SwitchToWebSocketLocked(WebSocketTransport probe)
     {
-        lock (_gate)
+        ReleasePollWithNoopLocked();
+        _webSocket = probe;
+        Volatile.Write(ref _transportName, "websocket");
+        probe.Attach(this);
+        if (_closed)
         {
-            if (_probe != probe)
+            // Closed by the server while the client finished its upgrade: what was queued, the close packet last,
+            // goes out on the WebSocket, then the close frame.
+            probe.RequestClose(WebSocketFrameHeader.NormalClosure);
+            if (_drain is not null)
             {
-                return;
-            }
-
-            _probe = null;
-            _probed = false;
-        }
-
-        EngineLog.UpgradeAbandoned(_server.Logger, Id, why);
-    }
-
-    internal ProbeResult ReceiveProbePacket(WebSocketTransport probe, ReadOnlySpan<byte> packet, bool isBinary)
-    {
-        lock (_gate)
-        {
-            if (_closed || _probe != probe)
-            {
-                return ProbeResult.Abandon;
-            }
-
-            if (!isBinary && packet.SequenceEqual("2probe"u8))
-            {
-                _probed = true;
-                ReleasePollWithNoopLocked();
-                probe.EnqueueFrame(ProbePong.WebSocketFrame);
-                return ProbeResult.Continue;
-            }
-
-            if (!isBinary && packet.SequenceEqual("5"u8))
-            {
-                _probe = null;
-                _probed = false;
-                ReleasePollWithNoopLocked();
-                _webSocket = probe;
-                Volatile.Write(ref _transportName, "websocket");
-                probe.Attach(this);
-                probe.Signal();
-            }
-            else
-            {
-                _probe = null;
-                _probed = false;
-                return ProbeResult.Abandon;
+                _server.Timers.Cancel(_drain);
+                _drain = null;
+                _server.Remove(this);
             }
         }
 
-        _server.Metrics.Upgrades.Add(1);
-        EngineLog.Upgraded(_server.Logger, Id);
-        return ProbeResult.Upgraded;
+        probe.Signal();
     }
 
     /// <summary>The WebSocket writer takes everything queued; <paramref name="batch"/> must be empty and is swapped.</summary>
@@ -553,8 +587,15 @@ internal sealed class EngineSession : IEngineConnection
             }
 
             (batch, _queue) = (_queue, batch);
+            _socketBytes += _queuedBytes;
+            _queuedBytes = 0;
         }
     }
+
+    /// <summary>The WebSocket writer flushed what it took: those bytes no longer wait.</summary>
+    internal void OnSocketWritten() =>
+        // Only the writer loop changes this field (here and in TakeQueued); readers hold the lock.
+        Volatile.Write(ref _socketBytes, 0);
 
     /// <summary>The session's WebSocket ended by itself (not because the session closed it).</summary>
     internal void OnTransportEnded(WebSocketTransport webSocket, string reason, CloseKind kind)
@@ -599,12 +640,15 @@ internal sealed class EngineSession : IEngineConnection
                 Deliver(packet.Slice(1), isBinary: false);
                 return PacketResult.Continue;
             case (byte)'3':
-                OnPong();
+                // Counts only as the answer to an outstanding ping.
+                _heartbeat.OnPong(_server.Time.GetTimestamp());
                 return PacketResult.Continue;
             case (byte)'2':
-                // Clients ping only to probe; answer in kind so a probe on an established WebSocket is harmless.
-                Send([packet.Length == 6 && reader.IsNext("probe"u8) ? ProbePong : EnginePacket.Pong]);
-                return PacketResult.Continue;
+                // In v4 heartbeats go from the server to the client; a ping from the client (a probe outside an
+                // upgrade included) closes the session, as the reference server does ("invalid heartbeat direction").
+                EngineLog.InvalidHeartbeatDirection(_server.Logger, Id);
+                CloseCore("transport error", CloseKind.Error);
+                return PacketResult.Invalid;
             case (byte)'1':
                 CloseCore("transport close", CloseKind.ClientClosed);
                 return PacketResult.Closed;
@@ -621,7 +665,7 @@ internal sealed class EngineSession : IEngineConnection
     private PacketResult ParseError()
     {
         CloseCore("parse error", CloseKind.Error);
-        return PacketResult.ParseError;
+        return PacketResult.Invalid;
     }
 
     private bool DeliverBase64(in ReadOnlySequence<byte> base64)
@@ -681,21 +725,14 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    private void OnPong()
-    {
-        var now = _server.Time.GetTimestamp();
-        lock (_gate)
-        {
-            _pongDeadline = 0;
-            _nextPingAt = now + _server.PingIntervalTicks;
-        }
-    }
-
+    /// <summary>A polling GET takes the queue; its bytes wait until <see cref="ReturnBatch"/>.</summary>
     private List<EnginePacket> TakeQueueLocked()
     {
         var batch = _queue;
         _queue = _spare ?? [];
         _spare = null;
+        _pollingBytes += _queuedBytes;
+        _queuedBytes = 0;
         return batch;
     }
 
@@ -705,19 +742,26 @@ internal sealed class EngineSession : IEngineConnection
         {
             _webSocket.Signal();
         }
-        else if (_pendingPoll is not null && !_pollWoken && !_probed)
+        else if (_pendingPoll is not null && !_pollWoken && !IsProbed)
         {
             _pollWoken = true;
             _pendingPoll.TrySetResult(PollSignal.Data);
         }
     }
 
-    private void ReleasePollWithNoopLocked()
+    /// <summary>Answers a parked GET with a noop (the client pauses polling for an upgrade, or closed). Under <see cref="Gate"/>.</summary>
+    internal void ReleasePollWithNoopLocked()
     {
         if (_pendingPoll is not null && !_pollWoken)
         {
             _pollWoken = true;
             _pendingPoll.TrySetResult(PollSignal.Noop);
         }
+    }
+
+    /// <summary>How long a closed polling session keeps its sid for the GET that collects its last packets.</summary>
+    private sealed class DrainDeadline(EngineSession session) : TimerWheelEntry
+    {
+        internal override void OnDue(long tickTime) => session.EndDrain(this);
     }
 }

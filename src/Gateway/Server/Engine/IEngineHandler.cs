@@ -14,6 +14,6 @@ internal interface IEngineHandler
     /// </summary>
     void OnMessage(IEngineConnection connection, in ReadOnlySequence<byte> data, bool isBinary);
 
-    /// <summary>The session closed; called once. Reasons: <c>transport close</c>, <c>transport error</c>, <c>ping timeout</c>, <c>forced close</c>, <c>parse error</c>, <c>server shutting down</c>.</summary>
+    /// <summary>The session closed; called once. Reasons: <c>transport close</c>, <c>transport error</c>, <c>ping timeout</c>, <c>forced close</c>, <c>parse error</c>, <c>server shutting down</c>, <c>send buffer full</c>.</summary>
     void OnClose(IEngineConnection connection, string reason);
 }

@@ -7,7 +7,7 @@ namespace OrleansRooms.Engine;
 internal enum PostOutcome
 {
     Ok,
-    ParseError,
+    Invalid,
     TooLarge,
 }
 
@@ -22,7 +22,7 @@ internal static class PollingPayloadReader
 {
     private const byte RecordSeparator = 0x1E;
 
-    /// <summary>Delivers the payload's packets; stops at a parse error, at the session's close, or past <paramref name="max"/> bytes.</summary>
+    /// <summary>Delivers the payload's packets; stops at an invalid packet (parse error, client ping), at the session's close, or past <paramref name="max"/> bytes.</summary>
     public static async Task<PostOutcome> ReadAsync(PipeReader body, long? contentLength, int max, EngineSession session)
     {
         if (contentLength > max)
@@ -109,7 +109,7 @@ internal static class PollingPayloadReader
         return PostOutcome.Ok;
     }
 
-    private static PostOutcome ToOutcome(PacketResult result) => result == PacketResult.ParseError ? PostOutcome.ParseError : PostOutcome.Ok;
+    private static PostOutcome ToOutcome(PacketResult result) => result == PacketResult.Invalid ? PostOutcome.Invalid : PostOutcome.Ok;
 
     /// <summary>The start of a packet that a read ended in the middle of, in a pooled buffer (at most the payload limit).</summary>
     private struct CutPacket

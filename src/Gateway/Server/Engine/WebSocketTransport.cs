@@ -45,6 +45,11 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private byte[]? _pong;
     private int _pongLength;
     private ReadOnlyMemory<byte> _reply;
+
+    // Bytes of control replies the writer took and has not flushed yet, and (read without the lock by the session's
+    // send-buffer accounting) those plus the slots': at most two replies waiting and two being written.
+    private int _controlInFlight;
+    private int _controlBytes;
     private bool _closeRequested;
     private ushort _closeStatus;
     private bool _abort;
@@ -86,6 +91,12 @@ internal sealed class WebSocketTransport : IValueTaskSource
             }
         }
     }
+
+    /// <summary>
+    /// Bytes of control replies (pong, probe answer) waiting to be sent or being written: they count in the session's
+    /// send buffer like its packets. Read without this transport's lock, so the session may read it under its own.
+    /// </summary>
+    internal int PendingControlBytes => Volatile.Read(ref _controlBytes);
 
     /// <summary>Completes when the connection is over.</summary>
     public Task Completion => _completion.Task;
@@ -252,6 +263,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             }
 
             _reply = frame;
+            UpdateControlBytesLocked();
         }
 
         Signal();
@@ -275,6 +287,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             payload.CopyTo(data);
             WebSocketFrameHeader.Unmask(data, maskKey);
             _pongLength = 2 + length;
+            UpdateControlBytesLocked();
         }
 
         Signal();
@@ -304,6 +317,42 @@ internal sealed class WebSocketTransport : IValueTaskSource
         Signal();
     }
 
+    /// <summary>
+    /// Drops the connection without a close frame, at once: a close frame would wait behind what the client does not
+    /// read (a full send buffer), or has already waited <see cref="CloseTimeout"/>. Kestrel aborts the connection, so
+    /// the pending read and flush end, and so do both loops; what was not written is discarded, never flushed.
+    /// </summary>
+    public void Abort()
+    {
+        lock (_gate)
+        {
+            AbortLocked();
+        }
+
+        Signal();
+    }
+
+    private void AbortLocked()
+    {
+        if (_ended)
+        {
+            return;
+        }
+
+        _abort = true;
+        _closing = true;
+        _pongLength = 0;
+        _reply = default;
+        _controlInFlight = 0;
+        UpdateControlBytesLocked();
+
+        // Before RunAsync there is no connection to drop yet: RunAsync drops it as soon as it has it.
+        _context?.Abort();
+    }
+
+    private void UpdateControlBytesLocked() =>
+        Volatile.Write(ref _controlBytes, _pongLength + _reply.Length + _controlInFlight);
+
     private void OnCloseTimeout()
     {
         lock (_gate)
@@ -314,10 +363,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             }
 
             EngineLog.WebSocketProtocolError(_server.Logger, SessionId, _closeStatus, "close not completed in time, connection aborted");
-            _abort = true;
-
-            // Kestrel drops the connection: the pending read and flush end, and so do both loops.
-            _context?.Abort();
+            AbortLocked();
         }
 
         Signal();
@@ -339,9 +385,17 @@ internal sealed class WebSocketTransport : IValueTaskSource
     {
         // Tracked here rather than by an async wrapper: one state machine less per connection.
         _server.Track(this, running: true);
+        bool aborted;
         lock (_gate)
         {
             _context = context;
+            aborted = _abort;
+        }
+
+        if (aborted)
+        {
+            // Aborted before it ran (a send buffer filled while the session opened): no close frame, no reading.
+            context.Abort();
         }
 
         _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
@@ -395,7 +449,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
             _closeDeadline?.Dispose();
             try
             {
-                await _output.CompleteAsync();
+                // Flushing what an aborted connection holds could wait forever on a client that does not read.
+                await _output.CompleteAsync(_abort ? new OperationCanceledException("connection aborted") : null);
                 await _input.CompleteAsync();
             }
             finally
@@ -425,6 +480,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
                 bool close;
                 ushort status;
+                int controlTaken;
                 _isWriting = true;
                 lock (_gate)
                 {
@@ -433,7 +489,9 @@ internal sealed class WebSocketTransport : IValueTaskSource
                         return;
                     }
 
-                    // Copied into the output here, so the slots are free again once the lock is released.
+                    // Copied into the output here, so the slots are free again once the lock is released; their bytes
+                    // still count as waiting until the flush ends.
+                    controlTaken = _reply.Length + _pongLength;
                     if (!_reply.IsEmpty)
                     {
                         output.Write(_reply.Span);
@@ -446,6 +504,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                         _pongLength = 0;
                     }
 
+                    _controlInFlight = controlTaken;
                     close = _closeRequested;
                     status = _closeStatus;
                 }
@@ -471,8 +530,18 @@ internal sealed class WebSocketTransport : IValueTaskSource
                     output.Write(status == 0 ? EmptyCloseFrame : WebSocketFrameHeader.BuildCloseFrame(status));
                 }
 
-                var flush = await output.FlushAsync();
-                _isWriting = false;
+                FlushResult flush;
+                try
+                {
+                    flush = await output.FlushAsync();
+                }
+                finally
+                {
+                    // Written, or dropped with the connection: either way these bytes no longer wait.
+                    _isWriting = false;
+                    OnFlushEnded(controlTaken);
+                }
+
                 if (close)
                 {
                     // Give the client a moment to answer with its close frame, then stop reading.
@@ -499,6 +568,23 @@ internal sealed class WebSocketTransport : IValueTaskSource
         finally
         {
             _isWriting = false;
+        }
+    }
+
+    private void OnFlushEnded(int controlTaken)
+    {
+        if (_attached)
+        {
+            _session!.OnSocketWritten();
+        }
+
+        if (controlTaken != 0)
+        {
+            lock (_gate)
+            {
+                _controlInFlight = 0;
+                UpdateControlBytesLocked();
+            }
         }
     }
 

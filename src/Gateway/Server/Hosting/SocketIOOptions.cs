@@ -1,51 +1,18 @@
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
+using OrleansRooms.Engine;
 
 namespace OrleansRooms;
 
 /// <summary>
-/// Options of the Socket.IO server and of the Engine.IO transport beneath it. Defaults are those of the official
-/// Node.js server, so clients tuned for it need no change. Bound from the <c>SocketIO</c> configuration section by
-/// <c>AddSocketIO</c>, validated at start-up.
+/// Options of the Socket.IO server and of the Engine.IO transport beneath it (inherited from
+/// <see cref="EngineIOOptions"/>). Defaults are those of the official Node.js server, so clients tuned for it need no
+/// change. Bound from the <c>SocketIO</c> configuration section by <c>AddSocketIO</c>, validated at start-up.
 /// </summary>
-public sealed class SocketIOOptions
+public sealed class SocketIOOptions : EngineIOOptions
 {
     /// <summary>The configuration section read by <c>AddSocketIO</c>.</summary>
     public const string SectionName = "SocketIO";
-
-    /// <summary>How often the server pings each client. Default 25 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan PingInterval { get; set; } = TimeSpan.FromSeconds(25);
-
-    /// <summary>How long the server waits for the pong before closing with <c>ping timeout</c>. Default 20 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan PingTimeout { get; set; } = TimeSpan.FromSeconds(20);
-
-    /// <summary>How long an upgrade from long-polling to WebSocket may take before it is cancelled. Default 10 s.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
-    public TimeSpan UpgradeTimeout { get; set; } = TimeSpan.FromSeconds(10);
-
-    /// <summary>
-    /// The largest Engine.IO packet (WebSocket) or payload (long-polling) a client may send, in bytes; also sent to
-    /// the client as <c>maxPayload</c>. Larger input closes the session (WebSocket 1009) or is refused (HTTP 413). Default 1 MB.
-    /// </summary>
-    [Range(1, int.MaxValue)]
-    public int MaxHttpBufferSize { get; set; } = 1_000_000;
-
-    /// <summary>
-    /// Transports clients may use. Default both. In configuration: <c>"Polling, WebSocket"</c>, or one of them.
-    /// </summary>
-    public SocketIOTransports Transports { get; set; } = SocketIOTransports.Polling | SocketIOTransports.WebSocket;
-
-    /// <summary>Whether a long-polling session may upgrade to WebSocket. Default true.</summary>
-    public bool AllowUpgrades { get; set; } = true;
-
-    /// <summary>
-    /// Decides whether a handshake or upgrade request may proceed; false answers 403 <c>{"code":4,"message":"Forbidden"}</c>.
-    /// Default: every request is allowed.
-    /// </summary>
-    public Func<HttpContext, ValueTask<bool>>? AllowRequest { get; set; }
 
     /// <summary>How long a client has to connect to a namespace after the Engine.IO handshake before it is closed. Default 45 s.</summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
@@ -57,15 +24,6 @@ public sealed class SocketIOOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan ClusterRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Text put in front of every Engine.IO session id this gateway issues, such as <c>g1.</c>. Behind a load balancer
-    /// it names the gateway that holds the session, so a proxy can route every later request of a long-polling session
-    /// (they carry <c>?sid=</c>) to that gateway without cookies or client-IP affinity (see deploy/nginx). At most 32
-    /// characters among <c>A-Z a-z 0-9 . _ -</c>. Default: none.
-    /// </summary>
-    [RegularExpression("^[A-Za-z0-9._-]{0,32}$", ErrorMessage = "SocketIO:SessionIdPrefix must be at most 32 characters among A-Z a-z 0-9 . _ -.")]
-    public string? SessionIdPrefix { get; set; }
 
     /// <summary>The most binary attachments one packet may announce; more is a parse error. Default 10.</summary>
     [Range(0, 10_000)]

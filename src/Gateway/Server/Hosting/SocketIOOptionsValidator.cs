@@ -1,6 +1,27 @@
 using Microsoft.Extensions.Options;
+using OrleansRooms.Engine;
 
 namespace OrleansRooms.Hosting;
+
+/// <summary>Checks the rules of <see cref="EngineIOOptions"/> that attributes cannot express.</summary>
+internal sealed class EngineIOOptionsValidator : IValidateOptions<EngineIOOptions>
+{
+    public ValidateOptionsResult Validate(string? name, EngineIOOptions options)
+    {
+        var failures = new List<string>();
+        Check(options, "EngineIO", failures);
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    internal static void Check(EngineIOOptions options, string section, List<string> failures)
+    {
+        if ((options.Transports & (SocketIOTransports.Polling | SocketIOTransports.WebSocket)) == 0
+            || (options.Transports & ~(SocketIOTransports.Polling | SocketIOTransports.WebSocket)) != 0)
+        {
+            failures.Add($"{section}:Transports must be Polling, WebSocket or both.");
+        }
+    }
+}
 
 /// <summary>Checks the rules that attributes cannot express.</summary>
 internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOptions>
@@ -8,11 +29,7 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
     public ValidateOptionsResult Validate(string? name, SocketIOOptions options)
     {
         var failures = new List<string>();
-        if ((options.Transports & (SocketIOTransports.Polling | SocketIOTransports.WebSocket)) == 0
-            || (options.Transports & ~(SocketIOTransports.Polling | SocketIOTransports.WebSocket)) != 0)
-        {
-            failures.Add("SocketIO:Transports must be Polling, WebSocket or both.");
-        }
+        EngineIOOptionsValidator.Check(options, "SocketIO", failures);
 
         if (options.JsonSerializerOptions is null)
         {

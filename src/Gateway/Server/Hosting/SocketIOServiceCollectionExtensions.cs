@@ -60,7 +60,7 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<GatewayMetrics>()));
         services.TryAddSingleton(sp => new EngineServer(
-            sp.GetRequiredService<IOptions<SocketIOOptions>>(),
+            sp.GetRequiredService<IOptions<SocketIOOptions>>().Value,
             sp.GetRequiredService<SocketIOServer>().EngineHandler,
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>(),

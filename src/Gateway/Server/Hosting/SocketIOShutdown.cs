@@ -6,10 +6,10 @@ using OrleansRooms.Engine;
 namespace OrleansRooms.Hosting;
 
 /// <summary>
-/// Closes every session when the host begins to stop, before Kestrel stops: Kestrel would otherwise wait for parked
-/// polls and open WebSockets until its shutdown timeout, and clients would see a reset instead of a close packet. The
-/// sockets leave their rooms cluster-wide as they close, while the co-hosted silo still runs. A stop that is already
-/// cancelled (forced) detaches the gateway from the cluster instead, as a crash would.
+/// Closes every session (of Socket.IO and of a stand-alone Engine.IO server) when the host begins to stop, before Kestrel
+/// stops: Kestrel would otherwise wait for parked polls and open WebSockets until its shutdown timeout, and clients would
+/// see a reset instead of a close packet. The sockets leave their rooms cluster-wide as they close, while the co-hosted
+/// silo still runs. A stop that is already cancelled (forced) detaches the gateway from the cluster instead, as a crash would.
 /// </summary>
 internal sealed class SocketIOShutdown(IServiceProvider services) : IHostedLifecycleService
 {
@@ -27,10 +27,10 @@ internal sealed class SocketIOShutdown(IServiceProvider services) : IHostedLifec
             return;
         }
 
-        if (services.GetService<EngineServer>() is { } engine)
-        {
-            await engine.ShutdownAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await Task.WhenAll(
+                services.GetService<EngineServer>() is { } engine ? engine.ShutdownAsync() : Task.CompletedTask,
+                services.GetService<EngineIOServer>() is { } engineIO ? engineIO.Engine.ShutdownAsync() : Task.CompletedTask)
+            .WaitAsync(cancellationToken).ConfigureAwait(false);
 
         if (services.GetService<SocketIOServer>() is { } server)
         {

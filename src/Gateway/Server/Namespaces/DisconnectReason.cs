@@ -27,6 +27,12 @@ public static class DisconnectReason
     /// <summary>The server closed the underlying connection.</summary>
     public const string ForcedClose = "forced close";
 
+    /// <summary>
+    /// The client did not read what it was sent: more than <c>SocketIOOptions.MaxSendBufferSize</c> bytes waited for
+    /// it, and the server closed the connection. OrleansRooms only: the Node.js server buffers without a limit.
+    /// </summary>
+    public const string SendBufferFull = "send buffer full";
+
     /// <summary>The server closed the connection because the client's namespaces were all disconnected.</summary>
     public const string ForcedServerClose = "forced server close";
 }

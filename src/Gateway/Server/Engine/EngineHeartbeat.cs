@@ -1,0 +1,103 @@
+namespace OrleansRooms.Engine;
+
+/// <summary>
+/// The heartbeat of one session, as Engine.IO v4 runs it from the server: a ping <c>pingInterval</c> after the
+/// previous one, and the session closed with <c>ping timeout</c> when no pong comes back within <c>pingTimeout</c>.
+/// Each deadline is computed from the one before (not from when the wheel ran it), so a late tick never delays the
+/// next ping: the n-th ping is due at open + n × <c>pingInterval</c> while the client answers in time.
+/// </summary>
+internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, TimeSpan interval, TimeSpan timeout) : TimerWheelEntry
+{
+    private readonly Lock _gate = new();
+
+    // When the current ping is (or was) due, and whether it is out waiting for its pong.
+    private long _pingAt;
+    private bool _awaitingPong;
+    private bool _stopped;
+
+    /// <summary>Schedules the first ping, <c>pingInterval</c> after <paramref name="openedAt"/>.</summary>
+    public void Start(long openedAt)
+    {
+        lock (_gate)
+        {
+            _pingAt = wheel.After(openedAt, interval);
+            wheel.Schedule(this, _pingAt);
+        }
+    }
+
+    /// <summary>
+    /// A pong arrived. It counts only when a ping is waiting for it (an unsolicited pong changes nothing); the next
+    /// ping is then due <c>pingInterval</c> after the one answered, or at once when the answer came later than that.
+    /// Returns whether it counted.
+    /// </summary>
+    public bool OnPong(long now)
+    {
+        lock (_gate)
+        {
+            if (!_awaitingPong || _stopped)
+            {
+                return false;
+            }
+
+            _awaitingPong = false;
+            _pingAt = Math.Max(wheel.After(_pingAt, interval), now);
+            wheel.Schedule(this, _pingAt);
+            return true;
+        }
+    }
+
+    /// <summary>The session closed: no more pings.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            wheel.Cancel(this);
+        }
+    }
+
+    internal override void OnDue(long tickTime)
+    {
+        bool ping;
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            if (_awaitingPong)
+            {
+                if (tickTime < wheel.After(_pingAt, timeout))
+                {
+                    return;
+                }
+
+                _stopped = true;
+                ping = false;
+            }
+            else
+            {
+                if (tickTime < _pingAt)
+                {
+                    return;
+                }
+
+                // The pong is due pingTimeout after the ping's own deadline (not after the tick that sent it), so a
+                // silent client is closed exactly pingInterval + pingTimeout after the previous ping was due.
+                _awaitingPong = true;
+                wheel.Schedule(this, wheel.After(_pingAt, timeout));
+                ping = true;
+            }
+        }
+
+        if (ping)
+        {
+            session.Send([EnginePacket.Ping]);
+        }
+        else
+        {
+            session.CloseCore("ping timeout", CloseKind.Error);
+        }
+    }
+}
