@@ -80,6 +80,7 @@ public sealed class HostingTests
     public async Task A_send_buffer_under_1_KiB_stops_the_host_at_start_up()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        builder.UseTestSilo();
         builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
         builder.Services.AddSocketIO(o => o.MaxSendBufferSize = 1000);
         await using var app = builder.Build();
@@ -159,5 +160,18 @@ public sealed class HostingTests
         await node.Services.GetRequiredService<Orleans.Runtime.Silo>().StopAsync(CancellationToken.None);
         report = await health.CheckHealthAsync();
         Assert.Equal(HealthStatus.Unhealthy, report.Entries["orleansrooms-cluster"].Status);
+    }
+
+    [Fact]
+    public async Task A_gateway_without_an_Orleans_silo_says_how_to_add_one_at_start_up()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel(k => k.Listen(System.Net.IPAddress.Loopback, 0));
+        builder.Services.AddSocketIO();
+        await using var app = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => app.StartAsync());
+
+        Assert.Contains("UseOrleans", error.Message, StringComparison.Ordinal);
     }
 }

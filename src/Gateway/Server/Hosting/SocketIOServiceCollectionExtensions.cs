@@ -45,7 +45,10 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<IGrainFactory>(),
             sp.GetRequiredService<ClusterRouter>()));
         services.TryAddSingleton<IGatewayInbox>(sp => new GatewayInbox(sp.GetRequiredService<SocketIOServer>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GatewayFailover>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GatewayFailover>(sp => new GatewayFailover(
+            sp.GetService<IClusterMembershipService>() ?? throw NoSilo(),
+            sp.GetRequiredService<SocketIOServer>(),
+            sp.GetRequiredService<ILogger<GatewayFailover>>())));
         if (!services.Any(d => d.ServiceType == typeof(ClusterHealthCheck)))
         {
             services.TryAddSingleton<ClusterHealthCheck>();
