@@ -199,9 +199,11 @@ public sealed class EmitterMessageTranslatorTests
             """);
 
         Assert.Equal(["socket.io#/#", "socket.io#/#room1#", "socket.io#/#", "socket.io-request#/admin#", "socket.io-request#/#"], published.Select(p => p.Channel));
-        Assert.Equal("socket.io#*", Channels.BroadcastPattern.ToString());
-        Assert.Equal("socket.io-request#*", Channels.RequestPattern.ToString());
-        Assert.Equal(@"app\[1\]\*#*", new EmitterChannels("app[1]*").BroadcastPattern.ToString());
+        Assert.Equal("socket.io*", Channels.Pattern.ToString());
+        Assert.All(published, p => Assert.True(Channels.IsEmitterChannel(p.Channel)));
+        Assert.False(Channels.IsEmitterChannel("socket.io-response#/#"));
+        Assert.False(Channels.IsEmitterChannel("socket.io2#/#"));
+        Assert.Equal(@"app\[1\]\**", new EmitterChannels("app[1]*").Pattern.ToString());
     }
 
     [Fact]

@@ -200,6 +200,28 @@ public sealed class OfficialEmitterTests(EmitterCluster world)
     }
 
     [Fact]
+    public async Task Requests_are_carried_out_in_publish_order_with_the_emits_a_disconnect_after_emits_comes_after_them()
+    {
+        var room = Room("ordered");
+        await using var members = await world.ConnectEverywhereAsync("/", room);
+
+        await OfficialEmitter.RunAsync(world.Redis, $$"""
+            for (let i = 0; i < 200; i++) emitter.to("{{room}}").emit("n", i);
+            emitter.in("{{room}}").disconnectSockets();
+            """);
+
+        foreach (var member in members.All)
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                Assert.Equal(i, (await member.ExpectEventAsync("n"))[0].GetInt32());
+            }
+
+            Assert.Equal("io server disconnect", await member.Disconnected.WaitAsync(TestClient.DefaultWait));
+        }
+    }
+
+    [Fact]
     public async Task ServerSideEmit_reaches_OnServerSideEmit_on_every_gateway()
     {
         var name = Room("hello");
@@ -221,11 +243,12 @@ public sealed class OfficialEmitterTests(EmitterCluster world)
     }
 
     [Fact]
-    public async Task Another_key_is_not_heard()
+    public async Task Other_keys_are_not_heard_even_those_starting_like_the_gateways_key()
     {
         await using var clients = await world.ConnectEverywhereAsync();
 
         await OfficialEmitter.RunAsync(world.Redis, """emitter.emit("other key");""", emitterOptions: """{ key: "other-app" }""");
+        await OfficialEmitter.RunAsync(world.Redis, """emitter.emit("other key"); emitter.serverSideEmit("x");""", emitterOptions: """{ key: "socket.io2" }""");
         await OfficialEmitter.RunAsync(world.Redis, """emitter.emit("marker");""");
 
         foreach (var client in clients.All)

@@ -9,14 +9,16 @@ using StackExchange.Redis;
 namespace OrleansRooms.Silo.Compatibility;
 
 /// <summary>
-/// Listens, on a gateway, to the official <c>@socket.io/redis-emitter</c>'s channels (<c>PSUBSCRIBE key#*</c> and
-/// <c>key-request#*</c>) and hands each message, translated, to this gateway's <see cref="IGatewayInbox"/>: every gateway
+/// Listens, on a gateway, to the official <c>@socket.io/redis-emitter</c>'s channels (<c>key#...</c> and
+/// <c>key-request#...</c>, through <c>PSUBSCRIBE key*</c>) and hands each message, translated, to this gateway's
+/// <see cref="IGatewayInbox"/>: every gateway
 /// hears every message and carries it out on its own sockets, as every Socket.IO server with the Redis adapter does, so
 /// a room's member gets a broadcast once, wherever it is connected.
 /// <list type="bullet">
-/// <item>Each pattern is read in publish order (StackExchange.Redis' ordered <see cref="ChannelMessageQueue"/>) and each
-/// message decoded as it is read: no queue of our own. The library's queue between its socket and this reader is
-/// unbounded, so past <see cref="RedisEmitterOptions.MaxBacklog"/> waiting messages are dropped unread.</item>
+/// <item>Broadcasts and requests are read in one stream, in publish order (StackExchange.Redis' ordered
+/// <see cref="ChannelMessageQueue"/>), and each message is decoded as it is read: no queue of our own. The library's
+/// queue between its socket and this reader is unbounded, so past <see cref="RedisEmitterOptions.MaxBacklog"/> waiting
+/// messages are dropped unread.</item>
 /// <item>A malformed message is logged and dropped, as is one the gateway throws on: neither stops the listener.</item>
 /// <item>StackExchange.Redis reconnects and subscribes again by itself after Redis restarts; the listener logs when it
 /// hears again, once a ping on the subscription connection (ordered after the re-subscriptions) has been answered.</item>
@@ -63,14 +65,14 @@ internal sealed class RedisEmitterListener(
         _redis.ConnectionRestored += OnConnectionRestored;
 
         var subscriber = _redis.GetSubscriber();
-        var broadcasts = await TrySubscribeAsync(subscriber, _channels.BroadcastPattern).ConfigureAwait(false);
-        var requests = broadcasts is null ? null : await TrySubscribeAsync(subscriber, _channels.RequestPattern).ConfigureAwait(false);
-        if (requests is not null)
+        var queue = await TrySubscribeAsync(subscriber, _channels.Pattern).ConfigureAwait(false);
+        var redis = configuration.ToString(includePassword: false);
+        if (queue is not null)
         {
-            EmitterLog.Listening(logger, configuration.ToString(includePassword: false), EmitterLog.Escape(settings.Key));
+            EmitterLog.Listening(logger, redis, EmitterLog.Escape(settings.Key));
         }
 
-        _running = RunAsync(subscriber, broadcasts, requests, inbox, settings.MaxBacklog, configuration.ToString(includePassword: false), _stopping.Token);
+        _running = RunAsync(subscriber, queue, inbox, settings.MaxBacklog, redis, _stopping.Token);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -98,22 +100,18 @@ internal sealed class RedisEmitterListener(
         }
     }
 
-    /// <summary>Subscribes what the start could not (retrying until Redis answers), then reads both patterns until stopped.</summary>
-    private async Task RunAsync(
-        ISubscriber subscriber, ChannelMessageQueue? broadcasts, ChannelMessageQueue? requests, IGatewayInbox inbox, int maxBacklog, string redis, CancellationToken stopping)
+    /// <summary>Subscribes if the start could not (retrying until Redis answers), then reads until stopped.</summary>
+    private async Task RunAsync(ISubscriber subscriber, ChannelMessageQueue? queue, IGatewayInbox inbox, int maxBacklog, string redis, CancellationToken stopping)
     {
         try
         {
-            if (requests is null)
+            if (queue is null)
             {
-                broadcasts ??= await SubscribeAsync(subscriber, _channels!.BroadcastPattern, stopping).ConfigureAwait(false);
-                requests = await SubscribeAsync(subscriber, _channels!.RequestPattern, stopping).ConfigureAwait(false);
+                queue = await SubscribeAsync(subscriber, _channels!.Pattern, stopping).ConfigureAwait(false);
                 EmitterLog.Listening(logger, redis, EmitterLog.Escape(_channels.Key));
             }
 
-            await Task.WhenAll(
-                ReadAsync(broadcasts!, inbox, maxBacklog, stopping),
-                ReadAsync(requests, inbox, maxBacklog, stopping)).ConfigureAwait(false);
+            await ReadAsync(queue, inbox, maxBacklog, stopping).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -162,7 +160,7 @@ internal sealed class RedisEmitterListener(
         }
     }
 
-    /// <summary>Reads one pattern's messages in order, decoding each as it is read.</summary>
+    /// <summary>Reads the messages in publish order, decoding each as it is read.</summary>
     private async Task ReadAsync(ChannelMessageQueue queue, IGatewayInbox inbox, int maxBacklog, CancellationToken stopping)
     {
         using var translator = new EmitterMessageTranslator(_channels!);
@@ -183,6 +181,12 @@ internal sealed class RedisEmitterListener(
                 return;
             }
 
+            var channel = next.Channel.ToString();
+            if (!translator.Channels.IsEmitterChannel(channel))
+            {
+                continue;
+            }
+
             metrics.Received();
             if (queue.TryGetCount(out var waiting) && waiting >= maxBacklog)
             {
@@ -201,14 +205,12 @@ internal sealed class RedisEmitterListener(
                 dropped = 0;
             }
 
-            Handle(translator, next, inbox);
+            Handle(translator, channel, next.Message, inbox);
         }
     }
 
-    private void Handle(EmitterMessageTranslator translator, in ChannelMessage next, IGatewayInbox inbox)
+    private void Handle(EmitterMessageTranslator translator, string channel, ReadOnlyMemory<byte> payload, IGatewayInbox inbox)
     {
-        var channel = next.Channel.ToString();
-        ReadOnlyMemory<byte> payload = next.Message;
         if (!translator.TryTranslate(channel, payload, out var message, out var error))
         {
             metrics.RejectedMalformed();

@@ -26,14 +26,14 @@ public sealed class RedisEmitterOptions
     public string? Redis { get; set; }
 
     /// <summary>
-    /// The emitter key, the <c>key</c> option of the official emitter: the gateway subscribes to <c>{Key}#*</c>
-    /// (broadcasts) and <c>{Key}-request#*</c> (socketsJoin, socketsLeave, disconnectSockets, serverSideEmit).
-    /// Default: <c>socket.io</c>. Empty turns the listener off.
+    /// The emitter key, the <c>key</c> option of the official emitter: the gateway hears <c>{Key}#...</c> (broadcasts)
+    /// and <c>{Key}-request#...</c> (socketsJoin, socketsLeave, disconnectSockets, serverSideEmit), through one pattern
+    /// subscription <c>{Key}*</c> that keeps them in publish order. Default: <c>socket.io</c>. Empty turns the listener off.
     /// </summary>
     public string Key { get; set; } = DefaultKey;
 
     /// <summary>
-    /// The most messages that may wait, per channel pattern, between the Redis connection and the decoder. Messages are
+    /// The most messages that may wait between the Redis connection and the decoder. Messages are
     /// decoded and handed to the gateway as they are read, so a backlog only builds up when emitters publish faster
     /// than the gateway decodes; past this many, messages are dropped unread (logged and counted) until the backlog
     /// shrinks, so a flood cannot grow the gateway's memory without bound. Counted in messages, not bytes: lower it
