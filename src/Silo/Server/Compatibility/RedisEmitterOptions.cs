@@ -20,8 +20,8 @@ public sealed class RedisEmitterOptions
     /// <summary>
     /// The Redis the emitters publish to: a StackExchange.Redis configuration string (<c>host:6379,password=...</c>).
     /// Default: the cluster's membership store when <c>Orleans:Clustering:ProviderType</c> is <c>Redis</c> (its
-    /// <c>Orleans:Clustering:ConnectionString</c>), otherwise none, and then the gateway does not listen. An empty
-    /// string turns the listener off.
+    /// <c>Orleans:Clustering:ConnectionString</c>, or the connection string its <c>ConnectionName</c> names), otherwise
+    /// none, and then the gateway does not listen. An empty string turns the listener off.
     /// </summary>
     public string? Redis { get; set; }
 
