@@ -15,8 +15,8 @@ internal static partial class EmitterLog
     [LoggerMessage(203, LogLevel.Warning, "Lost the Redis connection of the Socket.IO emitter channels ({FailureType}); it reconnects and subscribes again by itself.")]
     public static partial void ConnectionLost(ILogger logger, string failureType, Exception? exception);
 
-    [LoggerMessage(204, LogLevel.Warning, "Could not subscribe to the Socket.IO emitter channels yet; retrying.")]
-    public static partial void SubscribeFailed(ILogger logger, Exception exception);
+    [LoggerMessage(204, LogLevel.Warning, "Could not subscribe to the Socket.IO emitter channels yet (Redis does not answer); retrying.")]
+    public static partial void SubscribeFailed(ILogger logger, Exception? exception);
 
     [LoggerMessage(205, LogLevel.Warning, "Dropped a message on emitter channel {Channel} ({Length} bytes): {Reason}.")]
     public static partial void Rejected(ILogger logger, string channel, int length, string reason);

@@ -23,7 +23,7 @@ namespace OrleansRooms.Silo.Compatibility;
 /// <item>StackExchange.Redis reconnects and subscribes again by itself after Redis restarts; the listener logs when it
 /// hears again, once a ping on the subscription connection (ordered after the re-subscriptions) has been answered.</item>
 /// <item>Start-up waits for the first subscription, so a started gateway hears the emitter; when Redis cannot be reached
-/// then, the gateway starts anyway and the listener keeps trying.</item>
+/// then (after StackExchange.Redis' connect timeout), the gateway starts anyway and the listener subscribes once it is.</item>
 /// </list>
 /// </summary>
 internal sealed class RedisEmitterListener(
@@ -65,7 +65,16 @@ internal sealed class RedisEmitterListener(
         _redis.ConnectionRestored += OnConnectionRestored;
 
         var subscriber = _redis.GetSubscriber();
-        var queue = await TrySubscribeAsync(subscriber, _channels.Pattern).ConfigureAwait(false);
+        ChannelMessageQueue? queue = null;
+        if (_redis.IsConnected)
+        {
+            queue = await TrySubscribeAsync(subscriber, _channels.Pattern).ConfigureAwait(false);
+        }
+        else
+        {
+            EmitterLog.SubscribeFailed(logger, null);
+        }
+
         var redis = configuration.ToString(includePassword: false);
         if (queue is not null)
         {
@@ -137,7 +146,7 @@ internal sealed class RedisEmitterListener(
         while (true)
         {
             await Task.Delay(RetryDelay, timeProvider, stopping).ConfigureAwait(false);
-            if (await TrySubscribeAsync(subscriber, pattern).ConfigureAwait(false) is { } queue)
+            if (_redis?.IsConnected == true && await TrySubscribeAsync(subscriber, pattern).ConfigureAwait(false) is { } queue)
             {
                 return queue;
             }
