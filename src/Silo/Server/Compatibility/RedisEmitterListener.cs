@@ -11,9 +11,8 @@ namespace OrleansRooms.Silo.Compatibility;
 /// <summary>
 /// Listens, on a gateway, to the official <c>@socket.io/redis-emitter</c>'s channels (<c>key#...</c> and
 /// <c>key-request#...</c>, through <c>PSUBSCRIBE key*</c>) and hands each message, translated, to this gateway's
-/// <see cref="IGatewayInbox"/>: every gateway
-/// hears every message and carries it out on its own sockets, as every Socket.IO server with the Redis adapter does, so
-/// a room's member gets a broadcast once, wherever it is connected.
+/// <see cref="IGatewayInbox"/>: every gateway hears every message and carries it out on its own sockets, as every
+/// Socket.IO server with the Redis adapter does, so a room's member gets a broadcast once, wherever it is connected.
 /// <list type="bullet">
 /// <item>Broadcasts and requests are read in one stream, in publish order (StackExchange.Redis' ordered
 /// <see cref="ChannelMessageQueue"/>), and each message is decoded as it is read: no queue of our own. The library's
@@ -39,6 +38,7 @@ internal sealed class RedisEmitterListener(
     private ConnectionMultiplexer? _redis;
     private EmitterChannels? _channels;
     private Task _running = Task.CompletedTask;
+    private volatile bool _subscribed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -78,6 +78,7 @@ internal sealed class RedisEmitterListener(
         var redis = configuration.ToString(includePassword: false);
         if (queue is not null)
         {
+            _subscribed = true;
             EmitterLog.Listening(logger, redis, EmitterLog.Escape(settings.Key));
         }
 
@@ -117,6 +118,7 @@ internal sealed class RedisEmitterListener(
             if (queue is null)
             {
                 queue = await SubscribeAsync(subscriber, _channels!.Pattern, stopping).ConfigureAwait(false);
+                _subscribed = true;
                 EmitterLog.Listening(logger, redis, EmitterLog.Escape(_channels.Key));
             }
 
@@ -248,7 +250,8 @@ internal sealed class RedisEmitterListener(
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
-        if (IsSubscriptionConnection(e.EndPoint, e.ConnectionType))
+        // Before the first subscription there is nothing to hear again: the retry logs when it subscribes.
+        if (_subscribed && IsSubscriptionConnection(e.EndPoint, e.ConnectionType))
         {
             _ = ConfirmListeningAsync();
         }
