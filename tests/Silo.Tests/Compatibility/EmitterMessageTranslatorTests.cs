@@ -246,6 +246,15 @@ public sealed class EmitterMessageTranslatorTests
     }
 
     [Fact]
+    public void A_packet_naming_its_data_twice_keeps_the_last_as_a_JavaScript_object_would()
+    {
+        // ["a", {type: 2, data: ["x"], data: ["y"], nsp: "/"}, {}]
+        var payload = Convert.FromHexString("93a16184a47479706502a46461746191a178a46461746191a179a36e7370a12f80");
+
+        Assert.Equal("""["y"]""", Text(Translate(("socket.io#/#", payload)).Data));
+    }
+
+    [Fact]
     public void Values_nested_deeper_than_the_limit_are_refused()
     {
         // ["emitter", {type: 2, data: ["deep", [[[...]]]], nsp: "/"}, {}] with 70 nested arrays.

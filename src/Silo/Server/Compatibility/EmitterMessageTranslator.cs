@@ -236,6 +236,10 @@ internal sealed class EmitterMessageTranslator : IDisposable
             return false;
         }
 
+        // A packet that names its data twice keeps the last, as a JavaScript object would.
+        _buffer.ResetWrittenCount();
+        _writer.Reset();
+        _attachments.Clear();
         if (!MessagePackJson.TryWrite(ref reader, _writer, _attachments, out error))
         {
             return false;
