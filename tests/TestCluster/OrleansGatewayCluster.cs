@@ -48,6 +48,12 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     /// <summary>How long cluster requests wait for other gateways' answers (<see cref="SocketIOOptions.ClusterRequestTimeout"/>).</summary>
     public TimeSpan ClusterRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The Redis whose official-emitter channels the gateways listen to (<c>SocketIO:Emitter:Redis</c>, a StackExchange.Redis
+    /// configuration string); null, the default, leaves them unheard.
+    /// </summary>
+    public string? EmitterRedis { get; init; }
+
     public IReadOnlyList<GatewayNode> Gateways => _gateways;
 
     /// <summary>The Orleans cluster (its client reaches the grains as an outside process would).</summary>
@@ -71,6 +77,12 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
             builder.Properties[GatewayHostConfigurator.RedisMembershipKey] = RedisMembership.ConnectionString;
             builder.AddClientBuilderConfigurator<RedisMembershipClientConfigurator>();
         }
+
+        if (EmitterRedis is not null)
+        {
+            builder.Properties["SocketIO:Emitter:Redis"] = EmitterRedis;
+        }
+
         builder.AddSiloBuilderConfigurator<GatewayHostConfigurator>();
         _cluster = builder.Build();
         await _cluster.DeployAsync();

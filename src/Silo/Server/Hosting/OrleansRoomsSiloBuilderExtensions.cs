@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Grains.Hosting;
 using OrleansRooms.Grains.Routing;
+using OrleansRooms.Silo.Compatibility;
 
 namespace Orleans.Hosting;
 
@@ -21,6 +22,9 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// <c>Orleans:Streaming</c> configures one.</item>
     /// <item>With <c>SocketIO:Cluster:Kubernetes</c> true, Orleans' Kubernetes hosting (silo identity from the pod, and
     /// silos whose pod is gone are declared dead at once).</item>
+    /// <item>On a gateway, the official <c>@socket.io/redis-emitter</c>'s channels (section <c>SocketIO:Emitter</c>,
+    /// <see cref="RedisEmitterOptions"/>): listened to when a Redis is configured there, or when the cluster's
+    /// membership is in Redis.</item>
     /// </list>
     /// </summary>
     public static ISiloBuilder AddOrleansRooms(this ISiloBuilder silo)
@@ -44,6 +48,7 @@ public static class OrleansRoomsSiloBuilderExtensions
         }
 
         silo.Services.AddRoomsGrains();
+        silo.Services.AddRedisEmitterListener(configuration);
         return silo;
     }
 }
