@@ -40,14 +40,17 @@ if (Directory.Exists(bundle))
     app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(bundle), RequestPath = "/vendor" });
 }
 
-// Liveness and readiness for load balancers and Kubernetes: 200 while Healthy or Degraded (Redis unreachable still
-// serves local rooms), 503 when Unhealthy.
+// Liveness and readiness for load balancers and Kubernetes: it answers once the co-hosted silo is active in the
+// cluster (the silo starts before Kestrel listens) and for as long as the process runs (a silo declared dead stops it).
 app.MapHealthChecks("/healthz");
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
 
 app.MapSocketIO("/socket.io", io =>
 {
+    // Room counts and membership come from the room grains: the whole cluster, not only this gateway.
+    var adapter = io.Of("/").Adapter;
+
     // Everyone picks a name before connecting: `io({ auth: { name } })`.
     io.Use(async (socket, next) =>
     {
@@ -68,8 +71,8 @@ app.MapSocketIO("/socket.io", io =>
 
         socket.On("join", async e =>
         {
-            // A room named after a socket id is that socket's private room: not joinable.
-            if (ReadRoom(e) is not { } room || io.Sockets.Sockets.ContainsKey(room))
+            // A room named after a socket id is that socket's private room, on whichever gateway: not joinable.
+            if (ReadRoom(e) is not { } room || await IsPrivateRoomAsync(room))
             {
                 e.Ack(new { ok = false, error = "invalid room name" });
                 return;
@@ -77,8 +80,8 @@ app.MapSocketIO("/socket.io", io =>
 
             await socket.JoinAsync(room);
             await socket.To(room).EmitAsync("joined", new { room, name });
-            e.Ack(new { ok = true, room, members = MemberCount(room) });
-            await io.EmitAsync("rooms", RoomCounts());
+            e.Ack(new { ok = true, room, members = (await adapter.GetRoomMembersAsync(room)).Count });
+            await io.EmitAsync("rooms", await RoomCountsAsync());
             ChatLog.Joined(log, name, room);
         });
 
@@ -91,9 +94,9 @@ app.MapSocketIO("/socket.io", io =>
             }
 
             await socket.LeaveAsync(room);
-            await socket.To(room).EmitAsync("left", new { room, name });
+            await socket.To(room).EmitAsync("left", new { room, id = socket.Id, name });
             e.Ack(new { ok = true, room });
-            await io.EmitAsync("rooms", RoomCounts());
+            await io.EmitAsync("rooms", await RoomCountsAsync());
         });
 
         socket.On("chat", async e =>
@@ -111,7 +114,7 @@ app.MapSocketIO("/socket.io", io =>
             e.Ack(new { ok = true, at });
         });
 
-        socket.On("rooms", e => e.Ack(RoomCounts()));
+        socket.On("rooms", async e => e.Ack(await RoomCountsAsync()));
 
         // Still in its rooms here: tell them who is leaving.
         socket.OnDisconnecting(async reason =>
@@ -120,7 +123,7 @@ app.MapSocketIO("/socket.io", io =>
             {
                 if (room != socket.Id)
                 {
-                    await socket.To(room).EmitAsync("left", new { room, name });
+                    await socket.To(room).EmitAsync("left", new { room, id = socket.Id, name });
                 }
             }
         });
@@ -128,20 +131,68 @@ app.MapSocketIO("/socket.io", io =>
         socket.OnDisconnect(async reason =>
         {
             ChatLog.Disconnected(log, name, reason);
-            await io.EmitAsync("rooms", RoomCounts());
+            await io.EmitAsync("rooms", await RoomCountsAsync());
         });
 
-        await socket.EmitAsync("rooms", RoomCounts());
+        await socket.EmitAsync("rooms", await RoomCountsAsync());
     });
 
-    int MemberCount(string room) =>
-        io.Of("/").Adapter.Rooms.TryGetValue(room, out var members) ? members.Count : 0;
+    // A gateway that died cannot say goodbye for its users: the gateway that takes their sockets out of their rooms
+    // raises leave-room for each (a socket this gateway does not host). Tell the room, and send everyone new counts.
+    var recountQueued = 0;
+    adapter.LeaveRoom += (room, socketId) =>
+    {
+        if (!io.Sockets.Sockets.ContainsKey(socketId))
+        {
+            _ = AnnounceDepartureAsync(room, socketId);
+        }
+    };
 
-    // Every room but the private ones named after a socket id, with its number of members.
-    Dictionary<string, int> RoomCounts() =>
-        io.Of("/").Adapter.Rooms
-            .Where(r => !r.Value.Contains(r.Key))
-            .ToDictionary(r => r.Key, r => r.Value.Count);
+    async Task AnnounceDepartureAsync(string room, string socketId)
+    {
+        try
+        {
+            if (room != socketId)
+            {
+                await io.To(room).EmitAsync("left", new { room, id = socketId, name = (string?)null });
+            }
+
+            // One recount for a burst of departures: those raised meanwhile find it queued.
+            if (Interlocked.Exchange(ref recountQueued, 1) == 0)
+            {
+                await Task.Yield();
+                Volatile.Write(ref recountQueued, 0);
+                await io.EmitAsync("rooms", await RoomCountsAsync());
+            }
+        }
+        catch (Exception ex)
+        {
+            ChatLog.DepartureFailed(log, ex);
+        }
+    }
+
+    // A socket's own room holds that socket: a connected socket's id, on any gateway.
+    async Task<bool> IsPrivateRoomAsync(string room) =>
+        io.Sockets.Sockets.ContainsKey(room) || (await adapter.GetRoomMembersAsync(room)).Contains(room);
+
+    // Every room of the cluster but the private ones named after a socket id, with its number of members.
+    async Task<Dictionary<string, int>> RoomCountsAsync()
+    {
+        var names = adapter.GetRoomNamesAsync().AsTask();
+        var sockets = new HashSet<string>(await adapter.GetSocketIdsAsync(), StringComparer.Ordinal);
+        var rooms = (await names).Where(room => !sockets.Contains(room)).ToArray();
+        var members = await Task.WhenAll(rooms.Select(room => adapter.GetRoomMembersAsync(room).AsTask()));
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < rooms.Length; i++)
+        {
+            if (members[i].Count > 0)
+            {
+                counts[rooms[i]] = members[i].Count;
+            }
+        }
+
+        return counts;
+    }
 });
 
 app.Run();
@@ -166,4 +217,7 @@ internal static partial class ChatLog
 
     [LoggerMessage(3, LogLevel.Information, "{Name} disconnected: {Reason}.")]
     public static partial void Disconnected(ILogger logger, string name, string reason);
+
+    [LoggerMessage(4, LogLevel.Warning, "Could not tell a room that a member of a lost gateway left.")]
+    public static partial void DepartureFailed(ILogger logger, Exception exception);
 }
