@@ -21,21 +21,33 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
     // wait for a grain of the dead silo until membership declares it dead), and a's view of the room counts.
     private const string Helpers = """
         const open = (port, name) => io(`http://127.0.0.1:${port}`, { forceNew: true, reconnection: false, transports: ["websocket"], auth: { name } });
+        // Connected, and the demo's connection handler done: it ends by sending the room counts. (An event sent at the
+        // very moment of the connection, before the server registered its handlers, can be dropped: reported.)
+        const ready = (socket) => new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error("no room counts within 15 s of connecting")), 15000);
+          socket.once("rooms", () => { clearTimeout(timer); resolve(socket); });
+          socket.once("connect_error", (e) => { clearTimeout(timer); reject(new Error(`connect_error: ${e.message}`)); });
+        });
         const request = (socket, event, ...args) => new Promise((resolve, reject) => {
           const timer = setTimeout(() => reject(new Error(`no answer to '${event}' within 15 s`)), 15000);
           socket.emit(event, ...args, (answer) => { clearTimeout(timer); resolve(answer); });
         });
         const countsOf = async (socket, rooms) => { const counts = await request(socket, "rooms"); return rooms.map((room) => counts[room] ?? 0); };
         // The cluster rebuilds itself after a death and no event marks the end: ask every 50 ms until an answer shows
-        // `what` (while a grain of the dead process is unreachable a query may fail, and its answer never come).
+        // `what` (while a grain of the dead process is unreachable a query may fail, and its answer never come). The
+        // query answers [shown, what it saw].
         const converge = (what, query, since) => new Promise((resolve, reject) => {
+          let asked = 0, answered = 0, last = "no answer";
           const ask = setInterval(() => {
             if (performance.now() - since > BOUND_MS) {
               clearInterval(ask);
-              reject(new Error(`${what} not within ${BOUND_MS} ms`));
+              reject(new Error(`${what} not within ${BOUND_MS} ms (${answered} of ${asked} queries answered, the last: ${last})`));
               return;
             }
-            query().then((shown) => {
+            asked++;
+            query().then(([shown, seen]) => {
+              answered++;
+              last = JSON.stringify(seen);
               if (shown) {
                 clearInterval(ask);
                 resolve(Math.round(performance.now() - since));
@@ -67,7 +79,7 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             const BOUND_MS = {{BoundMs}};
             const rooms = Array.from({ length: {{Rooms}} }, (_, i) => `{{prefix}}-${i}`);
             const [a, b, c] = [open({{cluster.GatewayPorts[0]}}, "a"), open({{cluster.GatewayPorts[1]}}, "b"), open({{cluster.GatewayPorts[2]}}, "c")];
-            await Promise.all([a, b, c].map((s) => connected(s, 10000)));
+            await Promise.all([a, b, c].map(ready));
             const gone = b.id;
             for (const room of rooms) {
               for (const s of [a, b, c]) assert((await request(s, "join", room)).ok, `joined ${room}`);
@@ -81,7 +93,7 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             a.on("left", (e) => { if (e.id === gone) { told.push(e.room); firstTold ??= Math.round(performance.now() - killed); } });
             process.kill({{victim}}, "SIGKILL");
 
-            const outMs = await converge("b out of every room, seen from gateway 1", async () => (await countsOf(a, rooms)).every((n) => n === 2), killed);
+            const outMs = await converge("b out of every room, seen from gateway 1", async () => { const n = await countsOf(a, rooms); return [n.every((x) => x === 2), n]; }, killed);
             assert(new Set(told).size === told.length, `a room was told twice that b left: ${told}`);
 
             // The rooms still deliver across the surviving gateways.
@@ -119,7 +131,7 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             const silo = async () => (await fetch("http://127.0.0.1:{{cluster.SiloPorts[0]}}/silo")).json();
             const rooms = Array.from({ length: {{Rooms}} }, (_, i) => `{{prefix}}-${i}`);
             const [a, b] = [open({{cluster.GatewayPorts[0]}}, "a"), open({{cluster.GatewayPorts[1]}}, "b")];
-            await Promise.all([a, b].map((s) => connected(s, 10000)));
+            await Promise.all([a, b].map(ready));
             for (const room of rooms) {
               for (const s of [a, b]) assert((await request(s, "join", room)).ok, `joined ${room}`);
             }
@@ -134,7 +146,7 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
             process.kill({{victim}}, "SIGKILL");
 
             // Every room keeps a and b (grains the silo held are rebuilt elsewhere), and a's message reaches b in each.
-            const intactMs = await converge("a and b in every room after the silo died", async () => (await countsOf(a, rooms)).every((n) => n === 2), killed);
+            const intactMs = await converge("a and b in every room after the silo died", async () => { const n = await countsOf(a, rooms); return [n.every((x) => x === 2), n]; }, killed);
             const heard = record(b, "chat");
             for (const room of rooms) assert((await request(a, "chat", { room, text: "still here" })).ok, `chat in ${room}`);
             await until("b hearing a in every room", () => heard.length >= rooms.length, 10000);
