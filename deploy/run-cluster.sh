@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# A local OrleansRooms cluster on 127.0.0.1: one redis-server (no persistence) and N gateways from one
-# `dotnet publish` output, optionally nginx in front (deploy/nginx). Needs dotnet, redis-server, and nginx for --nginx.
+# A local OrleansRooms cluster on 127.0.0.1: one redis-server (Orleans membership, no persistence), N gateways (each
+# co-hosting an Orleans silo) from one `dotnet publish`, optionally M grain-only silos (src/Silo/Host) and nginx in
+# front (deploy/nginx). Needs dotnet, redis-server, curl, and nginx for --nginx.
 #
-#   deploy/run-cluster.sh [start] [-n N] [--base-port 3001] [--redis-port 6379] [--nginx] [--nginx-port 3000]
-#                         [--run-dir DIR] [--app DIR] [--foreground]
+#   deploy/run-cluster.sh [start] [-n N] [--silos M] [--base-port 3001] [--silo-port BASE+10000] [--redis-port 6379]
+#                         [--nginx] [--nginx-port 3000] [--run-dir DIR] [--app DIR] [--silo-app DIR] [--foreground]
 #   deploy/run-cluster.sh stop   [--run-dir DIR]
 #   deploy/run-cluster.sh status [--run-dir DIR]
 #
-# start runs everything in the background and returns once every gateway's /healthz says Healthy; it is a no-op when
-# the cluster of that run directory is already up. --foreground stays attached and stops everything on Ctrl-C.
-# --app runs an existing build output (a directory with OrleansRooms.Gateway.Host.dll) instead of publishing.
+# start runs everything in the background and returns once every gateway's and silo's /healthz says Healthy; it is a
+# no-op when the cluster of that run directory is already up. --foreground stays attached and stops everything on Ctrl-C.
+# Gateway i serves HTTP on base-port+i-1 and its silo listens on silo-port+i-1; grain-only silo j serves /healthz on
+# base-port+N+j-1 and listens on silo-port+N+j-1. --app and --silo-app run existing build outputs (directories with
+# OrleansRooms.Gateway.Host.dll, OrleansRooms.Silo.Host.dll) instead of publishing.
 # Logs, pid files, redis's directory and nginx's prefix live in the run directory (default artifacts/cluster).
 set -euo pipefail
 export PATH="$PATH:/usr/sbin:/sbin" # Debian installs nginx in /usr/sbin, outside a normal user's PATH
@@ -17,15 +20,21 @@ export PATH="$PATH:/usr/sbin:/sbin" # Debian installs nginx in /usr/sbin, outsid
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 command="start"
 gateways=3
+silos=0
 base_port=3001
+silo_port=""
 redis_port=6379
 with_nginx=0
 nginx_port=3000
 run_dir="$root/artifacts/cluster"
 app=""
+silo_app=""
 foreground=0
+# One Orleans cluster per redis-server: the ids only have to match between the gateways and silos of this run.
+cluster_id="orleansrooms-local"
+service_id="orleansrooms"
 
-usage() { sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 die() { echo "run-cluster: $*" >&2; exit 1; }
 
 if [[ $# -gt 0 && "$1" != -* ]]; then
@@ -35,18 +44,27 @@ fi
 while [[ $# -gt 0 ]]; do
   case "$1" in
     -n|--gateways) gateways="$2"; shift 2 ;;
+    --silos) silos="$2"; shift 2 ;;
     --base-port) base_port="$2"; shift 2 ;;
+    --silo-port) silo_port="$2"; shift 2 ;;
     --redis-port) redis_port="$2"; shift 2 ;;
     --nginx) with_nginx=1; shift ;;
     --nginx-port) nginx_port="$2"; with_nginx=1; shift 2 ;;
     --run-dir) run_dir="$2"; shift 2 ;;
     --app) app="$2"; shift 2 ;;
+    --silo-app) silo_app="$2"; shift 2 ;;
     --foreground) foreground=1; shift ;;
     -h|--help) usage ;;
     *) echo "run-cluster: unknown option $1" >&2; usage ;;
   esac
 done
 [[ "$gateways" =~ ^[1-9][0-9]?$ ]] || die "--gateways must be 1..99"
+[[ "$silos" =~ ^[0-9][0-9]?$ ]] || die "--silos must be 0..99"
+silo_port="${silo_port:-$((base_port + 10000))}"
+for port in "$base_port" "$silo_port" "$redis_port" "$nginx_port"; do
+  [[ "$port" =~ ^[1-9][0-9]*$ ]] || die "ports must be numbers: $port"
+done
+((silo_port + gateways + silos - 1 <= 65535)) || die "silo ports from $silo_port run past 65535 (use --silo-port)"
 mkdir -p "$run_dir"
 run_dir="$(cd "$run_dir" && pwd)"
 pids="$run_dir/pids"
@@ -60,6 +78,14 @@ alive() {
 }
 
 started() { ls "$pids"/*.pid >/dev/null 2>&1; }
+
+# Process $1 runs: it exists and is not a zombie (a killed node whose parent, often init, has not reaped it yet).
+running() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"
+  [[ "${stat:0:1}" != [ZX] ]]
+}
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -85,41 +111,53 @@ redis_pong() {
 
 healthy() { [[ "$(curl -fsS --max-time 2 "$1/healthz" 2>/dev/null)" == "Healthy" ]]; }
 
-# Gateway i is healthy, and still running (a crashed gateway fails at once with its log).
-gateway_ready() {
-  alive "gateway-$1" OrleansRooms.Gateway.Host || { tail -n 30 "$run_dir/logs/gateway-$1.log" >&2; die "gateway $1 exited"; }
-  healthy "http://127.0.0.1:$((base_port + $1 - 1))"
+# Node `name` (gateway-i, silo-j) is healthy on `port`, and still running (a crash fails at once with its log).
+node_ready() {
+  running "$(cat "$pids/$1.pid")" || { tail -n 30 "$run_dir/logs/$1.log" >&2; die "$1 exited"; }
+  healthy "http://127.0.0.1:$2"
 }
 
-# Stops in reverse order: nginx first (no new requests), gateways (they leave the cluster cleanly), then redis.
-stop_all() {
-  [[ -d "$pids" ]] || return 0
-  local names=() name pid deadline
-  [[ -f "$pids/nginx.pid" ]] && names+=(nginx)
-  while IFS= read -r name; do names+=("$name"); done < <(ls "$pids" | sed -n 's/^\(gateway-[0-9]*\)\.pid$/\1/p' | sort -V)
-  [[ -f "$pids/redis.pid" ]] && names+=(redis)
-  for name in "${names[@]}"; do
+# SIGTERM to every process of the group, then waits for each (20 s, then SIGKILL).
+stop_group() {
+  local name pid deadline
+  for name in "$@"; do
     pid="$(cat "$pids/$name.pid")"
     if [[ -r "/proc/$pid/cmdline" ]]; then
       kill -TERM "$pid" 2>/dev/null || true
     fi
   done
-  for name in "${names[@]}"; do
+  for name in "$@"; do
     pid="$(cat "$pids/$name.pid")"
     deadline=$((SECONDS + 20))
-    while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
-    kill -0 "$pid" 2>/dev/null && { echo "run-cluster: $name ($pid) ignored SIGTERM, killing" >&2; kill -KILL "$pid" 2>/dev/null || true; }
+    while running "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    running "$pid" && { echo "run-cluster: $name ($pid) ignored SIGTERM, killing" >&2; kill -KILL "$pid" 2>/dev/null || true; }
     rm -f "$pids/$name.pid"
     echo "stopped $name ($pid)"
   done
 }
 
+# Stops in order: nginx (no new requests), then the gateways and silos together (they leave the Orleans cluster
+# cleanly, which needs the membership table), then redis.
+stop_all() {
+  [[ -d "$pids" ]] || return 0
+  local nodes=() name
+  [[ -f "$pids/nginx.pid" ]] && stop_group nginx
+  while IFS= read -r name; do nodes+=("$name"); done < <(ls "$pids" | sed -n 's/^\(\(gateway\|silo\)-[0-9]*\)\.pid$/\1/p' | sort -V)
+  ((${#nodes[@]} == 0)) || stop_group "${nodes[@]}"
+  [[ -f "$pids/redis.pid" ]] && stop_group redis
+  return 0
+}
+
 print_urls() {
-  echo "redis      127.0.0.1:$(cat "$run_dir/redis-port")"
-  local i port
-  while IFS=' ' read -r i port; do
-    echo "gateway $i  http://127.0.0.1:$port   log: $run_dir/logs/gateway-$i.log"
-  done <"$run_dir/gateways"
+  echo "redis      127.0.0.1:$(cat "$run_dir/redis-port")   (Orleans membership, cluster $cluster_id)"
+  local kind i port silo
+  while IFS=' ' read -r kind i port silo; do
+    if [[ "$kind" == gateway ]]; then
+      echo "gateway $i  http://127.0.0.1:$port   silo 127.0.0.1:$silo   log: $run_dir/logs/gateway-$i.log"
+    else
+      echo "silo $i     http://127.0.0.1:$port/silo   silo 127.0.0.1:$silo   log: $run_dir/logs/silo-$i.log"
+    fi
+  done <"$run_dir/nodes"
   [[ -f "$run_dir/nginx-port" ]] && echo "nginx      http://127.0.0.1:$(cat "$run_dir/nginx-port")   log: $run_dir/nginx/logs/"
   echo "stop with: $0 stop --run-dir $run_dir"
 }
@@ -144,6 +182,28 @@ write_gateways_conf() {
   } >"$1"
 }
 
+# Publishes a host project to `output` unless a build output was given; echoes the directory holding `dll`.
+publish() {
+  local project="$1" output="$2" dll="$3"
+  echo "publishing $project to $output" >&2
+  dotnet publish "$root/$project" -c Release -o "$output" --nologo -v quiet </dev/null >"$run_dir/publish.log" 2>&1 \
+    || { tail -n 30 "$run_dir/publish.log" >&2; die "dotnet publish $project failed (log: $run_dir/publish.log)"; }
+  [[ -f "$output/$dll" ]] || die "$output has no $dll"
+  echo "$output"
+}
+
+# The Orleans settings every node of this run shares: Redis membership, the cluster's ids, loopback addresses, and no
+# client gateway endpoint (nothing here connects as an Orleans client).
+orleans_environment() {
+  export Orleans__ClusterId="$cluster_id"
+  export Orleans__ServiceId="$service_id"
+  export Orleans__Clustering__ProviderType=Redis
+  export Orleans__Clustering__ConnectionString="127.0.0.1:$redis_port"
+  export Orleans__Endpoints__AdvertisedIPAddress=127.0.0.1
+  export Orleans__Endpoints__SiloPort="$1"
+  export Orleans__Endpoints__GatewayPort=0
+}
+
 start() {
   if started; then
     if alive redis redis-server; then
@@ -160,28 +220,32 @@ start() {
   command -v curl >/dev/null || die "curl is not installed (sudo apt-get install -y curl)"
   ((with_nginx == 0)) || command -v nginx >/dev/null || die "nginx is not installed (sudo apt-get install -y nginx)"
   local ports=("$redis_port") i
-  for ((i = 0; i < gateways; i++)); do ports+=($((base_port + i))); done
+  for ((i = 0; i < gateways + silos; i++)); do ports+=($((base_port + i)) $((silo_port + i))); done
   ((with_nginx == 0)) || ports+=("$nginx_port")
   for i in "${ports[@]}"; do
     ! port_busy "$i" || die "port $i is already in use"
   done
 
   if [[ -z "$app" ]]; then
-    app="$run_dir/app"
-    echo "publishing src/Gateway/Host to $app"
-    dotnet publish "$root/src/Gateway/Host" -c Release -o "$app" --nologo -v quiet </dev/null >"$run_dir/publish.log" 2>&1 \
-      || { tail -n 30 "$run_dir/publish.log" >&2; die "dotnet publish failed (log: $run_dir/publish.log)"; }
+    app="$(publish src/Gateway/Host "$run_dir/app" OrleansRooms.Gateway.Host.dll)"
   fi
   app="$(cd "$app" && pwd)"
   [[ -f "$app/OrleansRooms.Gateway.Host.dll" ]] || die "$app has no OrleansRooms.Gateway.Host.dll"
+  if ((silos > 0)); then
+    if [[ -z "$silo_app" ]]; then
+      silo_app="$(publish src/Silo/Host "$run_dir/silo-app" OrleansRooms.Silo.Host.dll)"
+    fi
+    silo_app="$(cd "$silo_app" && pwd)"
+    [[ -f "$silo_app/OrleansRooms.Silo.Host.dll" ]] || die "$silo_app has no OrleansRooms.Silo.Host.dll"
+  fi
 
-  # From here on, a failure (set -e, die, a crashed gateway) stops whatever was started.
+  # From here on, a failure (set -e, die, a crashed node) stops whatever was started.
   starting=1
   trap 'if ((starting)); then echo "run-cluster: start failed, stopping what was started" >&2; stop_all; fi' EXIT
   mkdir -p "$pids" "$run_dir/logs" "$run_dir/redis"
   rm -f "$run_dir/nginx-port"
   echo "$redis_port" >"$run_dir/redis-port"
-  : >"$run_dir/gateways"
+  : >"$run_dir/nodes"
 
   # Children get /dev/null and log files, never this script's stdout: whoever reads it sees its end when we exit.
   redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis" --save "" --appendonly no \
@@ -189,21 +253,40 @@ start() {
   echo $! >"$pids/redis.pid"
   wait_for 10 "redis-server on port $redis_port" redis_pong
 
+  local port silo
   for ((i = 1; i <= gateways; i++)); do
-    local port=$((base_port + i - 1))
+    port=$((base_port + i - 1))
+    silo=$((silo_port + i - 1))
     (
       cd "$app"
       export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
-      export SocketIO__Redis__Endpoints__0="127.0.0.1:$redis_port"
+      orleans_environment "$silo"
       export SocketIO__SessionIdPrefix="g$i." # nginx routes a session's requests by this prefix
       exec dotnet OrleansRooms.Gateway.Host.dll --urls "http://127.0.0.1:$port"
     ) </dev/null >"$run_dir/logs/gateway-$i.log" 2>&1 &
     echo $! >"$pids/gateway-$i.pid"
-    echo "$i $port" >>"$run_dir/gateways"
+    echo "gateway $i $port $silo" >>"$run_dir/nodes"
   done
-  for ((i = 1; i <= gateways; i++)); do
-    wait_for 60 "gateway $i" gateway_ready "$i"
+  for ((i = 1; i <= silos; i++)); do
+    port=$((base_port + gateways + i - 1))
+    silo=$((silo_port + gateways + i - 1))
+    (
+      cd "$silo_app"
+      export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+      orleans_environment "$silo"
+      exec dotnet OrleansRooms.Silo.Host.dll --urls "http://127.0.0.1:$port"
+    ) </dev/null >"$run_dir/logs/silo-$i.log" 2>&1 &
+    echo $! >"$pids/silo-$i.pid"
+    echo "silo $i $port $silo" >>"$run_dir/nodes"
   done
+  local kind
+  while IFS=' ' read -r kind i port silo; do
+    if [[ "$kind" == gateway ]]; then
+      wait_for 60 "gateway $i" node_ready "gateway-$i" "$port"
+    else
+      wait_for 60 "silo $i" node_ready "silo-$i" "$port"
+    fi
+  done <"$run_dir/nodes"
 
   if ((with_nginx)); then
     local prefix="$run_dir/nginx"
@@ -235,7 +318,7 @@ case "$command" in
   start) start ;;
   stop) stop_all ;;
   status)
-    if started; then print_urls; for f in "$pids"/*.pid; do n="$(basename "$f" .pid)"; kill -0 "$(cat "$f")" 2>/dev/null && echo "$n up" || echo "$n DOWN"; done
+    if started; then print_urls; for f in "$pids"/*.pid; do n="$(basename "$f" .pid)"; running "$(cat "$f")" && echo "$n up" || echo "$n DOWN"; done
     else echo "not running (run dir $run_dir)"; exit 3; fi ;;
   *) usage ;;
 esac

@@ -26,7 +26,7 @@ public sealed class NginxClusterFixture : IAsyncLifetime
 }
 
 /// <summary>
-/// Many official clients through nginx (deploy/nginx/nginx.conf) to three gateways sharing rooms through Redis,
+/// Many official clients through nginx (deploy/nginx/nginx.conf) to three gateways sharing rooms through Orleans,
 /// running the chat demo of src/Gateway/Host. Stickiness: a session's requests carry its sid, whose prefix names the
 /// gateway that issued it.
 /// </summary>
@@ -45,7 +45,7 @@ public sealed class ClusterBehindNginxTests(NginxClusterFixture fixture) : IClas
 
     /// <summary>
     /// Connects <see cref="Clients"/> clients through nginx with <paramref name="transports"/>; each one joins "lobby",
-    /// one says something, and every other one must hear it (on every gateway: this part needs the Redis silo); then
+    /// one says something, and every other one must hear it (on every gateway: this part needs the Orleans cluster); then
     /// every client must see three pings and no disconnect or error, and nginx must have answered no 4xx/5xx.
     /// </summary>
     private async Task RunAsync(string transports, string finalTransport)
@@ -59,6 +59,8 @@ public sealed class ClusterBehindNginxTests(NginxClusterFixture fixture) : IClas
             for (let i = 0; i < N; i++) {
               // forceNew: one Engine.IO connection per client, as N browsers would have.
               const s = io(URL, { forceNew: true, reconnection: false, transports: {{transports}}, auth: { name: "c" + i } });
+              // The demo's connection handler ends by sending the room counts: the client is set up once they came.
+              s.once("rooms", () => { s.ready = true; });
               s.on("connect_error", (e) => errors.push(`c${i} connect_error: ${e.message}`));
               s.on("disconnect", (r) => errors.push(`c${i} disconnected: ${r}`));
               clients.push(s);
@@ -71,14 +73,14 @@ public sealed class ClusterBehindNginxTests(NginxClusterFixture fixture) : IClas
                 await new Promise((r) => setTimeout(r, 20));
               }
             };
-            await until("every client connected", () => clients.every((s) => s.connected), 15000);
+            await until("every client connected", () => clients.every((s) => s.connected && s.ready), 15000);
             const pings = clients.map(() => 0);
             clients.forEach((s, i) => s.io.engine.on("ping", () => pings[i]++));
 
             const joins = await Promise.all(clients.map((s) => ack(s, "join", "{{room}}")));
             joins.forEach(([a], i) => assert(a.ok, `c${i} joined: ${JSON.stringify(a)}`));
 
-            // Depends on the silo: clients on other gateways hear it only through Redis.
+            // Depends on the cluster: clients on other gateways hear it only through the room grain's gateways.
             const heard = clients.map((s) => record(s, "chat"));
             const [sent] = await ack(clients[0], "chat", { room: "{{room}}", text: "hello" });
             assert(sent.ok, `chat acknowledged: ${JSON.stringify(sent)}`);

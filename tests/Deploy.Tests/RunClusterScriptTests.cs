@@ -1,22 +1,28 @@
 using System.Net;
+using System.Net.Http.Json;
 
 namespace OrleansRooms.Deploy;
 
-/// <summary>deploy/run-cluster.sh itself: start, status, idempotent start, stop.</summary>
+/// <summary>deploy/run-cluster.sh itself: start (gateways and a grain-only silo), status, idempotent start, stop.</summary>
 public sealed class RunClusterScriptTests
 {
     [Fact]
     public async Task Start_is_idempotent_and_stop_ends_every_process_it_started()
     {
-        await using var cluster = await LocalCluster.StartAsync(gateways: 2, nginx: false);
-        Assert.Equal(["gateway-1", "gateway-2", "redis"], cluster.Pids.Keys.Order(StringComparer.Ordinal));
+        await using var cluster = await LocalCluster.StartAsync(gateways: 2, nginx: false, silos: 1);
+        Assert.Equal(["gateway-1", "gateway-2", "redis", "silo-1"], cluster.Pids.Keys.Order(StringComparer.Ordinal));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        foreach (var port in cluster.GatewayPorts)
+        foreach (var port in cluster.GatewayPorts.Concat(cluster.SiloPorts))
         {
             using var response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/healthz"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Equal("Healthy", await response.Content.ReadAsStringAsync()); // the orleansrooms-cluster check: Redis reached, lease held
+            Assert.Equal("Healthy", await response.Content.ReadAsStringAsync()); // a gateway's silo, or the grain-only silo, is active
         }
+
+        // The grain-only silo joined the gateways' cluster (membership in Redis): it sees both of them active, and itself.
+        var silo = await http.GetFromJsonAsync<SiloReport>(new Uri($"http://127.0.0.1:{cluster.SiloPorts[0]}/silo"));
+        Assert.Equal("Active", silo!.Status);
+        Assert.Equal(cluster.OrleansPorts.Select(port => $"127.0.0.1:{port}").Order(StringComparer.Ordinal), silo.ActiveSilos.Select(a => a.Split('@')[0]).Order(StringComparer.Ordinal));
 
         var again = await LocalCluster.RunScriptAsync(["start", "--gateways", "2", "--run-dir", cluster.RunDir]);
         Assert.True(again.ExitCode == 0, again.Output);
@@ -25,6 +31,7 @@ public sealed class RunClusterScriptTests
         var status = await LocalCluster.RunScriptAsync(["status", "--run-dir", cluster.RunDir]);
         Assert.True(status.ExitCode == 0, status.Output);
         Assert.Contains("gateway-2 up", status.Output, StringComparison.Ordinal);
+        Assert.Contains("silo-1 up", status.Output, StringComparison.Ordinal);
 
         var stop = await LocalCluster.RunScriptAsync(["stop", "--run-dir", cluster.RunDir]);
         Assert.True(stop.ExitCode == 0, stop.Output);
@@ -34,3 +41,6 @@ public sealed class RunClusterScriptTests
         Assert.True(stopAgain.ExitCode == 0, stopAgain.Output);
     }
 }
+
+/// <summary>What a grain-only silo's <c>/silo</c> answers.</summary>
+public sealed record SiloReport(string Address, string Status, IReadOnlyList<string> ActiveSilos, IReadOnlyDictionary<string, int> Activations);

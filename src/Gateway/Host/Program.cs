@@ -43,7 +43,8 @@ if (Directory.Exists(bundle))
     app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(bundle), RequestPath = "/vendor" });
 }
 
-// Liveness for load balancers and Kubernetes: 200 while the gateway serves.
+// Liveness and readiness for load balancers and Kubernetes: healthy while the co-hosted silo is an active member of the
+// cluster (health check orleansrooms-cluster, added by AddSocketIO).
 app.MapHealthChecks("/healthz");
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
@@ -158,6 +159,28 @@ app.MapSocketIO("/socket.io", io =>
         // The whole list once; every change after this arrives as "rooms:changed" (see RoomDirectory).
         await rooms.SendSnapshotAsync(socket);
     });
+
+    // A gateway that died cannot say goodbye for its users: the gateway that takes their sockets out of their rooms raises
+    // leave-room for each, for sockets it does not host. Tell those rooms (the counts follow through RoomDirectory).
+    io.Sockets.Adapter.LeaveRoom += (room, socketId) =>
+    {
+        if (room != socketId && !io.Sockets.Sockets.ContainsKey(socketId))
+        {
+            _ = AnnounceDepartureAsync(room, socketId);
+        }
+    };
+
+    async Task AnnounceDepartureAsync(string room, string socketId)
+    {
+        try
+        {
+            await io.To(room).EmitAsync("left", new { room, id = socketId, name = (string?)null });
+        }
+        catch (Exception ex)
+        {
+            ChatLog.RoomListFailed(log, ex);
+        }
+    }
 });
 
 app.Run();

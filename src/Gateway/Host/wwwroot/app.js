@@ -43,7 +43,8 @@ function connect(name) {
   });
   socket.on("chat", ({ room, name, text, at }) => append(room, { name, text, at }));
   socket.on("joined", ({ room, name }) => append(room, { notice: `${name} joined` }));
-  socket.on("left", ({ room, name }) => append(room, { notice: `${name} left` }));
+  // No name: a member whose server went away (another server took it out of the room).
+  socket.on("left", ({ room, name }) => append(room, { notice: name ? `${name} left` : "someone left (their server went away)" }));
 }
 
 function join(room) {
