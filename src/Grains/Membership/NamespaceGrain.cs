@@ -2,7 +2,10 @@ using System.Collections.Immutable;
 
 namespace OrleansRooms.Grains.Membership;
 
-/// <summary>Owns the list of one namespace's rooms. Rebuilt by the room grains' re-publish when lost with its silo.</summary>
+/// <summary>
+/// Owns the list of one namespace's rooms. Always active: there is one per namespace the application serves, and every
+/// list of rooms reads it. Rebuilt by the room grains' re-publish when lost with its silo.
+/// </summary>
 [KeepAlive, GrainType("orleansrooms-namespace")]
 internal sealed class NamespaceGrain : Grain, INamespaceGrain
 {
@@ -16,21 +19,9 @@ internal sealed class NamespaceGrain : Grain, INamespaceGrain
 
     public Task RemoveRoomAsync(string room)
     {
-        if (_rooms.Remove(room) && _rooms.Count == 0)
-        {
-            DeactivateOnIdle();
-        }
-
+        _rooms.Remove(room);
         return Task.CompletedTask;
     }
 
-    public Task<ImmutableArray<string>> GetRoomsAsync()
-    {
-        if (_rooms.Count == 0)
-        {
-            DeactivateOnIdle();
-        }
-
-        return Task.FromResult(_rooms.ToImmutableArray());
-    }
+    public Task<ImmutableArray<string>> GetRoomsAsync() => Task.FromResult(_rooms.ToImmutableArray());
 }

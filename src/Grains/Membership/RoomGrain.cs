@@ -4,9 +4,11 @@ namespace OrleansRooms.Grains.Membership;
 
 /// <summary>
 /// Owns the members of one room and, for routing, how many of them each gateway hosts. Never collected while it has a
-/// member; deactivates when its last member leaves. Lost with its silo, it is rebuilt by the gateways' re-publish.
+/// member; once empty (or when only asked about: a broadcast to a room nobody joined) it is collected after two minutes
+/// idle, like any grain, so rooms that are any names cost no memory for long and busy empty rooms do not churn.
+/// Lost with its silo, it is rebuilt by the gateways' re-publish.
 /// </summary>
-[KeepAlive, GrainType("orleansrooms-room")]
+[CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-room")]
 internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
 {
     private readonly Dictionary<string, SiloAddress> _members = new(StringComparer.Ordinal);
@@ -66,28 +68,11 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         }
     }
 
-    public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync()
-    {
-        DeactivateIfEmpty();
-        return Task.FromResult(_gateways);
-    }
+    public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync() => Task.FromResult(_gateways);
 
-    public Task<ImmutableArray<string>> GetMembersAsync()
-    {
-        DeactivateIfEmpty();
-        return Task.FromResult(_members.Keys.ToImmutableArray());
-    }
+    public Task<ImmutableArray<string>> GetMembersAsync() => Task.FromResult(_members.Keys.ToImmutableArray());
 
     private INamespaceGrain Index => grains.GetGrain<INamespaceGrain>(_namespace);
-
-    // A room only asked about (a broadcast to a room nobody joined) must not stay active: rooms are any names.
-    private void DeactivateIfEmpty()
-    {
-        if (_members.Count == 0)
-        {
-            DeactivateOnIdle();
-        }
-    }
 
     private bool Add(string socketId, SiloAddress gateway)
     {
@@ -99,6 +84,12 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
             }
 
             Decrement(current);
+        }
+
+        if (_members.Count == 0)
+        {
+            // Its members are its state: never collected while it has one.
+            DelayDeactivation(Timeout.InfiniteTimeSpan);
         }
 
         _members[socketId] = gateway;
@@ -128,9 +119,9 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         _gateways = _gateways.Remove(gateway);
     }
 
-    private async Task EmptiedAsync()
+    private Task EmptiedAsync()
     {
-        await Index.RemoveRoomAsync(_room);
-        DeactivateOnIdle();
+        DelayDeactivation(TimeSpan.Zero);
+        return Index.RemoveRoomAsync(_room);
     }
 }

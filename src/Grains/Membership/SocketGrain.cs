@@ -7,14 +7,15 @@ namespace OrleansRooms.Grains.Membership;
 /// <summary>
 /// Owns the rooms of one socket (beyond its own-id room) and the gateway hosting it. Placed on the silo of the caller,
 /// which is always the socket's gateway: it connects the grain before anyone else knows the socket id. Never collected
-/// while connected; deactivates when the socket disconnects.
+/// while connected; deactivates when the socket disconnects. Asked about an id that is no connected socket, it is
+/// collected after two minutes idle, like any grain.
 /// </summary>
 /// <remarks>
 /// The place where a disconnected socket's session would outlive its connection for a bounded window (Socket.IO's
 /// connection state recovery): <see cref="DisconnectAsync"/> would keep the rooms and the id instead of deactivating,
 /// and a reconnecting client on any gateway would find them here by its id.
 /// </remarks>
-[PreferLocalPlacement, KeepAlive, GrainType("orleansrooms-socket")]
+[PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
 internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
@@ -32,6 +33,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
     {
         ArgumentNullException.ThrowIfNull(gateway);
         _gateway = gateway;
+        DelayDeactivation(Timeout.InfiniteTimeSpan);
         return Copy(gateway).JoinAsync(_namespace, _id, []);
     }
 
@@ -116,7 +118,6 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
     {
         if (_gateway is not { } gateway)
         {
-            DeactivateOnIdle();
             return Task.CompletedTask;
         }
 
@@ -135,8 +136,6 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
     {
         if (_gateway is null)
         {
-            // Asked about an id that is no connected socket (any name can be asked about): do not stay active.
-            DeactivateOnIdle();
             return Task.FromResult(ImmutableArray<string>.Empty);
         }
 
@@ -150,9 +149,5 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
 
     private IGatewaySocketsGrain Copy(SiloAddress gateway) => grains.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
 
-    private InvalidOperationException NotConnected()
-    {
-        DeactivateOnIdle();
-        return new InvalidOperationException($"Socket {_id} of namespace {_namespace} is not connected.");
-    }
+    private InvalidOperationException NotConnected() => new($"Socket {_id} of namespace {_namespace} is not connected.");
 }
