@@ -72,7 +72,7 @@ internal static class Scenarios
         var factor = o.Double("--factor", 2);
         var maxSteps = o.Int("--max-steps", 8);
         var confirm = o.Int("--confirm-failures", 1);
-        Run(rate, 2); // warm-up (server JIT tiers, pools); not reported
+        Run(rate, o.Double("--warmup-seconds", 2)); // warm-up (server JIT tiers, pools); not reported
         await QuiesceAsync();
         var ramp = new List<Step>();
         Step? best = null;
@@ -168,7 +168,7 @@ internal static class Scenarios
         var redisPids = o.Ints("--redis-pids");
 
         // Warm-up, then the measured run.
-        await RunPairs(clients, TimeSpan.FromSeconds(1));
+        await RunPairs(clients, TimeSpan.FromSeconds(o.Double("--warmup-seconds", 1)));
         Sink.ResetAcks();
         var cpu = ProcStat.CpuSeconds(pids);
         var redisCpu = ProcStat.CpuSeconds(redisPids);
