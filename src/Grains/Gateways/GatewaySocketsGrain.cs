@@ -44,7 +44,7 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
         }
     }
 
-    public Task JoinAsync(string ns, string socketId, ImmutableArray<string> rooms)
+    public Task ApplyAsync(ImmutableArray<SocketChange> changes)
     {
         if (_released)
         {
@@ -52,36 +52,28 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
         }
 
         MoveAwayFromGateway();
-
-        if (!_namespaces.TryGetValue(ns, out var sockets))
+        foreach (var change in changes)
         {
-            _namespaces[ns] = sockets = new(StringComparer.Ordinal);
-        }
+            switch (change.Kind)
+            {
+                case SocketChangeKind.Join:
+                    Join(change);
+                    break;
+                case SocketChangeKind.Leave:
+                    if (_namespaces.TryGetValue(change.Namespace, out var sockets) && sockets.TryGetValue(change.SocketId, out var recorded))
+                    {
+                        recorded.ExceptWith(change.Rooms);
+                    }
 
-        if (!sockets.TryGetValue(socketId, out var recorded))
-        {
-            sockets[socketId] = recorded = new(StringComparer.Ordinal);
-        }
+                    break;
+                default:
+                    if (_namespaces.TryGetValue(change.Namespace, out var left) && left.Remove(change.SocketId) && left.Count == 0)
+                    {
+                        _namespaces.Remove(change.Namespace);
+                    }
 
-        recorded.UnionWith(rooms);
-        return Task.CompletedTask;
-    }
-
-    public Task LeaveAsync(string ns, string socketId, ImmutableArray<string> rooms)
-    {
-        if (_namespaces.TryGetValue(ns, out var sockets) && sockets.TryGetValue(socketId, out var recorded))
-        {
-            recorded.ExceptWith(rooms);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public Task DisconnectAsync(string ns, string socketId)
-    {
-        if (_namespaces.TryGetValue(ns, out var sockets) && sockets.Remove(socketId) && sockets.Count == 0)
-        {
-            _namespaces.Remove(ns);
+                    break;
+            }
         }
 
         return Task.CompletedTask;
@@ -89,6 +81,37 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
 
     public Task<ImmutableArray<string>> GetSocketsAsync(string ns) =>
         Task.FromResult(_namespaces.TryGetValue(ns, out var sockets) ? sockets.Keys.ToImmutableArray() : []);
+
+    public Task<ImmutableArray<string>> GetRoomNamesAsync(string ns)
+    {
+        if (!_namespaces.TryGetValue(ns, out var sockets))
+        {
+            return Task.FromResult(ImmutableArray<string>.Empty);
+        }
+
+        var rooms = new HashSet<string>(sockets.Keys, StringComparer.Ordinal);
+        foreach (var joined in sockets.Values)
+        {
+            rooms.UnionWith(joined);
+        }
+
+        return Task.FromResult(rooms.ToImmutableArray());
+    }
+
+    private void Join(SocketChange change)
+    {
+        if (!_namespaces.TryGetValue(change.Namespace, out var sockets))
+        {
+            _namespaces[change.Namespace] = sockets = new(StringComparer.Ordinal);
+        }
+
+        if (!sockets.TryGetValue(change.SocketId, out var recorded))
+        {
+            sockets[change.SocketId] = recorded = new(StringComparer.Ordinal);
+        }
+
+        recorded.UnionWith(change.Rooms);
+    }
 
     private void MoveAwayFromGateway()
     {

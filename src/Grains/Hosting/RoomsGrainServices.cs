@@ -23,6 +23,7 @@ internal static class RoomsGrainServices
         services.AddPlacementDirector<GatewayPlacement, GatewayPlacementDirector>();
         services.AddPlacementDirector<AwayFromGatewayPlacement, AwayFromGatewayPlacementDirector>();
         services.TryAddSingleton<GatewayDirectory>();
+        services.TryAddSingleton<GatewayCopyWriter>();
         services.TryAddSingleton<IGatewayDelivery>(sp =>
         {
             var options = sp.GetRequiredService<IOptions<RoomsClusterOptions>>().Value;

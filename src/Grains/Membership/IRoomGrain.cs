@@ -6,7 +6,8 @@ namespace OrleansRooms.Grains.Membership;
 /// <summary>
 /// The room's half of the membership relation, for one room of one namespace (key <c>namespace,room</c>,
 /// <see cref="GrainKeys"/>): its members and the gateway hosting each, so a broadcast goes once to each gateway that
-/// hosts a member. Written by the socket grains; a room grain with no member deactivates.
+/// hosts a member. Written by the socket grains; placed with the gateway that first wrote it, so a room whose members
+/// are all on one gateway costs no remote call.
 /// </summary>
 public interface IRoomGrain : IGrainWithStringKey
 {
@@ -15,12 +16,6 @@ public interface IRoomGrain : IGrainWithStringKey
 
     /// <summary>Removes socket <paramref name="socketId"/>. Idempotent.</summary>
     Task RemoveAsync(string socketId);
-
-    /// <summary>
-    /// Like <see cref="AddAsync"/>, for a re-publish after a silo left: also registers the room in its namespace's
-    /// index again, which may have been lost with that silo.
-    /// </summary>
-    Task RestoreAsync(string socketId, SiloAddress gateway);
 
     /// <summary>Removes every member hosted by <paramref name="gateway"/> (a gateway that died).</summary>
     Task RemoveGatewayAsync(SiloAddress gateway);

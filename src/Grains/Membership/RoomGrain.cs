@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Orleans.Placement;
 
 namespace OrleansRooms.Grains.Membership;
 
@@ -8,27 +9,17 @@ namespace OrleansRooms.Grains.Membership;
 /// idle, like any grain, so rooms that are any names cost no memory for long and busy empty rooms do not churn.
 /// Lost with its silo, it is rebuilt by the gateways' re-publish.
 /// </summary>
-[CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-room")]
-internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
+[PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-room")]
+internal sealed class RoomGrain : Grain, IRoomGrain
 {
     private readonly Dictionary<string, SiloAddress> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<SiloAddress, int> _gatewayCounts = [];
     private ImmutableArray<SiloAddress> _gateways = [];
-    private string _namespace = "";
-    private string _room = "";
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
-    {
-        (_namespace, _room) = GrainKeys.Split(this.GetPrimaryKeyString());
-        return Task.CompletedTask;
-    }
-
-    public Task AddAsync(string socketId, SiloAddress gateway) => Add(socketId, gateway) && _members.Count == 1 ? Index.AddRoomAsync(_room) : Task.CompletedTask;
-
-    public Task RestoreAsync(string socketId, SiloAddress gateway)
+    public Task AddAsync(string socketId, SiloAddress gateway)
     {
         Add(socketId, gateway);
-        return Index.AddRoomAsync(_room);
+        return Task.CompletedTask;
     }
 
     public Task RemoveAsync(string socketId)
@@ -39,10 +30,11 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         }
 
         Decrement(gateway);
-        return _members.Count == 0 ? EmptiedAsync() : Task.CompletedTask;
+        Emptied();
+        return Task.CompletedTask;
     }
 
-    public async Task RemoveGatewayAsync(SiloAddress gateway)
+    public Task RemoveGatewayAsync(SiloAddress gateway)
     {
         if (_gatewayCounts.Remove(gateway))
         {
@@ -61,26 +53,23 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
             }
 
             _gateways = [.. _gatewayCounts.Keys];
-            if (_members.Count == 0)
-            {
-                await EmptiedAsync();
-            }
+            Emptied();
         }
+
+        return Task.CompletedTask;
     }
 
     public Task<ImmutableArray<SiloAddress>> GetGatewaysAsync() => Task.FromResult(_gateways);
 
     public Task<ImmutableArray<string>> GetMembersAsync() => Task.FromResult(_members.Keys.ToImmutableArray());
 
-    private INamespaceGrain Index => grains.GetGrain<INamespaceGrain>(_namespace);
-
-    private bool Add(string socketId, SiloAddress gateway)
+    private void Add(string socketId, SiloAddress gateway)
     {
         if (_members.TryGetValue(socketId, out var current))
         {
             if (current.Equals(gateway))
             {
-                return false;
+                return;
             }
 
             Decrement(current);
@@ -102,8 +91,6 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
             _gatewayCounts[gateway] = 1;
             _gateways = _gateways.Add(gateway);
         }
-
-        return true;
     }
 
     private void Decrement(SiloAddress gateway)
@@ -119,9 +106,12 @@ internal sealed class RoomGrain(IGrainFactory grains) : Grain, IRoomGrain
         _gateways = _gateways.Remove(gateway);
     }
 
-    private Task EmptiedAsync()
+    // An empty room is collected like any idle grain.
+    private void Emptied()
     {
-        DelayDeactivation(TimeSpan.Zero);
-        return Index.RemoveRoomAsync(_room);
+        if (_members.Count == 0)
+        {
+            DelayDeactivation(TimeSpan.Zero);
+        }
     }
 }

@@ -16,7 +16,7 @@ namespace OrleansRooms.Grains.Membership;
 /// and a reconnecting client on any gateway would find them here by its id.
 /// </remarks>
 [PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
-internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
+internal sealed class SocketGrain(IGrainFactory grains, GatewayCopyWriter copies) : Grain, ISocketGrain
 {
     private readonly HashSet<string> _rooms = new(StringComparer.Ordinal);
     private string _namespace = "";
@@ -34,7 +34,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
         ArgumentNullException.ThrowIfNull(gateway);
         _gateway = gateway;
         DelayDeactivation(Timeout.InfiniteTimeSpan);
-        return Copy(gateway).JoinAsync(_namespace, _id, []);
+        return Copy(gateway, SocketChangeKind.Join, []);
     }
 
     public Task JoinAsync(ImmutableArray<string> rooms)
@@ -61,7 +61,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
             writes[i] = Room(added[i]).AddAsync(_id, gateway);
         }
 
-        writes[^1] = Copy(gateway).JoinAsync(_namespace, _id, added.ToImmutable());
+        writes[^1] = Copy(gateway, SocketChangeKind.Join, added.ToImmutable());
         return Task.WhenAll(writes);
     }
 
@@ -88,7 +88,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
             writes[i] = Room(removed[i]).RemoveAsync(_id);
         }
 
-        writes[^1] = Copy(gateway).LeaveAsync(_namespace, _id, removed.ToImmutable());
+        writes[^1] = Copy(gateway, SocketChangeKind.Leave, removed.ToImmutable());
         return Task.WhenAll(writes);
     }
 
@@ -107,7 +107,7 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
             writes[i++] = Room(room).RemoveAsync(_id);
         }
 
-        writes[^1] = Copy(gateway).DisconnectAsync(_namespace, _id);
+        writes[^1] = Copy(gateway, SocketChangeKind.Disconnect, []);
         _rooms.Clear();
         _gateway = null;
         DeactivateOnIdle();
@@ -125,10 +125,10 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
         var i = 0;
         foreach (var room in _rooms)
         {
-            writes[i++] = Room(room).RestoreAsync(_id, gateway);
+            writes[i++] = Room(room).AddAsync(_id, gateway);
         }
 
-        writes[^1] = Copy(gateway).JoinAsync(_namespace, _id, [.. _rooms]);
+        writes[^1] = Copy(gateway, SocketChangeKind.Join, [.. _rooms]);
         return Task.WhenAll(writes);
     }
 
@@ -147,7 +147,8 @@ internal sealed class SocketGrain(IGrainFactory grains) : Grain, ISocketGrain
 
     private IRoomGrain Room(string room) => grains.GetGrain<IRoomGrain>(GrainKeys.Of(_namespace, room));
 
-    private IGatewaySocketsGrain Copy(SiloAddress gateway) => grains.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
+    private Task Copy(SiloAddress gateway, SocketChangeKind kind, ImmutableArray<string> rooms) =>
+        copies.WriteAsync(gateway, new SocketChange(_namespace, _id, kind, rooms));
 
     private InvalidOperationException NotConnected() => new($"Socket {_id} of namespace {_namespace} is not connected.");
 }

@@ -33,26 +33,29 @@ internal sealed class GatewayCluster(SiloAddress self, IGrainFactory grains, Clu
 
     public IRoomGrain Room(string ns, string room) => Grains.GetGrain<IRoomGrain>(GrainKeys.Of(ns, room));
 
-    public INamespaceGrain Index(string ns) => Grains.GetGrain<INamespaceGrain>(ns);
-
     public IGatewaySocketsGrain SocketsOf(SiloAddress gateway) => Grains.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
 
     /// <summary>The ids of every socket of namespace <paramref name="ns"/>, from the copies the live gateways keep beside them.</summary>
-    public async Task<ImmutableArray<string>> GetSocketIdsAsync(string ns)
+    public Task<ImmutableArray<string>> GetSocketIdsAsync(string ns) => UnionAsync(static (copy, ns) => copy.GetSocketsAsync(ns), ns);
+
+    /// <summary>Every room of namespace <paramref name="ns"/> with a member (sockets' own rooms included), from the same copies.</summary>
+    public Task<ImmutableArray<string>> GetRoomNamesAsync(string ns) => UnionAsync(static (copy, ns) => copy.GetRoomNamesAsync(ns), ns);
+
+    private async Task<ImmutableArray<string>> UnionAsync(Func<IGatewaySocketsGrain, string, Task<ImmutableArray<string>>> query, string ns)
     {
         var gateways = Router.Directory.Gateways;
         var lookups = new Task<ImmutableArray<string>>[gateways.Length];
         for (var i = 0; i < lookups.Length; i++)
         {
-            lookups[i] = SocketsOf(gateways[i]).GetSocketsAsync(ns);
+            lookups[i] = query(SocketsOf(gateways[i]), ns);
         }
 
-        var ids = ImmutableArray.CreateBuilder<string>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var lookup in lookups)
         {
-            ids.AddRange(await lookup.ConfigureAwait(false));
+            names.UnionWith(await lookup.ConfigureAwait(false));
         }
 
-        return ids.ToImmutable();
+        return [.. names];
     }
 }

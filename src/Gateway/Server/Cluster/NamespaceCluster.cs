@@ -84,15 +84,8 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
     public async Task<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId) =>
         await Socket(socketId).GetRoomsAsync().ConfigureAwait(false);
 
-    /// <summary>Every room with at least one socket, on every gateway: the namespace's index and every socket's own room.</summary>
-    public async Task<IReadOnlyCollection<string>> GetRoomNamesAsync()
-    {
-        var rooms = cluster.Index(nsp.Name).GetRoomsAsync();
-        var sockets = cluster.GetSocketIdsAsync(nsp.Name);
-        var names = new HashSet<string>(await rooms.ConfigureAwait(false), StringComparer.Ordinal);
-        names.UnionWith(await sockets.ConfigureAwait(false));
-        return names;
-    }
+    /// <summary>Every room with at least one socket, on every gateway, every socket's own room included.</summary>
+    public async Task<IReadOnlyCollection<string>> GetRoomNamesAsync() => await cluster.GetRoomNamesAsync(nsp.Name).ConfigureAwait(false);
 
     /// <summary>The ids of every socket of the namespace, on every gateway.</summary>
     public async Task<IReadOnlyCollection<string>> GetSocketIdsAsync() => await cluster.GetSocketIdsAsync(nsp.Name).ConfigureAwait(false);
