@@ -22,6 +22,7 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
     private readonly Dictionary<string, Dictionary<string, HashSet<string>>> _namespaces = new(StringComparer.Ordinal);
     private SiloAddress _gateway = null!;
     private bool _onGateway;
+    private MembershipVersion? _checkedMembership;
     private bool _released;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -115,10 +116,13 @@ internal sealed class GatewaySocketsGrain(IGrainFactory grains, GatewayDirectory
 
     private void MoveAwayFromGateway()
     {
-        if (!_onGateway)
+        // Looked at again only when membership changed: a lone gateway writes its copy on every join.
+        if (!_onGateway || membership.CurrentSnapshot.Version == _checkedMembership)
         {
             return;
         }
+
+        _checkedMembership = membership.CurrentSnapshot.Version;
 
         foreach (var member in membership.CurrentSnapshot.Members.Values)
         {
