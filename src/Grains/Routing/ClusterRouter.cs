@@ -64,9 +64,11 @@ internal sealed partial class ClusterRouter(IGrainFactory grains, GatewayDirecto
     /// <summary>The gateways hosting a socket in any of <paramref name="rooms"/> (every live gateway when empty), without <paramref name="self"/>.</summary>
     public async ValueTask<ImmutableArray<SiloAddress>> ResolveAsync(string ns, ImmutableArray<string> rooms, SiloAddress? self)
     {
-        if (rooms.IsDefaultOrEmpty)
+        // A lone gateway asks no room grain: a grain call per broadcast cost a single node a quarter of its rate in small rooms.
+        var others = Without(directory.Gateways, self);
+        if (rooms.IsDefaultOrEmpty || others.IsEmpty)
         {
-            return Without(directory.Gateways, self);
+            return others;
         }
 
         if (rooms.Length == 1)
