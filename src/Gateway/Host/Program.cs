@@ -157,6 +157,7 @@ app.MapSocketIO("/socket.io", io =>
         socket.OnDisconnect(reason => ChatLog.Disconnected(log, name, reason));
 
         // The whole list once; every change after this arrives as "rooms:changed" (see RoomDirectory).
+        rooms.Track(socket);
         await rooms.SendSnapshotAsync(socket);
     });
 

@@ -7,8 +7,10 @@ namespace OrleansRooms.Host.Chat;
 /// sends at most one update per <see cref="ChatOptions.RoomListInterval"/>, however fast rooms change.
 /// <para>
 /// Each gateway reports the rooms its own sockets joined or left (and those of a dead gateway it released), to every
-/// client of the namespace on every gateway, with the counts of the room grains read when it sends. Two gateways
-/// changing one room at once may send their counts in either order; the next change of that room sends the right count.
+/// client of the namespace on every gateway. A count is this gateway's own members, from its adapter, plus the other
+/// gateways' members, from the room grain: the adapter sees a join at once, the grain only once it is written, so a
+/// count read while a join is on its way is right all the same. Two gateways changing one room at once may send their
+/// counts in either order; the next change of that room sends the right count.
 /// </para>
 /// </summary>
 internal sealed class RoomDirectory : IDisposable
@@ -45,21 +47,41 @@ internal sealed class RoomDirectory : IDisposable
         };
     }
 
-    /// <summary>Every room of the cluster (not the sockets' own rooms) with its number of members, read from the grains.</summary>
+    /// <summary>Every room of the cluster (not the sockets' own rooms) with its number of members.</summary>
     public async Task<Dictionary<string, int>> SnapshotAsync()
     {
         var adapter = _namespace.Adapter;
+        var here = new LocalMembership(adapter);
         var sockets = (await adapter.GetSocketIdsAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        var rooms = (await adapter.GetRoomNamesAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        rooms.UnionWith(here.Rooms.Keys);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var room in await adapter.GetRoomNamesAsync().ConfigureAwait(false))
+        foreach (var room in rooms)
         {
-            if (!sockets.Contains(room) && (await adapter.GetRoomMembersAsync(room).ConfigureAwait(false)).Count is > 0 and var count)
+            if (!sockets.Contains(room) && !here.Sids.ContainsKey(room) && await CountAsync(room, here).ConfigureAwait(false) is > 0 and var count)
             {
                 counts[room] = count;
             }
         }
 
         return counts;
+    }
+
+    /// <summary>
+    /// Reports <paramref name="socket"/>'s rooms again once it has left them cluster-wide: the adapter drops a
+    /// disconnected socket before its grain has taken it out of the room grains, so the first report may still count it.
+    /// </summary>
+    public void Track(Socket socket)
+    {
+        string[] wasIn = [];
+        socket.OnDisconnecting(_ => wasIn = [.. socket.Rooms.Where(room => room != socket.Id)]);
+        socket.OnDisconnect(_ =>
+        {
+            foreach (var room in wasIn)
+            {
+                MarkChanged(room);
+            }
+        });
     }
 
     /// <summary>Sends <paramref name="socket"/> the whole list (event <c>rooms</c>).</summary>
@@ -91,10 +113,11 @@ internal sealed class RoomDirectory : IDisposable
 
         try
         {
+            var here = new LocalMembership(_namespace.Adapter);
             var changes = new Dictionary<string, int>(rooms.Count, StringComparer.Ordinal);
             foreach (var room in rooms)
             {
-                changes[room] = (await _namespace.Adapter.GetRoomMembersAsync(room).ConfigureAwait(false)).Count;
+                changes[room] = await CountAsync(room, here).ConfigureAwait(false);
             }
 
             if (changes.Count > 0)
@@ -118,5 +141,27 @@ internal sealed class RoomDirectory : IDisposable
                 }
             }
         }
+    }
+
+    private async Task<int> CountAsync(string room, LocalMembership here)
+    {
+        var count = here.Rooms.TryGetValue(room, out var local) ? local.Count : 0;
+        foreach (var id in await _namespace.Adapter.GetRoomMembersAsync(room).ConfigureAwait(false))
+        {
+            if (!here.Sids.ContainsKey(id))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>This gateway's own membership, read once per list sent.</summary>
+    private readonly struct LocalMembership(Adapter adapter)
+    {
+        public IReadOnlyDictionary<string, IReadOnlySet<string>> Rooms { get; } = adapter.Rooms;
+
+        public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids { get; } = adapter.Sids;
     }
 }
