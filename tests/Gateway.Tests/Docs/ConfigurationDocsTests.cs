@@ -57,7 +57,7 @@ public sealed class ConfigurationDocsTests
     public void Appsettings_sample_binds_the_SocketIO_section()
     {
         // docs/configuration.md: the json block itself, read from the page
-        var json = Assert.Single(DocsSamplesTests.Blocks("configuration.md", "json"));
+        var json = Assert.Single(OrleansRooms.Specification.DocsPages.Blocks("configuration.md", "json"));
         var builder = WebApplication.CreateSlimBuilder();
         builder.UseTestSilo();
         builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)));

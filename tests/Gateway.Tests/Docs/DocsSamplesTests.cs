@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using static OrleansRooms.Specification.DocsPages;
 
 namespace OrleansRooms.Tests.Docs;
 
@@ -41,27 +42,6 @@ public sealed partial class DocsSamplesTests
     /// <summary>The contents of the <c>```csharp</c> fenced blocks of a markdown page.</summary>
     internal static IReadOnlyList<string> CSharpBlocks(string markdown) =>
         [.. CSharpBlock().Matches(markdown.ReplaceLineEndings("\n")).Select(m => m.Groups["code"].Value)];
-
-    /// <summary>The contents of the fenced blocks of <paramref name="language"/> of a docs page.</summary>
-    internal static IReadOnlyList<string> Blocks(string page, string language)
-    {
-        var markdown = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", page)).ReplaceLineEndings("\n");
-        return [.. Regex.Matches(markdown, "^```" + Regex.Escape(language) + "\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)
-            .Select(m => m.Groups["code"].Value)];
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansRooms.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OrleansRooms.sln not found above " + AppContext.BaseDirectory);
-    }
 
     private static string Normalize(string code) => Whitespace().Replace(code, " ").Trim();
 

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using OrleansRooms.Specification;
+using static OrleansRooms.Specification.DocsPages;
 
 namespace OrleansRooms.Silo.Tests.Docs;
 
@@ -30,25 +32,7 @@ public sealed partial class EmitterDocsPageTests
     }
 
     /// <summary>The contents of the fenced blocks of <paramref name="language"/> in <c>docs/emitter.md</c>.</summary>
-    internal static IReadOnlyList<string> Blocks(string language)
-    {
-        var markdown = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "emitter.md")).ReplaceLineEndings("\n");
-        return [.. Regex.Matches(markdown, "^```" + Regex.Escape(language) + "\n(?<code>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)
-            .Select(m => m.Groups["code"].Value)];
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansRooms.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("OrleansRooms.sln not found above " + AppContext.BaseDirectory);
-    }
+    internal static IReadOnlyList<string> Blocks(string language) => DocsPages.Blocks("emitter.md", language);
 
     private static string Normalize(string code) => Whitespace().Replace(code, " ").Trim();
 
