@@ -392,6 +392,23 @@ public sealed class EnginePollingTests
         Assert.Equal(0, server.Engine.OpenSessionCount);
     }
 
+    /// <summary>
+    /// A server that is stopping opens no session: a client reconnecting at that moment would get a session that dies
+    /// at once, and its next request fails, where a refused handshake makes it retry, on the next server.
+    /// </summary>
+    [Fact]
+    public async Task A_handshake_during_shutdown_is_refused_with_503()
+    {
+        await using var server = await EngineTestServer.StartAsync();
+        await server.Engine.ShutdownAsync();
+
+        using var response = await server.Http.GetAsync("/socket.io/?EIO=4&transport=polling");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("{\"code\":3,\"message\":\"Server shutting down\"}", await response.Content.ReadAsStringAsync());
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
     /// <summary>A POST written byte for byte (headers as given); returns the response head.</summary>
     private static async Task<string> RawPostAsync(EngineTestServer server, string sid, string headers, string body)
     {

@@ -15,6 +15,9 @@ internal static class EngineErrors
     /// <summary>Not an Engine.IO error code: Kestrel's limit of upgraded connections is reached (see KestrelConnectionLimits).</summary>
     internal static readonly EngineError ConnectionLimitReached = new(StatusCodes.Status503ServiceUnavailable, 3, "Connection limit reached");
 
+    /// <summary>Not an Engine.IO error code: the server is stopping; a client's handshake fails and it retries, elsewhere.</summary>
+    internal static readonly EngineError ShuttingDown = new(StatusCodes.Status503ServiceUnavailable, 3, "Server shutting down");
+
     /// <summary>Not an Engine.IO error code: the POST payload exceeded <c>MaxHttpBufferSize</c>.</summary>
     internal static readonly EngineError PayloadTooLarge = new(StatusCodes.Status413PayloadTooLarge, 3, "Payload too large");
 

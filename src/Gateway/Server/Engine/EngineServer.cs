@@ -28,6 +28,7 @@ internal sealed class EngineServer : IDisposable
     private readonly bool _webSocketAllowed;
     private readonly bool _pollingAllowed;
     private int _openSessions;
+    private volatile bool _shuttingDown;
 
     public EngineServer(EngineIOOptions options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
     {
@@ -133,6 +134,7 @@ internal sealed class EngineServer : IDisposable
     /// <summary>Closes every session with <c>server shutting down</c> and waits (a few seconds at most) for the WebSockets to close.</summary>
     public async Task ShutdownAsync()
     {
+        _shuttingDown = true;
         foreach (var session in _sessions.Values)
         {
             session.CloseCore("server shutting down", CloseKind.Forced);
@@ -185,6 +187,13 @@ internal sealed class EngineServer : IDisposable
             return;
         }
 
+        // Kestrel still accepts while the sessions close: a session opened now would die at once.
+        if (_shuttingDown)
+        {
+            await RefuseAsync(context, EngineErrors.ShuttingDown);
+            return;
+        }
+
         if (!await IsAllowedAsync(context))
         {
             await RefuseAsync(context, EngineErrors.Forbidden);
@@ -201,6 +210,7 @@ internal sealed class EngineServer : IDisposable
                 var session = new EngineSession(this, id, captured, webSocket: null, first: null);
                 Register(session);
                 session.Open();
+                CloseIfShuttingDown(session);
                 await WritePayloadAsync(context, [open]);
             }
             finally
@@ -226,12 +236,22 @@ internal sealed class EngineServer : IDisposable
             webSocket.Attach(wsSession);
             Register(wsSession);
             wsSession.Open();
+            CloseIfShuttingDown(wsSession);
             webSocket.Signal();
             await webSocket.RunAsync(stream, context);
         }
         finally
         {
             request.Detach();
+        }
+    }
+
+    // A handshake that passed its check as shutdown began is closed here if shutdown did not see it.
+    private void CloseIfShuttingDown(EngineSession session)
+    {
+        if (_shuttingDown)
+        {
+            session.CloseCore("server shutting down", CloseKind.Forced);
         }
     }
 
