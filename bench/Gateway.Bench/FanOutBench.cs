@@ -2,7 +2,7 @@ using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
-using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.TestCluster;
 
 /// <summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using OrleansRooms;
-using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Specification;
 using OrleansRooms.TestCluster;
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using OrleansRooms.Grains.Hosting;
@@ -12,7 +13,14 @@ public sealed class SiloCluster : IAsyncLifetime
 {
     public Orleans.TestingHost.TestCluster Cluster { get; private set; } = null!;
 
-    public IGrainFactory Grains => Cluster.GrainFactory;
+    /// <summary>
+    /// The first silo's grain factory: calls as a silo's own code makes them (an Orleans client of the cluster is refused
+    /// the OrleansRooms grains, see <c>ClusterPlumbingFilter</c>).
+    /// </summary>
+    public IGrainFactory Grains => GrainsOf(Cluster.Primary!.SiloAddress);
+
+    /// <summary>The grain factory of silo <paramref name="silo"/>.</summary>
+    public IGrainFactory GrainsOf(SiloAddress silo) => Cluster.GetSiloServiceProvider(silo).GetRequiredService<IGrainFactory>();
 
     public async Task InitializeAsync()
     {

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Orleans.Hosting;
 using Orleans.TestingHost;
-using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Specification;
 
 namespace OrleansRooms.TestCluster;
@@ -119,9 +119,6 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
 
     /// <summary>The silo address of a gateway, its identity in the cluster.</summary>
     public SiloAddress SiloOf(GatewayNode gateway) => _silos[gateway].SiloAddress;
-
-    /// <summary>Completes once the gateways have re-published their sockets <paramref name="count"/> times in all (each survivor does once per silo lost).</summary>
-    public Task WhenRepublishedAsync(int count) => _counters.WhenAsync("orleansrooms.cluster.republishes", count);
 
     public async ValueTask DisposeAsync()
     {

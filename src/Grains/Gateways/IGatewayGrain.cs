@@ -1,36 +1,50 @@
-using System.Collections.Immutable;
-using OrleansRooms.Grains.Messages;
+using Orleans.Placement;
+using Orleans.Runtime.Placement;
 
 namespace OrleansRooms.Grains.Gateways;
 
 /// <summary>
-/// The inbox of one gateway (key: its silo address, <see cref="Membership.GrainKeys.Of(SiloAddress)"/>), placed on
-/// that gateway's silo (<see cref="GatewayPlacementAttribute"/>): what other gateways and emitters send to the gateway
-/// arrives here, by a direct call or through the gateway's stream, and is handed to the gateway's
-/// <see cref="IGatewayInbox"/>. Implemented by the gateway, so only gateway silos can host it.
+/// A gateway's stream consumer for the <see cref="GatewayDeliveryMode.Streams"/> mode (key: its silo address): placed
+/// on that gateway's silo, it takes the broadcasts published on the gateway's stream (implicit subscription, so nothing
+/// is re-subscribed when a silo restarts). Implemented by the gateway, so only gateway silos have it in their grain
+/// manifest: that is also how the cluster tells gateways from grain-only silos (<see cref="Routing.GatewayDirectory"/>).
 /// </summary>
-public interface IGatewayGrain : IGrainWithStringKey
+internal interface IGatewayGrain : IGrainWithStringKey
 {
-    /// <summary>The stream namespace of the gateways' streams, keyed like the gateway grains (implicit subscription).</summary>
+    /// <summary>The stream namespace of the gateways' streams, keyed like the gateway grains.</summary>
     public const string StreamNamespace = "orleansrooms-gateway";
 
-    /// <summary>The grain type of the gateway grain, which only gateway silos have in their manifest.</summary>
+    /// <summary>The grain type of the gateway grain.</summary>
     public const string GrainTypeName = "orleansrooms-gateway";
-
-    /// <summary>Hands <paramref name="message"/> to the gateway; completes once the gateway has taken it.</summary>
-    Task DeliverAsync(ClusterMessage message);
-
-    /// <summary>Which of <paramref name="rooms"/> of namespace <paramref name="ns"/> have a member on this gateway (its own table, which is authoritative).</summary>
-    [Orleans.Concurrency.AlwaysInterleave]
-    Task<ImmutableArray<string>> GetHostedRoomsAsync(string ns, ImmutableArray<string> rooms);
 }
 
-/// <summary>Where a gateway takes the messages sent to it (its grain, its stream, the official emitter's channels).</summary>
-public interface IGatewayInbox
+/// <summary>Places a grain keyed by a gateway's silo address on that silo, and nowhere else.</summary>
+[GenerateSerializer, Immutable, Alias("orleansrooms.gateway-placement")]
+public sealed class GatewayPlacement : PlacementStrategy
 {
-    /// <summary>Carries out <paramref name="message"/> on this gateway's sockets. Must not block: it queues writes and starts work.</summary>
-    void Receive(ClusterMessage message);
+}
 
-    /// <summary>Which of <paramref name="rooms"/> of namespace <paramref name="ns"/> have a member among this gateway's sockets.</summary>
-    ImmutableArray<string> GetHostedRooms(string ns, ImmutableArray<string> rooms);
+/// <summary>Places the grain on the silo its key names (a gateway's stream consumer lives with the gateway).</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = false)]
+public sealed class GatewayPlacementAttribute() : PlacementAttribute(new GatewayPlacement())
+{
+}
+
+/// <summary>
+/// Places a gateway-keyed grain on the gateway's own silo. A gateway that left the cluster has no silo to place it on:
+/// the call fails at once instead of waking a grain elsewhere (senders address only live gateways, so this is rare).
+/// </summary>
+internal sealed class GatewayPlacementDirector : IPlacementDirector
+{
+    public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
+    {
+        var gateway = SiloAddress.FromParsableString(target.GrainIdentity.Key.ToString()!);
+        var compatible = context.GetCompatibleSilos(target);
+        if (Array.IndexOf(compatible, gateway) >= 0)
+        {
+            return Task.FromResult(gateway);
+        }
+
+        throw new SiloUnavailableException($"Gateway {gateway} is not an active gateway of the cluster.");
+    }
 }

@@ -1,29 +1,105 @@
 using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
-using OrleansRooms.Grains.Membership;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Messages;
+using OrleansRooms.Grains.Rooms;
 
 namespace OrleansRooms.Grains.Routing;
 
 /// <summary>
-/// Sends a message once to each gateway that hosts at least one socket it selects: the union of its rooms' gateways
-/// (from the room grains, and the gateway a socket-id room names), or every live gateway for the whole namespace.
-/// <c>Except</c> is left to the receivers, which apply it to their own sockets.
+/// Finds the gateways a message must reach and sends it once to each. A message to rooms goes to the gateways hosting
+/// their members, read from this silo's route cache (<see cref="RouteCaches"/>): no grain call in the steady state, one
+/// lookup the first time a room is used. A message to the whole namespace goes to every live gateway. When a room's
+/// route cannot be read (its grain is on a silo that is dying), the message goes to every live gateway, each of which
+/// filters with its own table: a fault costs messages, never a member on a live gateway. <c>Except</c> is left to the
+/// receivers.
 /// </summary>
-internal sealed partial class ClusterRouter(IGrainFactory grains, GatewayDirectory directory, IGatewayDelivery delivery, ILogger<ClusterRouter> logger)
+internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCaches routes, IGatewayDelivery delivery, ILogger<ClusterRouter> logger)
 {
     /// <summary>The live gateways.</summary>
     public GatewayDirectory Directory => directory;
 
     /// <summary>
-    /// Sends <paramref name="message"/> to the gateways hosting its selected sockets, except <paramref name="self"/>.
-    /// Returns how many took it: gateways that are gone or refused are not counted (and logged), so a request waits for
-    /// answers only from gateways that can give one.
+    /// Adds to <paramref name="targets"/> the live gateways other than <paramref name="self"/> that host a socket in
+    /// one of <paramref name="rooms"/> (all of them for none), when every room's route is cached; false when one is not.
     /// </summary>
-    public async ValueTask<int> SendAsync(ClusterMessage message, SiloAddress? self)
+    public bool TryResolve(string ns, IReadOnlyList<string> rooms, SiloAddress? self, List<SiloAddress> targets)
     {
-        var targets = await ResolveAsync(message.Namespace, message.Rooms, self).ConfigureAwait(false);
-        switch (targets.Length)
+        var live = directory.Gateways;
+        if (rooms.Count == 0 || live.Length == 0 || (live.Length == 1 && live[0].Equals(self)))
+        {
+            AddLive(live, self, targets);
+            return true;
+        }
+
+        if (!routes.For(ns).TryResolve(rooms, targets))
+        {
+            targets.Clear();
+            return false;
+        }
+
+        // Cached routes may name gateways that just left; and this gateway delivers its own sockets itself.
+        for (var i = targets.Count - 1; i >= 0; i--)
+        {
+            if (targets[i].Equals(self) || !live.Contains(targets[i]))
+            {
+                targets.RemoveAt(i);
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Like <see cref="TryResolve"/>, looking up the rooms that are not cached; every live gateway when one cannot be.</summary>
+    public async Task<List<SiloAddress>> ResolveAsync(string ns, IReadOnlyList<string> rooms, SiloAddress? self)
+    {
+        var targets = new List<SiloAddress>();
+        if (TryResolve(ns, rooms, self, targets))
+        {
+            return targets;
+        }
+
+        var cache = routes.For(ns);
+        var lookups = new Task<RoomRoute>[rooms.Count];
+        for (var i = 0; i < lookups.Length; i++)
+        {
+            lookups[i] = cache.LoadAsync(rooms[i]);
+        }
+
+        try
+        {
+            await Task.WhenAll(lookups).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            Log.RouteUnknown(logger, ex);
+            AddLive(directory.Gateways, self, targets);
+            return targets;
+        }
+
+        var live = directory.Gateways;
+        foreach (var lookup in lookups)
+        {
+            foreach (var gateway in lookup.Result.Gateways)
+            {
+                if (!gateway.Equals(self) && live.Contains(gateway) && !targets.Contains(gateway))
+                {
+                    targets.Add(gateway);
+                }
+            }
+        }
+
+        return targets;
+    }
+
+    /// <summary>
+    /// Sends a broadcast to each of <paramref name="targets"/>; returns how many took it. A gateway that could not take it
+    /// is left out (and logged): it is leaving the cluster, or the call's outcome is unknown, and a second try could
+    /// deliver the broadcast twice.
+    /// </summary>
+    public async Task<int> BroadcastAsync(IReadOnlyList<SiloAddress> targets, ClusterMessage message)
+    {
+        switch (targets.Count)
         {
             case 0:
                 return 0;
@@ -31,7 +107,7 @@ internal sealed partial class ClusterRouter(IGrainFactory grains, GatewayDirecto
                 return await TrySendAsync(targets[0], message).ConfigureAwait(false) ? 1 : 0;
         }
 
-        var sends = new Task<bool>[targets.Length];
+        var sends = new Task<bool>[targets.Count];
         for (var i = 0; i < sends.Length; i++)
         {
             sends[i] = TrySendAsync(targets[i], message);
@@ -46,8 +122,7 @@ internal sealed partial class ClusterRouter(IGrainFactory grains, GatewayDirecto
         return sent;
     }
 
-    /// <summary>Sends <paramref name="message"/> to one gateway (an answer to its request); false when it cannot take it.</summary>
-    public async Task<bool> TrySendAsync(SiloAddress gateway, ClusterMessage message)
+    private async Task<bool> TrySendAsync(SiloAddress gateway, ClusterMessage message)
     {
         try
         {
@@ -56,69 +131,39 @@ internal sealed partial class ClusterRouter(IGrainFactory grains, GatewayDirecto
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Log.DeliveryFailed(logger, message.Type, gateway, ex);
+            if (directory.Gateways.Contains(gateway))
+            {
+                Log.DeliveryFailed(logger, gateway, ex);
+            }
+            else
+            {
+                Log.GatewayLeft(logger, gateway);
+            }
+
             return false;
         }
     }
 
-    /// <summary>The gateways hosting a socket in any of <paramref name="rooms"/> (every live gateway when empty), without <paramref name="self"/>.</summary>
-    public async ValueTask<ImmutableArray<SiloAddress>> ResolveAsync(string ns, ImmutableArray<string> rooms, SiloAddress? self)
+    private static void AddLive(ImmutableArray<SiloAddress> live, SiloAddress? self, List<SiloAddress> targets)
     {
-        // A lone gateway asks no room grain: a grain call per broadcast cost a single node a quarter of its rate in small rooms.
-        var others = Without(directory.Gateways, self);
-        if (rooms.IsDefaultOrEmpty || others.IsEmpty)
+        foreach (var gateway in live)
         {
-            return others;
-        }
-
-        if (rooms.Length == 1)
-        {
-            var gateways = await Room(ns, rooms[0]).GetGatewaysAsync().ConfigureAwait(false);
-            return directory.FindHost(rooms[0]) is { } host && !gateways.Contains(host)
-                ? Without(gateways.Add(host), self)
-                : Without(gateways, self);
-        }
-
-        var lookups = new Task<ImmutableArray<SiloAddress>>[rooms.Length];
-        for (var i = 0; i < lookups.Length; i++)
-        {
-            lookups[i] = Room(ns, rooms[i]).GetGatewaysAsync();
-        }
-
-        // Gateways are few: a list with Contains beats a set here.
-        var union = new List<SiloAddress>();
-        for (var i = 0; i < lookups.Length; i++)
-        {
-            foreach (var gateway in await lookups[i].ConfigureAwait(false))
+            if (!gateway.Equals(self))
             {
-                AddOnce(union, gateway, self);
-            }
-
-            if (directory.FindHost(rooms[i]) is { } host)
-            {
-                AddOnce(union, host, self);
+                targets.Add(gateway);
             }
         }
-
-        return [.. union];
     }
-
-    private IRoomGrain Room(string ns, string room) => grains.GetGrain<IRoomGrain>(GrainKeys.Of(ns, room));
-
-    private static void AddOnce(List<SiloAddress> union, SiloAddress gateway, SiloAddress? self)
-    {
-        if (!gateway.Equals(self) && !union.Contains(gateway))
-        {
-            union.Add(gateway);
-        }
-    }
-
-    private static ImmutableArray<SiloAddress> Without(ImmutableArray<SiloAddress> gateways, SiloAddress? self) =>
-        self is not null && gateways.Contains(self) ? gateways.Remove(self) : gateways;
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Warning, "Could not deliver a {Type} message to gateway {Gateway}; it counts as reaching no socket.")]
-        public static partial void DeliveryFailed(ILogger logger, ClusterMessageType type, SiloAddress gateway, Exception exception);
+        [LoggerMessage(1, LogLevel.Warning, "Gateway {Gateway} did not take a broadcast; its sockets may have missed it.")]
+        public static partial void DeliveryFailed(ILogger logger, SiloAddress gateway, Exception exception);
+
+        [LoggerMessage(2, LogLevel.Debug, "Gateway {Gateway} left the cluster while a broadcast was on its way to it.")]
+        public static partial void GatewayLeft(ILogger logger, SiloAddress gateway);
+
+        [LoggerMessage(3, LogLevel.Debug, "A room's route could not be looked up; the message goes to every live gateway.")]
+        public static partial void RouteUnknown(ILogger logger, Exception exception);
     }
 }

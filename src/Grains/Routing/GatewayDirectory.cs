@@ -6,27 +6,18 @@ namespace OrleansRooms.Grains.Routing;
 
 /// <summary>
 /// The live gateways of the cluster, as this silo sees them: the silos whose grain manifest has the gateway grain (only
-/// gateways implement it, so grain-only silos are left out) and that membership says are active. Recomputed only when
-/// the membership or the manifest changed, so reading it costs two version checks.
+/// gateways implement it, so grain-only silos are left out) and that membership says are active. A gateway declared
+/// dead leaves the list with the membership update that says so, and routing stops addressing it at once. Recomputed
+/// only when the membership or the manifest changed, so reading it costs two version checks.
 /// </summary>
 internal sealed class GatewayDirectory(IClusterMembershipService membership, IClusterManifestProvider manifests)
 {
     private static readonly GrainType GatewayGrainType = GrainType.Create(IGatewayGrain.GrainTypeName);
 
-    private volatile View _view = new(default, default, [], ImmutableDictionary<int, SiloAddress>.Empty);
+    private volatile View _view = new(default, default, []);
 
     /// <summary>Every live gateway.</summary>
     public ImmutableArray<SiloAddress> Gateways => Current().Gateways;
-
-    /// <summary>Whether <paramref name="silo"/> is a live gateway.</summary>
-    public bool IsGateway(SiloAddress silo) => Current().Gateways.Contains(silo);
-
-    /// <summary>
-    /// The live gateway whose socket ids carry the tag of <paramref name="socketId"/>, if any: where the socket of that
-    /// id is connected, if it is one. A room name that merely looks like a socket id costs one wasted message at most.
-    /// </summary>
-    public SiloAddress? FindHost(string socketId) =>
-        SocketIds.TryGetTag(socketId, out var tag) && Current().ByTag.TryGetValue(tag, out var gateway) ? gateway : null;
 
     private View Current()
     {
@@ -39,20 +30,18 @@ internal sealed class GatewayDirectory(IClusterMembershipService membership, ICl
         }
 
         var gateways = ImmutableArray.CreateBuilder<SiloAddress>();
-        var byTag = ImmutableDictionary.CreateBuilder<int, SiloAddress>();
         foreach (var (silo, grains) in manifest.Silos)
         {
             if (grains.Grains.ContainsKey(GatewayGrainType) && snapshot.GetSiloStatus(silo) == SiloStatus.Active)
             {
                 gateways.Add(silo);
-                byTag[SocketIds.TagOf(silo)] = silo;
             }
         }
 
-        view = new View(snapshot.Version, manifest.Version, gateways.ToImmutable(), byTag.ToImmutable());
+        view = new View(snapshot.Version, manifest.Version, gateways.ToImmutable());
         _view = view;
         return view;
     }
 
-    private sealed record View(MembershipVersion Membership, MajorMinorVersion Manifest, ImmutableArray<SiloAddress> Gateways, ImmutableDictionary<int, SiloAddress> ByTag);
+    private sealed record View(MembershipVersion Membership, MajorMinorVersion Manifest, ImmutableArray<SiloAddress> Gateways);
 }

@@ -1,3 +1,4 @@
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Messages;
 using Orleans.Concurrency;
 
@@ -5,21 +6,34 @@ namespace OrleansRooms.Grains.Routing;
 
 /// <summary>
 /// The entrance for processes that are not gateways (Orleans clients such as the C# <c>SocketIOEmitter</c>): routes a
-/// message like a gateway would, once to each gateway hosting a selected socket.
+/// message as a gateway would, once to each gateway hosting a selected socket. The only OrleansRooms grain an Orleans
+/// client may call (<see cref="Hosting.ClusterPlumbingFilter"/>).
 /// </summary>
-public interface IEmitterGrain : IGrainWithIntegerKey
+internal interface IEmitterGrain : IGrainWithIntegerKey
 {
-    /// <summary>Sends <paramref name="message"/>; returns how many gateways took it.</summary>
+    /// <summary>Carries out <paramref name="message"/>; returns how many gateways took it.</summary>
     Task<int> SendAsync(ClusterMessage message);
 }
 
 /// <summary>Routes emitters' messages on whichever silo the call lands; stateless, so every silo runs its own copies.</summary>
 [StatelessWorker, GrainType("orleansrooms-emitter")]
-internal sealed class EmitterGrain(ClusterRouter router) : Grain, IEmitterGrain
+internal sealed class EmitterGrain(ClusterRouter router, GatewayServices gateways) : Grain, IEmitterGrain
 {
     public async Task<int> SendAsync(ClusterMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return await router.SendAsync(message, self: null);
+        var rooms = message.Type == ClusterMessageType.ServerSideEmit ? [] : message.Rooms;
+        var targets = await router.ResolveAsync(message.Namespace, rooms, self: null);
+        switch (message.Type)
+        {
+            case ClusterMessageType.Broadcast:
+                return await router.BroadcastAsync(targets, message);
+            case ClusterMessageType.ServerSideEmit:
+                await Task.WhenAll(targets.Select(gateway => gateways.On(gateway).ServerSideEmitAsync(message, null)));
+                return targets.Count;
+            default:
+                await Task.WhenAll(targets.Select(gateway => gateways.On(gateway).ApplyAsync(message)));
+                return targets.Count;
+        }
     }
 }

@@ -1,4 +1,4 @@
-using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Specification;
 using OrleansRooms.TestCluster;
 

@@ -4,15 +4,15 @@ namespace OrleansRooms.Cluster;
 
 internal static partial class ClusterLog
 {
-    [LoggerMessage(101, LogLevel.Information, "Gateway {Gateway} left the cluster; {Changes} room changes of its sockets were released here.")]
-    public static partial void GatewayReleased(ILogger logger, SiloAddress gateway, int changes);
+    [LoggerMessage(101, LogLevel.Information, "Silo {Silo} left the cluster with the sessions of {Sockets} sockets of this gateway; restoring them.")]
+    public static partial void Restoring(ILogger logger, SiloAddress silo, int sockets);
 
-    [LoggerMessage(102, LogLevel.Warning, "Releasing the sockets of dead gateway {Gateway} failed; another gateway will retry.")]
-    public static partial void ReleaseFailed(ILogger logger, SiloAddress gateway, Exception exception);
+    [LoggerMessage(102, LogLevel.Warning, "The session of socket {SocketId} could not be restored; it is restored again at its next change.")]
+    public static partial void RestoreFailed(ILogger logger, string socketId, Exception exception);
 
-    [LoggerMessage(103, LogLevel.Information, "Silo {Silo} left the cluster: re-publishing {Sockets} sockets of this gateway, whose grains may have been lost with it.")]
-    public static partial void Republishing(ILogger logger, SiloAddress silo, int sockets);
+    [LoggerMessage(103, LogLevel.Warning, "The session of closed socket {SocketId} could not leave its rooms yet; it is tried again until it does.")]
+    public static partial void EndDelayed(ILogger logger, string socketId, Exception exception);
 
-    [LoggerMessage(104, LogLevel.Warning, "Re-publishing socket {SocketId} failed; it is retried when the next silo leaves.")]
-    public static partial void RepublishFailed(ILogger logger, string socketId, Exception exception);
+    [LoggerMessage(104, LogLevel.Information, "The session of closed socket {SocketId} has left its rooms.")]
+    public static partial void Ended(ILogger logger, string socketId);
 }

@@ -4,13 +4,14 @@ using OrleansRooms.Hosting;
 
 namespace OrleansRooms.Cluster;
 
-/// <summary>
-/// Carries out, on this gateway, what other gateways and emitters ask of a namespace. Called by the gateway's inbox,
-/// so it only queues writes and starts asynchronous work; it never waits for it.
-/// </summary>
+/// <summary>Carries out, on this gateway's sockets of one namespace, what other gateways and emitters ask.</summary>
 internal sealed class ClusterReceiver(Namespace nsp)
 {
-    public void OnClusterMessage(ClusterMessage message)
+    /// <summary>
+    /// Takes a message that expects no answer (from a gateway's stream, or the official emitter's channels). Never
+    /// blocks: it queues writes and starts work; a failure is logged.
+    /// </summary>
+    public void Receive(ClusterMessage message)
     {
         try
         {
@@ -19,19 +20,11 @@ internal sealed class ClusterReceiver(Namespace nsp)
                 case ClusterMessageType.Broadcast:
                     nsp.Broadcaster.DeliverFromCluster(message);
                     break;
-                case ClusterMessageType.SocketsJoin:
-                case ClusterMessageType.SocketsLeave:
-                case ClusterMessageType.DisconnectSockets:
-                    Apply(message);
-                    break;
-                case ClusterMessageType.FetchSockets:
-                    nsp.Cluster.Answer(message, ClusterMessageType.FetchSocketsResponse, data: SocketDescriptor.Write(nsp.Broadcaster.SelectLocal(message.Selection), nsp.Server.JsonOptions));
-                    break;
                 case ClusterMessageType.ServerSideEmit:
-                    nsp.RaiseServerSideEvent(message);
+                    _ = nsp.RaiseServerSideEventAsync(message, ackTimeout: null);
                     break;
                 default:
-                    nsp.Cluster.Requests.Dispatch(message, nsp.Server);
+                    _ = ApplyAndLogAsync(message);
                     break;
             }
         }
@@ -41,36 +34,45 @@ internal sealed class ClusterReceiver(Namespace nsp)
         }
     }
 
-    // Each socket's change starts now, in the order the messages came (the local table changes at once, as a join does),
-    // so a broadcast that follows this request sees it; the answer goes when the grains are written too.
-    private void Apply(ClusterMessage message)
+    /// <summary>Makes the sockets <paramref name="message"/> selects here join, leave or disconnect; completes once every one has.</summary>
+    public Task ApplyAsync(ClusterMessage message) => ApplyAsync(message.Type, message.Selection, [.. message.TargetRooms], message.Flags);
+
+    /// <summary>
+    /// Makes the selected sockets of this gateway join or leave <paramref name="rooms"/>, or disconnect. Each goes through
+    /// its socket's own queue, in the order the requests came; completes once every one is done, or fails with the first
+    /// that could not be recorded.
+    /// </summary>
+    public Task ApplyAsync(ClusterMessageType type, RoomSelection selection, string[] rooms, ClusterMessageFlags flags)
     {
-        var sockets = nsp.Broadcaster.SelectLocal(message.Selection);
+        var sockets = nsp.Broadcaster.SelectLocal(selection);
+        if (sockets.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         var changes = new Task[sockets.Count];
         for (var i = 0; i < changes.Length; i++)
         {
-            changes[i] = message.Type switch
+            changes[i] = type switch
             {
-                ClusterMessageType.SocketsJoin => sockets[i].JoinAsync(message.TargetRooms).AsTask(),
-                ClusterMessageType.SocketsLeave => sockets[i].LeaveAsync(message.TargetRooms).AsTask(),
-                _ => sockets[i].DisconnectAsync((message.Flags & ClusterMessageFlags.Close) != 0),
+                ClusterMessageType.SocketsJoin => sockets[i].JoinAsync(rooms).AsTask(),
+                ClusterMessageType.SocketsLeave => sockets[i].LeaveAsync(rooms).AsTask(),
+                _ => sockets[i].DisconnectAsync((flags & ClusterMessageFlags.Close) != 0),
             };
         }
 
-        _ = AnswerWhenDoneAsync(message, changes);
+        return Task.WhenAll(changes);
     }
 
-    private async Task AnswerWhenDoneAsync(ClusterMessage message, Task[] changes)
+    private async Task ApplyAndLogAsync(ClusterMessage message)
     {
         try
         {
-            await Task.WhenAll(changes).ConfigureAwait(false);
+            await ApplyAsync(message).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             SocketIOLog.ClusterMessageRejected(nsp.Server.Logger, message.Type.ToString(), nsp.Name, ex);
         }
-
-        nsp.Cluster.Answer(message, ClusterMessageType.Done);
     }
 }

@@ -1,61 +1,107 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
 using OrleansRooms.Grains.Gateways;
-using OrleansRooms.Grains.Membership;
+using OrleansRooms.Grains.Naming;
+using OrleansRooms.Grains.Rooms;
 using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Sessions;
+using OrleansRooms.Grains.Silos;
 
 namespace OrleansRooms.Cluster;
 
 /// <summary>
 /// This gateway's place in the Orleans cluster: its co-hosted silo (whose address is the gateway's identity), the
-/// grains of the membership relation, and the router that sends messages to the other gateways.
+/// grains and services it calls, and the router that sends messages to the other gateways.
 /// </summary>
-internal sealed class GatewayCluster(SiloAddress self, IGrainFactory grains, ClusterRouter router)
+internal sealed class GatewayCluster(
+    ILocalSiloDetails silo,
+    IGrainFactory grains,
+    ClusterRouter router,
+    ClusterRetry retry,
+    SiloServices silos,
+    GatewayServices gateways,
+    IClusterMembershipService membership,
+    TimeProvider time,
+    ILogger<GatewayCluster> logger)
 {
+    private static readonly TimeSpan LongestEndPause = TimeSpan.FromSeconds(30);
+    private SessionClient? _sessions;
+
     /// <summary>This gateway: the address of its silo.</summary>
-    public SiloAddress Self { get; } = self;
+    public SiloAddress Self { get; } = silo.SiloAddress;
 
     public IGrainFactory Grains { get; } = grains;
 
     public ClusterRouter Router { get; } = router;
 
+    public ClusterRetry Retry { get; } = retry;
+
+    public IClusterMembershipService Membership { get; } = membership;
+
     /// <summary>
     /// True once the gateway was stopped ungracefully (its host's stop was already cancelled): like a crashed process it
-    /// writes nothing more to the cluster, and the other gateways release its sockets when membership declares it dead.
+    /// writes nothing more to the cluster, and the cluster releases its sockets when membership declares it dead.
     /// </summary>
     public bool IsDetached { get; private set; }
 
     public void Detach() => IsDetached = true;
 
-    /// <summary>A new socket id, tagged with this gateway so broadcasts to the socket's own room find it.</summary>
-    public string NewSocketId() => SocketIds.New(Self);
+    /// <summary>The calls to this gateway's sockets' sessions.</summary>
+    public SessionClient Sessions => _sessions ??= new SessionClient(this);
 
-    public ISocketGrain Socket(string ns, string id) => Grains.GetGrain<ISocketGrain>(GrainKeys.Of(ns, id));
+    /// <summary>The inbox of another gateway.</summary>
+    public IGatewayService Gateway(SiloAddress gateway) => gateways.On(gateway);
 
-    public IRoomGrain Room(string ns, string room) => Grains.GetGrain<IRoomGrain>(GrainKeys.Of(ns, room));
+    public ISocketGrain Session(string ns, string id) => Grains.GetGrain<ISocketGrain>(GrainKeys.Of(ns, id));
 
-    public IGatewaySocketsGrain SocketsOf(SiloAddress gateway) => Grains.GetGrain<IGatewaySocketsGrain>(GrainKeys.Of(gateway));
+    /// <summary>The grain holding the members of <paramref name="room"/> (a socket's grain for its own room).</summary>
+    public IRoomMembers Room(string ns, string room) => RoomGrains.Of(Grains, ns, room);
 
-    /// <summary>The ids of every socket of namespace <paramref name="ns"/>, from the copies the live gateways keep beside them.</summary>
-    public Task<ImmutableArray<string>> GetSocketIdsAsync(string ns) => UnionAsync(static (copy, ns) => copy.GetSocketsAsync(ns), ns);
-
-    /// <summary>Every room of namespace <paramref name="ns"/> with a member (sockets' own rooms included), from the same copies.</summary>
-    public Task<ImmutableArray<string>> GetRoomNamesAsync(string ns) => UnionAsync(static (copy, ns) => copy.GetRoomNamesAsync(ns), ns);
-
-    private async Task<ImmutableArray<string>> UnionAsync(Func<IGatewaySocketsGrain, string, Task<ImmutableArray<string>>> query, string ns)
+    /// <summary>The silos that may hold sessions: every silo still in the cluster.</summary>
+    public ImmutableArray<SiloAddress> LiveSilos()
     {
-        var gateways = Router.Directory.Gateways;
-        var lookups = new Task<ImmutableArray<string>>[gateways.Length];
-        for (var i = 0; i < lookups.Length; i++)
+        var live = ImmutableArray.CreateBuilder<SiloAddress>();
+        foreach (var (address, member) in Membership.CurrentSnapshot.Members)
         {
-            lookups[i] = query(SocketsOf(gateways[i]), ns);
+            if (member.Status is SiloStatus.Active or SiloStatus.ShuttingDown or SiloStatus.Stopping)
+            {
+                live.Add(address);
+            }
         }
 
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var lookup in lookups)
-        {
-            names.UnionWith(await lookup.ConfigureAwait(false));
-        }
+        return live.ToImmutable();
+    }
 
-        return [.. names];
+    /// <summary>The endpoint of a silo.</summary>
+    public ISiloService Silo(SiloAddress silo) => silos.On(silo);
+
+    /// <summary>
+    /// The session of a closed socket could not be ended now (the cluster is changing): keeps ending it in the background,
+    /// with growing pauses, until it is. A room must not keep a member that is gone; if this gateway dies first, the
+    /// rooms drop its members themselves.
+    /// </summary>
+    public void EndLater(Socket socket, ImmutableArray<string> rooms, Exception failure)
+    {
+        ClusterLog.EndDelayed(logger, socket.Id, failure);
+        _ = EndAsync(socket, rooms);
+    }
+
+    private async Task EndAsync(Socket socket, ImmutableArray<string> rooms)
+    {
+        var pause = TimeSpan.FromSeconds(1);
+        while (!IsDetached)
+        {
+            await Task.Delay(pause, time).ConfigureAwait(false);
+            try
+            {
+                await Sessions.DisconnectAsync(socket, rooms).ConfigureAwait(false);
+                ClusterLog.Ended(logger, socket.Id);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                pause = pause * 2 > LongestEndPause ? LongestEndPause : pause * 2;
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _broadcasts;
     private readonly Counter<long> _deliveries;
     private readonly Counter<long> _clusterFailures;
-    private readonly Counter<long> _republishes;
+    private readonly Counter<long> _restores;
     private readonly Counter<long> _releases;
 
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -25,9 +25,9 @@ internal sealed class GatewayMetrics
         _eventsReceived = meter.CreateCounter<long>("orleansrooms.socketio.events.received", "{event}", "Events received from clients.");
         _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts sent.");
         _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
-        _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{message}", "Messages the cluster could not carry (local delivery went on).");
-        _republishes = meter.CreateCounter<long>("orleansrooms.cluster.republishes", "{republish}", "Times this gateway wrote its sockets' rooms again after a silo left (counted when done).");
-        _releases = meter.CreateCounter<long>("orleansrooms.cluster.releases", "{gateway}", "Dead gateways whose sockets this gateway took out of their rooms for the cluster (counted when done).");
+        _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{change}", "Joins, leaves and connections the cluster could not record within its retry bound (the caller got the error).");
+        _restores = meter.CreateCounter<long>("orleansrooms.cluster.sessions.restored", "{session}", "Sessions of this gateway's sockets restored from its table after the silo holding them died.");
+        _releases = meter.CreateCounter<long>("orleansrooms.cluster.releases", "{release}", "Room events of a dead gateway's sockets raised here for the cluster (counted per batch received).");
     }
 
     /// <summary>This gateway's meter (one per host, so listeners can tell gateways of one process apart).</summary>
@@ -43,7 +43,7 @@ internal sealed class GatewayMetrics
 
     public void ClusterFailure() => _clusterFailures.Add(1);
 
-    public void Republished() => _republishes.Add(1);
+    public void SessionsRestored(int sessions) => _restores.Add(sessions);
 
     public void Released() => _releases.Add(1);
 

@@ -27,11 +27,14 @@ internal static partial class SocketIOLog
     [LoggerMessage(7, LogLevel.Debug, "Connection {ConnectionId} joined no namespace in time and is closed.")]
     public static partial void ConnectTimeout(ILogger logger, string connectionId);
 
-    [LoggerMessage(8, LogLevel.Warning, "A grain call for socket {SocketId} failed; the local membership is kept.")]
-    public static partial void GrainCallFailed(ILogger logger, string socketId, Exception exception);
+    [LoggerMessage(8, LogLevel.Warning, "The session of socket {SocketId} could not be started in the cluster; its client got a connect error.")]
+    public static partial void SessionNotStarted(ILogger logger, string socketId, Exception exception);
 
-    [LoggerMessage(9, LogLevel.Warning, "Publishing a {MessageType} message of namespace {Namespace} to the cluster failed; local delivery is done.")]
-    public static partial void ClusterPublishFailed(ILogger logger, string messageType, LogText @namespace, Exception exception);
+    [LoggerMessage(9, LogLevel.Warning, "A server-side event of namespace {Namespace} could not reach a server of the cluster.")]
+    public static partial void ServerSideEmitFailed(ILogger logger, LogText @namespace, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Warning, "Gateway {Gateway} could not answer for its sockets' acknowledgements of a broadcast; the broadcast reports them missing.")]
+    public static partial void GatewayDidNotAnswer(ILogger logger, SiloAddress gateway, Exception exception);
 
     [LoggerMessage(10, LogLevel.Warning, "A {MessageType} message for namespace {Namespace} from the cluster could not be applied.")]
     public static partial void ClusterMessageRejected(ILogger logger, string messageType, LogText @namespace, Exception exception);

@@ -9,6 +9,7 @@ using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Hosting;
 using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Silos;
 using OrleansRooms.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -40,15 +41,27 @@ public static class SocketIOServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocketIOOptions>, SocketIOOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.AddRoomsGrains();
+        var first = !services.Any(d => d.ServiceType == typeof(GatewayCluster));
         services.TryAddSingleton(sp => new GatewayCluster(
-            (sp.GetService<ILocalSiloDetails>() ?? throw NoSilo()).SiloAddress,
+            sp.GetService<ILocalSiloDetails>() ?? throw NoSilo(),
             sp.GetRequiredService<IGrainFactory>(),
-            sp.GetRequiredService<ClusterRouter>()));
+            sp.GetRequiredService<ClusterRouter>(),
+            sp.GetRequiredService<ClusterRetry>(),
+            sp.GetRequiredService<SiloServices>(),
+            sp.GetRequiredService<GatewayServices>(),
+            sp.GetService<IClusterMembershipService>() ?? throw NoSilo(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<GatewayCluster>>()));
         services.TryAddSingleton<IGatewayInbox>(sp => new GatewayInbox(sp.GetRequiredService<SocketIOServer>()));
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, GatewayFailover>(sp => new GatewayFailover(
+        if (first)
+        {
+            services.AddGrainService<GatewayService>();
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SessionRestorer>(sp => new SessionRestorer(
             sp.GetService<IClusterMembershipService>() ?? throw NoSilo(),
             sp.GetRequiredService<SocketIOServer>(),
-            sp.GetRequiredService<ILogger<GatewayFailover>>())));
+            sp.GetRequiredService<ILogger<SessionRestorer>>())));
         if (!services.Any(d => d.ServiceType == typeof(ClusterHealthCheck)))
         {
             services.TryAddSingleton<ClusterHealthCheck>();
@@ -73,7 +86,5 @@ public static class SocketIOServiceCollectionExtensions
         return services;
     }
 
-    private static InvalidOperationException NoSilo() => new(
-        "OrleansRooms keeps rooms in Orleans grains, and a gateway co-hosts an Orleans silo: add one with " +
-        "builder.UseOrleans(silo => silo.AddOrleansRooms()) (package OrleansRooms.Silo), or any UseOrleans configuration.");
+    private static InvalidOperationException NoSilo() => RoomsGrainServices.NoSilo();
 }

@@ -159,7 +159,14 @@ public sealed class Namespace
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        await Cluster.PublishAsync(ServerSideMessage(eventName, args, "")).ConfigureAwait(false);
+        var message = ServerSideMessage(eventName, args);
+        var sends = new List<Task>();
+        foreach (var gateway in Cluster.OtherGateways())
+        {
+            sends.Add(SendServerSideAsync(gateway, message));
+        }
+
+        await Task.WhenAll(sends).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -171,25 +178,35 @@ public sealed class Namespace
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var answers = new GatewayAnswers(Cluster.Requests.NextId(), ClusterMessageType.ServerSideEmitResponse);
-        Cluster.Requests.Add(answers);
-        try
+        var message = ServerSideMessage(eventName, args);
+        var timeout = Server.Options.ClusterRequestTimeout;
+        var answers = new List<Task<ServerAck>>();
+        foreach (var gateway in Cluster.OtherGateways())
         {
-            var gateways = await Cluster.PublishAsync(ServerSideMessage(eventName, args, answers.RequestId)).ConfigureAwait(false);
-            answers.Expect(gateways, Server.Options.ClusterRequestTimeout, Server.TimeProvider);
+            answers.Add(Cluster.Gateway(gateway).ServerSideEmitAsync(message, timeout));
+        }
+
+        var responses = new List<SocketArguments>(answers.Count);
+        var missing = 0;
+        foreach (var answer in answers)
+        {
             try
             {
-                return ToArguments(await answers.Task.ConfigureAwait(false));
+                if ((await answer.ConfigureAwait(false)).Ack is { } ack)
+                {
+                    responses.Add(SocketArguments.FromCluster(ack, Server.JsonOptions));
+                    continue;
+                }
             }
-            catch (TimeoutException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                throw new BroadcastAckTimeoutException(ToArguments(answers.Received));
+                SocketIOLog.ServerSideEmitFailed(Server.Logger, Name, ex);
             }
+
+            missing++;
         }
-        finally
-        {
-            Cluster.Requests.Remove(answers.RequestId);
-        }
+
+        return missing == 0 ? responses : throw new BroadcastAckTimeoutException(responses);
     }
 
     /// <summary>Runs when another server of the cluster (or an emitter) sends <paramref name="eventName"/> with <c>ServerSideEmitAsync</c>.</summary>
@@ -215,13 +232,17 @@ public sealed class Namespace
 
     internal BroadcastOperator ToOperator() => new(this, [], [], default);
 
-    internal void RaiseServerSideEvent(ClusterMessage message)
+    /// <summary>
+    /// Raises a server-side event sent by another server; with <paramref name="ackTimeout"/>, completes with the first
+    /// acknowledgement a handler gives, or none when no handler gives one within it.
+    /// </summary>
+    internal async Task<ServerAck> RaiseServerSideEventAsync(ClusterMessage message, TimeSpan? ackTimeout)
     {
         // Data is the event's array: its name, then its arguments.
         var all = SocketArguments.FromCluster(message, Server.JsonOptions);
         if (all.Count == 0)
         {
-            return;
+            return new ServerAck(null);
         }
 
         var first = all[0];
@@ -231,20 +252,21 @@ public sealed class Namespace
         {
             if (!_serverSideHandlers.TryGetValue(name, out var list))
             {
-                return;
+                return new ServerAck(null);
             }
 
             handlers = [.. list];
         }
 
+        TaskCompletionSource<AckData>? acked = null;
         Func<object?[], bool>? ack = null;
-        if (message.ExpectsAnswer)
+        if (ackTimeout is not null)
         {
+            acked = new TaskCompletionSource<AckData>(TaskCreationOptions.RunContinuationsAsynchronously);
             ack = args =>
             {
                 var packet = PacketEncoder.Ack(Name, 0, args, Server.JsonOptions);
-                Cluster.Answer(message, ClusterMessageType.ServerSideEmitResponse, data: PacketEncoder.DataOf(packet), attachments: packet.AttachmentPayloads());
-                return true;
+                return acked.TrySetResult(new AckData(PacketEncoder.DataOf(packet), packet.AttachmentPayloads()));
             };
         }
 
@@ -260,6 +282,20 @@ public sealed class Namespace
                 SocketIOLog.HandlerFailed(Server.Logger, name, "server-side", ex);
             }
         }
+
+        if (acked is null)
+        {
+            return new ServerAck(null);
+        }
+
+        try
+        {
+            return new ServerAck(await acked.Task.WaitAsync(ackTimeout!.Value, Server.TimeProvider).ConfigureAwait(false));
+        }
+        catch (TimeoutException)
+        {
+            return new ServerAck(null);
+        }
     }
 
     internal int NextAckId() => Interlocked.Increment(ref _ackIds) & int.MaxValue;
@@ -273,7 +309,7 @@ public sealed class Namespace
     /// </summary>
     internal async Task ConnectAsync(Client client, JsonElement? auth)
     {
-        var socket = new Socket(this, client, Cluster.NewSocketId(), new Handshake(client.Connection.Request, auth));
+        var socket = new Socket(this, client, Grains.Naming.SocketIds.New(), new Handshake(client.Connection.Request, auth));
         try
         {
             await RunMiddlewaresAsync(socket).ConfigureAwait(false);
@@ -296,9 +332,25 @@ public sealed class Namespace
             return;
         }
 
+        // The session first: the cluster knows the socket before its client does, and before any broadcast reaches it.
+        if (!Cluster.IsDetached)
+        {
+            try
+            {
+                await Cluster.Sessions.ConnectAsync(socket).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                SocketIOLog.SessionNotStarted(Server.Logger, socket.Id, ex);
+                Server.Metrics.ClusterFailure();
+                client.Remove(socket);
+                client.RejectConnect(Name, "Service unavailable", null);
+                return;
+            }
+        }
+
         _sockets[socket.Id] = socket;
         Table.Add(socket);
-        await socket.RegisterAsync().ConfigureAwait(false);
 
         client.Send(PacketEncoder.Connect(Name, socket.Id));
         Server.Metrics.SocketConnected();
@@ -317,26 +369,25 @@ public sealed class Namespace
     }
 
 
-    private SocketArguments[] ToArguments(IReadOnlyList<ClusterMessage> answers)
+    private async Task SendServerSideAsync(SiloAddress gateway, ClusterMessage message)
     {
-        var result = new SocketArguments[answers.Count];
-        for (var i = 0; i < result.Length; i++)
+        try
         {
-            result[i] = SocketArguments.FromCluster(answers[i], Server.JsonOptions);
+            await Cluster.Gateway(gateway).ServerSideEmitAsync(message, null).ConfigureAwait(false);
         }
-
-        return result;
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            SocketIOLog.ServerSideEmitFailed(Server.Logger, Name, ex);
+        }
     }
 
-    private ClusterMessage ServerSideMessage(string eventName, object?[] args, string requestId)
+    private ClusterMessage ServerSideMessage(string eventName, object?[] args)
     {
         var packet = PacketEncoder.Event(Name, eventName, args, null, Server.JsonOptions);
         return new ClusterMessage
         {
             Type = ClusterMessageType.ServerSideEmit,
             Namespace = Name,
-            Source = Cluster.Self,
-            RequestId = requestId,
             Data = PacketEncoder.DataOf(packet),
             Attachments = packet.AttachmentPayloads(),
         };

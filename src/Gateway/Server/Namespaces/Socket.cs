@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using System.Collections.Immutable;
 using System.Text.Json;
-using Microsoft.Extensions.Logging;
-using OrleansRooms.Grains.Membership;
+using OrleansRooms.Grains.Sessions;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -17,7 +17,6 @@ public sealed class Socket : IRoomMember
     private const int MaxEarlyPackets = 16;
 
     private readonly Lock _lock = new();
-    private readonly ISocketGrain _grain;
 
     // Created on first use: an idle socket of a server with many connections should hold only what it uses.
     // Handler arrays are replaced, never changed, so dispatch reads them without copying.
@@ -37,13 +36,19 @@ public sealed class Socket : IRoomMember
     private List<Packet>? _early;
     private bool _started;
 
+    // Joins, leaves and the disconnection, one after the other: the last one under way. Rooms whose last change failed
+    // are uncertain in the grains until the next call to the session writes them again (null, as almost always, when none).
+    private Task _membership = Task.CompletedTask;
+    private HashSet<string>? _uncertain;
+    private ImmutableArray<string> _roomsAtClose = [];
+
     internal Socket(Namespace nsp, Client client, string id, Handshake handshake)
     {
         Namespace = nsp;
         Client = client;
         Id = id;
         Handshake = handshake;
-        _grain = nsp.Cluster.Socket(id);
+        Session = nsp.Cluster.Session(id);
     }
 
     /// <summary>The socket id: random and unguessable, and the name of the socket's own room.</summary>
@@ -89,6 +94,12 @@ public sealed class Socket : IRoomMember
     internal Client Client { get; }
 
     internal bool HasOutgoingHandlers => _outgoingHandlers is not null;
+
+    /// <summary>The socket's session in the cluster: the truth of its rooms, of which <see cref="Rooms"/> is this gateway's copy.</summary>
+    internal ISocketGrain Session { get; }
+
+    /// <summary>The silo the session lives on (when it dies, this gateway restores the session).</summary>
+    internal SiloAddress? SessionSilo { get; set; }
 
     /// <summary>Listens to event <paramref name="eventName"/>.</summary>
     public Socket On(string eventName, Action<SocketEvent> handler)
@@ -268,42 +279,64 @@ public sealed class Socket : IRoomMember
     /// <summary>Targets the other sockets except those in any of <paramref name="rooms"/>.</summary>
     public BroadcastOperator Except(IEnumerable<string> rooms) => Broadcast.Except(rooms);
 
-    /// <summary>Joins <paramref name="room"/>. Completes when the membership is recorded (locally at once, then in the grains).</summary>
+    /// <summary>
+    /// Joins <paramref name="room"/>. Completes once the socket's session in the cluster has recorded it, and the room
+    /// with it: a broadcast from any gateway that starts after that reaches the socket. Throws
+    /// <see cref="RoomMembershipException"/> when the cluster cannot record it within its retry bound; the socket's
+    /// rooms are then unchanged.
+    /// </summary>
     public ValueTask JoinAsync(string room)
     {
         ArgumentNullException.ThrowIfNull(room);
         return JoinAsync([room]);
     }
 
-    /// <summary>Joins each of <paramref name="rooms"/>.</summary>
+    /// <summary>Joins each of <paramref name="rooms"/>: all of them, or (it throws) none.</summary>
     public ValueTask JoinAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
-        if (!InRooms || list.Length == 0 || !Namespace.Table.Join(Id, list))
+        if (!InRooms || list.Length == 0)
         {
             return ValueTask.CompletedTask;
         }
 
-        return Namespace.Cluster.IsDetached ? ValueTask.CompletedTask : CallGrainAsync(_grain.JoinAsync([.. list]));
+        lock (_lock)
+        {
+            // Already in every room, with nothing under way that could change it: nothing to write.
+            if (_membership.IsCompleted && Namespace.Table.IsInAll(Id, list))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            return new ValueTask(_membership = ChangeAfterAsync(_membership, list, join: true));
+        }
     }
 
-    /// <summary>Leaves <paramref name="room"/>.</summary>
+    /// <summary>Leaves <paramref name="room"/>, once the session has recorded it (see <see cref="JoinAsync(string)"/>).</summary>
     public ValueTask LeaveAsync(string room)
     {
         ArgumentNullException.ThrowIfNull(room);
         return LeaveAsync([room]);
     }
 
-    /// <summary>Leaves each of <paramref name="rooms"/>.</summary>
+    /// <summary>Leaves each of <paramref name="rooms"/>: all of them, or (it throws) none.</summary>
     public ValueTask LeaveAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
-        if (list.Length == 0 || !Namespace.Table.Leave(Id, list))
+        if (!InRooms || list.Length == 0)
         {
             return ValueTask.CompletedTask;
         }
 
-        return Namespace.Cluster.IsDetached ? ValueTask.CompletedTask : CallGrainAsync(_grain.LeaveAsync([.. list]));
+        lock (_lock)
+        {
+            if (_membership.IsCompleted && Namespace.Table.IsInNone(Id, list))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            return new ValueTask(_membership = ChangeAfterAsync(_membership, list, join: false));
+        }
     }
 
     /// <summary>
@@ -461,42 +494,152 @@ public sealed class Socket : IRoomMember
         await RunLifecycleHandlersAsync(_disconnectingHandlers, "disconnecting", reason).ConfigureAwait(false);
 
         System.Threading.Volatile.Write(ref _state, 2);
+        _roomsAtClose = CachedRooms();
         Namespace.Remove(this);
         Client.Remove(this);
         FailPendingAcks();
         if (!Namespace.Cluster.IsDetached)
         {
-            await CallGrainAsync(_grain.DisconnectAsync()).ConfigureAwait(false);
+            Task ending;
+            lock (_lock)
+            {
+                _membership = ending = EndSessionAfterAsync(_membership);
+            }
+
+            await ending.ConfigureAwait(false);
         }
 
         SocketIOLog.SocketDisconnected(Server.Logger, Id, Namespace.Name, reason);
         await RunLifecycleHandlersAsync(_disconnectHandlers, "disconnect", reason).ConfigureAwait(false);
     }
 
-    /// <summary>Registers the connected socket with its grain (its own-id room, its gateway), before the client hears of it.</summary>
-    internal ValueTask RegisterAsync() => CallGrainAsync(_grain.ConnectAsync(Namespace.Cluster.Self));
-
-    /// <summary>Writes this socket's rooms again to the grains, after a silo that may have held some of them left.</summary>
-    internal Task RepublishAsync() => InRooms ? _grain.RepublishAsync() : Task.CompletedTask;
-
-    // The local table already holds the change and is authoritative for local delivery; if the grains cannot be written
-    // now, the failure is logged and counted and the next re-publish writes the socket's rooms again, so the caller is
-    // not failed.
-    private async ValueTask CallGrainAsync(Task call)
+    /// <summary>Restores the session, lost with its silo, from this gateway's table, in its place among the socket's changes.</summary>
+    internal Task RestoreSessionAsync()
     {
-        if (call.IsCompletedSuccessfully)
+        lock (_lock)
+        {
+            if (!InRooms)
+            {
+                return Task.CompletedTask;
+            }
+
+            return _membership = RestoreAfterAsync(_membership);
+        }
+    }
+
+    /// <summary>The rooms of this socket in this gateway's table, its own room left out: what its session accepted.</summary>
+    internal ImmutableArray<string> CachedRooms()
+    {
+        var rooms = ImmutableArray.CreateBuilder<string>();
+        foreach (var room in Namespace.Table.GetRooms(Id))
+        {
+            if (room != Id)
+            {
+                rooms.Add(room);
+            }
+        }
+
+        return rooms.ToImmutable();
+    }
+
+    /// <summary>Takes the rooms whose state in the grains is uncertain, for the next call to the session to write again.</summary>
+    internal ImmutableArray<string> TakeUncertain()
+    {
+        lock (_lock)
+        {
+            if (_uncertain is null)
+            {
+                return [];
+            }
+
+            var rooms = _uncertain.ToImmutableArray();
+            _uncertain = null;
+            return rooms;
+        }
+    }
+
+    /// <summary>Records rooms whose state in the grains is uncertain after a failed change.</summary>
+    internal void AddUncertain(ImmutableArray<string> rooms)
+    {
+        if (rooms.IsDefaultOrEmpty)
         {
             return;
         }
 
+        lock (_lock)
+        {
+            (_uncertain ??= new HashSet<string>(StringComparer.Ordinal)).UnionWith(rooms);
+        }
+    }
+
+    /// <summary>
+    /// Applies a join or leave after the changes before it: first the session (the truth), then this gateway's table,
+    /// so the table only ever holds what the session accepted. A failure reaches the caller and changes nothing here.
+    /// </summary>
+    private async Task ChangeAfterAsync(Task before, string[] rooms, bool join)
+    {
+        await WaitAsync(before).ConfigureAwait(false);
+        if (!InRooms)
+        {
+            return;
+        }
+
+        if (!Namespace.Cluster.IsDetached)
+        {
+            var sessions = Namespace.Cluster.Sessions;
+            await (join ? sessions.JoinAsync(this, rooms) : sessions.LeaveAsync(this, rooms)).ConfigureAwait(false);
+        }
+
+        if (join)
+        {
+            Namespace.Table.Join(Id, rooms);
+        }
+        else
+        {
+            Namespace.Table.Leave(Id, rooms);
+        }
+    }
+
+    private async Task RestoreAfterAsync(Task before)
+    {
+        await WaitAsync(before).ConfigureAwait(false);
+        if (InRooms && !Namespace.Cluster.IsDetached)
+        {
+            await Namespace.Cluster.Sessions.RestoreAsync(this).ConfigureAwait(false);
+        }
+    }
+
+    // The socket's last change: its session leaves every room. If the cluster cannot take it now, the gateway keeps
+    // trying in the background: a room must not keep a member that is gone.
+    private async Task EndSessionAfterAsync(Task before)
+    {
+        await WaitAsync(before).ConfigureAwait(false);
+        var rooms = _roomsAtClose;
+        var uncertain = TakeUncertain();
+        if (!uncertain.IsEmpty)
+        {
+            rooms = rooms.AddRange(uncertain);
+        }
+
         try
         {
-            await call.ConfigureAwait(false);
+            await Namespace.Cluster.Sessions.DisconnectAsync(this, rooms).ConfigureAwait(false);
         }
-        catch (Exception ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            Server.Metrics.ClusterFailure();
-            SocketIOLog.GrainCallFailed(Server.Logger, Id, ex);
+            Namespace.Cluster.EndLater(this, rooms, ex);
+        }
+    }
+
+    // A change that failed was reported to its own caller; the next one goes on regardless.
+    private static async Task WaitAsync(Task before)
+    {
+        try
+        {
+            await before.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
         }
     }
 

@@ -25,14 +25,20 @@ public sealed class SocketArguments
     }
 
     /// <summary>Arguments that arrived from another gateway: <see cref="ClusterMessage.Data"/> holds their JSON array.</summary>
-    internal static SocketArguments FromCluster(ClusterMessage message, JsonSerializerOptions options)
+    internal static SocketArguments FromCluster(ClusterMessage message, JsonSerializerOptions options) =>
+        FromCluster(message.Data, message.Attachments, options);
+
+    /// <summary>An acknowledgement that arrived from another gateway.</summary>
+    internal static SocketArguments FromCluster(AckData ack, JsonSerializerOptions options) => FromCluster(ack.Data, ack.Attachments, options);
+
+    private static SocketArguments FromCluster(ReadOnlyMemory<byte> data, System.Collections.Immutable.ImmutableArray<ReadOnlyMemory<byte>> parts, JsonSerializerOptions options)
     {
-        var reader = new Utf8JsonReader(message.Data.Span);
+        var reader = new Utf8JsonReader(data.Span);
         var array = JsonElement.ParseValue(ref reader);
-        var attachments = new byte[message.Attachments.Length][];
+        var attachments = new byte[parts.IsDefault ? 0 : parts.Length][];
         for (var i = 0; i < attachments.Length; i++)
         {
-            attachments[i] = message.Attachments[i].ToArray();
+            attachments[i] = parts[i].ToArray();
         }
 
         return new SocketArguments(array, 0, attachments, options);

@@ -1,4 +1,4 @@
-using OrleansRooms.Cluster;
+using System.Collections.Immutable;
 using OrleansRooms.Grains.Messages;
 
 namespace OrleansRooms.Rooms;
@@ -49,30 +49,27 @@ internal sealed class SingleAckWaiter : IAckReceiver
 }
 
 /// <summary>
-/// The acknowledgements of one broadcast, from local sockets and from other gateways' sockets. Completes when every
-/// gateway reached has said how many sockets it delivered to, and each of those answered or disconnected; fails at
-/// the timeout with the answers received so far.
+/// The acknowledgements of one broadcast: from this gateway's sockets, and each other gateway's answer (all of its
+/// sockets' acknowledgements at once). Completes when every socket reached answered or disconnected. Fails at the
+/// timeout with the answers received so far; and, without a timeout, as soon as everything else has answered when a
+/// gateway could not answer at all: the result says so rather than leaving that gateway's sockets out silently.
 /// </summary>
-internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
+internal sealed class BroadcastAckCollector(TimeSpan? timeout, TimeProvider timeProvider, System.Text.Json.JsonSerializerOptions json) : IAckReceiver
 {
     private readonly TaskCompletionSource<IReadOnlyList<SocketArguments>> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<SocketArguments> _responses = [];
     private readonly List<(Socket Socket, int AckId)> _local = [];
     private readonly Lock _lock = new();
     private ITimer? _timer;
-    private ITimer? _countTimer;
     private long _expected;
     private long _settled;
     private int _pendingGateways;
+    private int _unanswered;
     private bool _sealed;
-
-    public BroadcastAckCollector(string requestId) => RequestId = requestId;
-
-    public string RequestId { get; }
 
     public Task<IReadOnlyList<SocketArguments>> Task => _completion.Task;
 
-    public void StartTimer(TimeSpan? timeout, TimeProvider timeProvider)
+    public void Start()
     {
         if (timeout is { } due)
         {
@@ -92,23 +89,15 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
         socket.RegisterAck(ackId, this);
     }
 
-    /// <summary>
-    /// The broadcast was published to <paramref name="gateways"/> other gateways, each of which will report a count.
-    /// A gateway that has not reported within <paramref name="countTimeout"/> (it died on the way) counts as having
-    /// reached no socket, so a broadcast without <c>Timeout</c> still completes.
-    /// </summary>
-    public void AddGateways(int gateways, TimeSpan countTimeout, TimeProvider timeProvider)
+    /// <summary>The broadcast went to other gateways: <paramref name="answers"/> completes with each one's answer (null: none).</summary>
+    public void AddGateways(Task<BroadcastAcks?[]> answers)
     {
-        if (gateways == 0)
-        {
-            return;
-        }
-
         lock (_lock)
         {
-            _pendingGateways += gateways;
-            _countTimer ??= timeProvider.CreateTimer(static state => ((BroadcastAckCollector)state!).OnCountTimeout(), this, countTimeout, Timeout.InfiniteTimeSpan);
+            _pendingGateways++;
         }
+
+        _ = ReceiveAsync(answers);
     }
 
     /// <summary>Every local target and every gateway is known; completion may happen from now on.</summary>
@@ -126,30 +115,43 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
 
     public void OnClosed(Socket socket) => OnResponse(null);
 
-    public void OnClusterMessage(ClusterMessage message, SocketIOServer server)
+    private async Task ReceiveAsync(Task<BroadcastAcks?[]> answers)
     {
-        switch (message.Type)
+        BroadcastAcks?[] received;
+        try
         {
-            case ClusterMessageType.BroadcastClientCount:
-                lock (_lock)
+            received = await answers.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            received = [null];
+        }
+
+        lock (_lock)
+        {
+            _pendingGateways--;
+            foreach (var answer in received)
+            {
+                if (answer is null)
                 {
-                    _pendingGateways--;
-                    _expected += message.Count;
+                    _unanswered++;
+                    continue;
                 }
 
-                TryComplete();
-                break;
-            case ClusterMessageType.BroadcastAck:
-                OnResponse(message.Count == 1 ? null : SocketArguments.FromCluster(message, server.JsonOptions));
-                break;
-        }
-    }
+                foreach (var ack in answer.Acks)
+                {
+                    _responses.Add(SocketArguments.FromCluster(ack, json));
+                }
 
-    public void Cancel(Exception error)
-    {
-        _timer?.Dispose();
-        _countTimer?.Dispose();
-        _completion.TrySetException(error);
+                // A gateway whose wait ended at the timeout: ours ends the broadcast.
+                if (!answer.Complete)
+                {
+                    _unanswered++;
+                }
+            }
+        }
+
+        TryComplete();
     }
 
     private void OnResponse(SocketArguments? arguments)
@@ -170,6 +172,7 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
     private void TryComplete()
     {
         SocketArguments[] responses;
+        bool incomplete;
         lock (_lock)
         {
             if (!_sealed || _pendingGateways > 0 || _settled < _expected)
@@ -177,22 +180,25 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
                 return;
             }
 
+            incomplete = _unanswered > 0;
+            if (incomplete && timeout is not null)
+            {
+                // The timer settles it, with whatever else arrives until then.
+                return;
+            }
+
             responses = [.. _responses];
         }
 
         _timer?.Dispose();
-        _countTimer?.Dispose();
-        _completion.TrySetResult(responses);
-    }
-
-    private void OnCountTimeout()
-    {
-        lock (_lock)
+        if (incomplete)
         {
-            _pendingGateways = 0;
+            _completion.TrySetException(new BroadcastAckTimeoutException(responses, "Some sockets could not acknowledge the broadcast: a server it was sent to did not answer."));
         }
-
-        TryComplete();
+        else
+        {
+            _completion.TrySetResult(responses);
+        }
     }
 
     private void OnTimeout()
@@ -212,5 +218,93 @@ internal sealed class BroadcastAckCollector : IAckReceiver, IClusterRequest
                 socket.CancelAck(ackId);
             }
         }
+    }
+}
+
+/// <summary>
+/// On a gateway that received a broadcast with acknowledgements: waits for its sockets' answers and gives them all at
+/// once when every socket answered or disconnected, or at the broadcast's timeout with those that arrived.
+/// </summary>
+internal sealed class RemoteAckCollector : IAckReceiver
+{
+    private readonly TaskCompletionSource<BroadcastAcks> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<AckData> _acks = [];
+    private readonly Lock _lock = new();
+    private readonly ITimer? _timer;
+    private int _sockets = -1;
+    private int _settled;
+
+    public RemoteAckCollector(TimeSpan? timeout, TimeProvider timeProvider)
+    {
+        if (timeout is { } due)
+        {
+            _timer = timeProvider.CreateTimer(static state => ((RemoteAckCollector)state!).Finish(complete: false), this, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public Task<BroadcastAcks> Task => _completion.Task;
+
+    /// <summary>The broadcast reached <paramref name="sockets"/> sockets here.</summary>
+    public void Seal(int sockets)
+    {
+        lock (_lock)
+        {
+            _sockets = sockets;
+        }
+
+        TryFinish();
+    }
+
+    public void OnAck(Socket socket, SocketArguments arguments)
+    {
+        var attachments = arguments.Attachments;
+        var parts = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(attachments.Count);
+        foreach (var attachment in attachments)
+        {
+            parts.Add(attachment);
+        }
+
+        lock (_lock)
+        {
+            _acks.Add(new AckData(arguments.ToJsonArray(), parts.MoveToImmutable()));
+            _settled++;
+        }
+
+        TryFinish();
+    }
+
+    public void OnClosed(Socket socket)
+    {
+        lock (_lock)
+        {
+            _settled++;
+        }
+
+        TryFinish();
+    }
+
+    private void TryFinish()
+    {
+        lock (_lock)
+        {
+            if (_sockets < 0 || _settled < _sockets)
+            {
+                return;
+            }
+        }
+
+        Finish(complete: true);
+    }
+
+    private void Finish(bool complete)
+    {
+        BroadcastAcks answer;
+        lock (_lock)
+        {
+            answer = new BroadcastAcks(Math.Max(_sockets, 0), [.. _acks], complete);
+        }
+
+        _timer?.Dispose();
+        _completion.TrySetResult(answer);
     }
 }

@@ -1,5 +1,5 @@
 using OrleansRooms.Cluster;
-using OrleansRooms.Grains.Gateways;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Rooms;
 
 namespace OrleansRooms;
@@ -7,10 +7,10 @@ namespace OrleansRooms;
 /// <summary>
 /// The room bookkeeping of one namespace on this node (Socket.IO's <c>nsp.adapter</c>): the <see cref="Rooms"/> and
 /// <see cref="Sids"/> maps, read-only, and the room events. Change membership with <c>socket.JoinAsync</c> and
-/// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO, and each room
-/// event is raised once for the whole cluster: by the gateway hosting the socket, or, for the sockets of a gateway that
-/// died, by the first gateway to release them (<c>leave-room</c> for each room, <c>delete-room</c> when it became empty
-/// cluster-wide).
+/// <c>socket.LeaveAsync</c>. In a cluster these maps hold this node's sockets only, as in Socket.IO (a copy of what
+/// their sessions in the cluster accepted), and each room event is raised once for the whole cluster: by the gateway
+/// hosting the socket, or, for the sockets of a gateway that died, by one live gateway chosen for it
+/// (<c>leave-room</c> for each room, <c>delete-room</c> when it became empty cluster-wide).
 /// </summary>
 public sealed class Adapter
 {
@@ -46,7 +46,7 @@ public sealed class Adapter
     public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids => _table.SnapshotSids();
 
     /// <summary>Raises the event of one change of a dead gateway's sockets, released by this gateway for the cluster.</summary>
-    internal void RaiseReleased(RoomChange change)
+    internal void RaiseReleased(RoomEvent change)
     {
         if (change.SocketId is { } socketId)
         {
@@ -58,7 +58,14 @@ public sealed class Adapter
         }
     }
 
-    /// <summary>The ids of the sockets in <paramref name="room"/> on every gateway of the cluster (the room grain).</summary>
+    /// <summary>How many sockets are in <paramref name="room"/> on every gateway of the cluster (the room's grain: one call, whatever its size).</summary>
+    public ValueTask<int> GetRoomMemberCountAsync(string room)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        return new(_cluster.CountRoomMembersAsync(room));
+    }
+
+    /// <summary>The ids of the sockets in <paramref name="room"/> on every gateway of the cluster (the room's grain, read in pages).</summary>
     public ValueTask<IReadOnlyCollection<string>> GetRoomMembersAsync(string room)
     {
         ArgumentNullException.ThrowIfNull(room);

@@ -1,11 +1,21 @@
 namespace OrleansRooms;
 
-/// <summary>Some sockets did not acknowledge a broadcast in time; <see cref="Responses"/> holds the answers that did arrive.</summary>
+/// <summary>
+/// Some sockets did not acknowledge a broadcast in time, or a server it was sent to could not answer for its sockets
+/// (it left the cluster); <see cref="Responses"/> holds the answers that did arrive.
+/// </summary>
 public sealed class BroadcastAckTimeoutException : TimeoutException
 {
     /// <summary>Creates the exception with the responses received before the timeout.</summary>
     public BroadcastAckTimeoutException(IReadOnlyList<SocketArguments> responses)
         : base("Some sockets did not acknowledge the broadcast in time.")
+    {
+        Responses = responses;
+    }
+
+    /// <summary>Creates the exception with the responses received and a message that says why the others are missing.</summary>
+    public BroadcastAckTimeoutException(IReadOnlyList<SocketArguments> responses, string message)
+        : base(message)
     {
         Responses = responses;
     }

@@ -84,22 +84,13 @@ public sealed class BroadcastOperator
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var collector = new BroadcastAckCollector(_namespace.Cluster.Requests.NextId());
-        _namespace.Cluster.Requests.Add(collector);
-        try
-        {
-            collector.StartTimer(_flags.Timeout, _namespace.Server.TimeProvider);
-            await _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, _flags, collector).ConfigureAwait(false);
-            return await collector.Task.ConfigureAwait(false);
-        }
-        finally
-        {
-            _namespace.Cluster.Requests.Remove(collector.RequestId);
-        }
+        var collector = new BroadcastAckCollector(_flags.Timeout, _namespace.Server.TimeProvider, _namespace.Server.JsonOptions);
+        collector.Start();
+        await _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, _flags, collector).ConfigureAwait(false);
+        return await collector.Task.ConfigureAwait(false);
     }
 
     /// <summary>Returns the targeted sockets, wherever they are connected (this node only with <see cref="Local"/>).</summary>
-    /// <exception cref="TimeoutException">Another gateway did not answer within <see cref="SocketIOOptions.ClusterRequestTimeout"/>.</exception>
     public async ValueTask<IReadOnlyList<RemoteSocket>> FetchSocketsAsync()
     {
         var result = new List<RemoteSocket>();
@@ -110,13 +101,24 @@ public sealed class BroadcastOperator
 
         if (!_flags.Local)
         {
-            foreach (var answer in await RequestAsync(ClusterMessageType.FetchSockets, ClusterMessageType.FetchSocketsResponse, [], ClusterMessageFlags.None).ConfigureAwait(false))
+            foreach (var nsp in Targets())
             {
-                var reader = new Utf8JsonReader(answer.Data.Span);
-                var answering = _namespace.Children is { } children && children.TryGetValue(answer.Namespace, out var child) ? child : _namespace;
-                foreach (var element in JsonElement.ParseValue(ref reader).EnumerateArray())
+                var answers = await nsp.Cluster.AskAsync(
+                    [.. _rooms],
+                    gateway => gateway.FetchSocketsAsync(nsp.Name, [.. _rooms], [.. _except]),
+                    ReadOnlyMemory<byte>.Empty).ConfigureAwait(false);
+                foreach (var answer in answers)
                 {
-                    result.Add(SocketDescriptor.Read(answering, element));
+                    if (answer.IsEmpty)
+                    {
+                        continue;
+                    }
+
+                    var reader = new Utf8JsonReader(answer.Span);
+                    foreach (var element in JsonElement.ParseValue(ref reader).EnumerateArray())
+                    {
+                        result.Add(SocketDescriptor.Read(nsp, element));
+                    }
                 }
             }
         }
@@ -135,11 +137,7 @@ public sealed class BroadcastOperator
     public async ValueTask SocketsJoinAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
-        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
-        {
-            await socket.JoinAsync(list).ConfigureAwait(false);
-        }
-
+        await _namespace.Receiver.ApplyAsync(ClusterMessageType.SocketsJoin, Selection, list, ClusterMessageFlags.None).ConfigureAwait(false);
         await ApplyRemotelyAsync(ClusterMessageType.SocketsJoin, list, ClusterMessageFlags.None).ConfigureAwait(false);
     }
 
@@ -154,80 +152,44 @@ public sealed class BroadcastOperator
     public async ValueTask SocketsLeaveAsync(IEnumerable<string> rooms)
     {
         var list = RoomList.From(rooms);
-        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
-        {
-            await socket.LeaveAsync(list).ConfigureAwait(false);
-        }
-
+        await _namespace.Receiver.ApplyAsync(ClusterMessageType.SocketsLeave, Selection, list, ClusterMessageFlags.None).ConfigureAwait(false);
         await ApplyRemotelyAsync(ClusterMessageType.SocketsLeave, list, ClusterMessageFlags.None).ConfigureAwait(false);
     }
 
     /// <summary>Disconnects the targeted sockets; with <paramref name="close"/>, closes their connections too.</summary>
     public async ValueTask DisconnectSocketsAsync(bool close = false)
     {
-        foreach (var socket in _namespace.Broadcaster.SelectLocal(Selection))
-        {
-            await socket.DisconnectAsync(close).ConfigureAwait(false);
-        }
-
-        await ApplyRemotelyAsync(ClusterMessageType.DisconnectSockets, [], close ? ClusterMessageFlags.Close : ClusterMessageFlags.None).ConfigureAwait(false);
+        var flags = close ? ClusterMessageFlags.Close : ClusterMessageFlags.None;
+        await _namespace.Receiver.ApplyAsync(ClusterMessageType.DisconnectSockets, Selection, [], flags).ConfigureAwait(false);
+        await ApplyRemotelyAsync(ClusterMessageType.DisconnectSockets, [], flags).ConfigureAwait(false);
     }
 
     private RoomSelection Selection => new(_rooms, _except);
 
     private async ValueTask ApplyRemotelyAsync(ClusterMessageType type, string[] targetRooms, ClusterMessageFlags flags)
     {
-        if (!_flags.Local)
+        if (_flags.Local)
         {
-            await RequestAsync(type, ClusterMessageType.Done, targetRooms, flags).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Sends a request to the gateways hosting the targets and waits for one answer from each; for a dynamic parent,
-    /// once per child namespace (other gateways know the children, not the parent).
-    /// </summary>
-    private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
-    {
-        if (_namespace.Children is not { } children)
-        {
-            return await RequestAsync(_namespace, type, answerType, targetRooms, flags).ConfigureAwait(false);
+            return;
         }
 
-        var all = new List<ClusterMessage>();
-        foreach (var child in children.Values)
+        foreach (var nsp in Targets())
         {
-            all.AddRange(await RequestAsync(child, type, answerType, targetRooms, flags).ConfigureAwait(false));
-        }
-
-        return all;
-    }
-
-    private async Task<IReadOnlyList<ClusterMessage>> RequestAsync(Namespace nsp, ClusterMessageType type, ClusterMessageType answerType, string[] targetRooms, ClusterMessageFlags flags)
-    {
-        var answers = new GatewayAnswers(nsp.Cluster.Requests.NextId(), answerType);
-        nsp.Cluster.Requests.Add(answers);
-        try
-        {
-            var gateways = await nsp.Cluster.PublishAsync(new ClusterMessage
+            var message = new ClusterMessage
             {
                 Type = type,
                 Namespace = nsp.Name,
-                Source = nsp.Cluster.Self,
-                RequestId = answers.RequestId,
                 Rooms = [.. _rooms],
                 Except = [.. _except],
                 TargetRooms = [.. targetRooms],
                 Flags = flags,
-            }).ConfigureAwait(false);
-            answers.Expect(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
-            return await answers.Task.ConfigureAwait(false);
-        }
-        finally
-        {
-            nsp.Cluster.Requests.Remove(answers.RequestId);
+            };
+            await nsp.Cluster.AskAsync(message.Rooms, async gateway => { await gateway.ApplyAsync(message).ConfigureAwait(false); return true; }, true).ConfigureAwait(false);
         }
     }
+
+    // Other gateways know a dynamic parent's children, not the parent: a request goes once per child.
+    private IEnumerable<Namespace> Targets() => _namespace.Children is { } children ? children.Values : [_namespace];
 
     private BroadcastOperator With(BroadcastFlags flags) => new(_namespace, _rooms, _except, flags);
 }

@@ -5,8 +5,8 @@ namespace OrleansRooms.Rooms;
 
 /// <summary>
 /// The fan-out of one namespace: encodes a broadcast once, delivers it to the matching local sockets (union, except)
-/// writing the same packet bytes to each, then hands the same encoded data to the grains, which publish it once to
-/// each other gateway hosting a target. No allocation per recipient.
+/// writing the same packet bytes to each, then sends the same encoded data once to each other gateway hosting a
+/// target (<see cref="Cluster.NamespaceCluster"/>). No allocation per recipient.
 /// </summary>
 internal sealed class Broadcaster(Namespace nsp)
 {
@@ -31,22 +31,27 @@ internal sealed class Broadcaster(Namespace nsp)
         collector?.Seal();
     }
 
-    /// <summary>Delivers a broadcast that another gateway or an emitter published; answers acknowledgements to its source.</summary>
+    /// <summary>Delivers a broadcast that another gateway or an emitter published.</summary>
     public void DeliverFromCluster(ClusterMessage message)
     {
         var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
-        if (!message.ExpectsAnswer)
-        {
-            var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
-            Deliver(packet, null, message.Selection, flags, null, null);
-            return;
-        }
+        var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
+        Deliver(packet, null, message.Selection, flags, null, null);
+    }
 
+    /// <summary>
+    /// Delivers a broadcast with acknowledgements that another gateway published; completes with this gateway's
+    /// sockets' answers once all answered or disconnected, or at <paramref name="timeout"/>.
+    /// </summary>
+    public Task<BroadcastAcks> DeliverWithAcksFromCluster(ClusterMessage message, TimeSpan? timeout)
+    {
+        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
         var ackId = nsp.NextAckId();
-        var acknowledged = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
-        var reporter = new RemoteAckReporter(nsp, message);
-        var count = Deliver(acknowledged, null, message.Selection, flags, ackId, reporter);
-        nsp.Cluster.Answer(message, ClusterMessageType.BroadcastClientCount, count);
+        var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
+        var collector = new RemoteAckCollector(timeout, nsp.Server.TimeProvider);
+        var count = Deliver(packet, null, message.Selection, flags, ackId, collector);
+        collector.Seal(count);
+        return collector.Task;
     }
 
     /// <summary>The local sockets a selection targets (a copy).</summary>
@@ -82,16 +87,20 @@ internal sealed class Broadcaster(Namespace nsp)
         {
             Type = ClusterMessageType.Broadcast,
             Namespace = nsp.Name,
-            Source = nsp.Cluster.Self,
-            RequestId = collector?.RequestId ?? "",
             Rooms = [.. selection.Rooms],
             Except = [.. selection.Except],
             Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
             Data = PacketEncoder.DataOf(packet),
             Attachments = packet.AttachmentPayloads(),
         };
-        var gateways = await nsp.Cluster.PublishAsync(message).ConfigureAwait(false);
-        collector?.AddGateways(gateways, nsp.Server.Options.ClusterRequestTimeout, nsp.Server.TimeProvider);
+        if (collector is null)
+        {
+            await nsp.Cluster.BroadcastAsync(message).ConfigureAwait(false);
+        }
+        else
+        {
+            collector.AddGateways(nsp.Cluster.BroadcastWithAcksAsync(message, flags.Timeout));
+        }
     }
 
     private int Deliver(
@@ -117,6 +126,7 @@ internal sealed class Broadcaster(Namespace nsp)
 
                 if (acks is BroadcastAckCollector collector)
                 {
+                    // Registered under its lock so the collector knows how many answers to wait for.
                     collector.AddLocal(socket, ackId!.Value);
                 }
                 else if (acks is not null)
@@ -145,28 +155,6 @@ internal sealed class Broadcaster(Namespace nsp)
             {
                 t_targets = targets;
             }
-        }
-    }
-
-
-    /// <summary>Forwards the acknowledgements of a broadcast received from another gateway back to it.</summary>
-    private sealed class RemoteAckReporter(Namespace nsp, ClusterMessage request) : IAckReceiver
-    {
-        public void OnAck(Socket socket, SocketArguments arguments) => Report(arguments, closed: false);
-
-        public void OnClosed(Socket socket) => Report(null, closed: true);
-
-        private void Report(SocketArguments? arguments, bool closed)
-        {
-            var attachments = arguments?.Attachments ?? [];
-            var parts = System.Collections.Immutable.ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(attachments.Count);
-            foreach (var attachment in attachments)
-            {
-                parts.Add(attachment);
-            }
-
-            nsp.Cluster.Answer(request, ClusterMessageType.BroadcastAck, closed ? 1 : 0,
-                arguments?.ToJsonArray() ?? "[]"u8.ToArray(), parts.MoveToImmutable());
         }
     }
 }

@@ -56,22 +56,6 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
         return true;
     }
 
-    /// <summary>Returns the member with id <paramref name="id"/>, if present.</summary>
-    public bool TryGet(string id, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TMember member)
-    {
-        lock (_lock)
-        {
-            if (_members.TryGetValue(id, out var entry))
-            {
-                member = entry.Member;
-                return true;
-            }
-        }
-
-        member = null;
-        return false;
-    }
-
     /// <summary>Puts member <paramref name="id"/> in each of <paramref name="rooms"/>. Returns false when the member is unknown.</summary>
     public bool Join(string id, IReadOnlyList<string> rooms)
     {
@@ -144,12 +128,47 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
         }
     }
 
-    /// <summary>True when member <paramref name="id"/> is in <paramref name="room"/>.</summary>
-    public bool IsIn(string id, string room)
+    /// <summary>True when member <paramref name="id"/> is in every one of <paramref name="rooms"/>.</summary>
+    public bool IsInAll(string id, IReadOnlyList<string> rooms)
     {
         lock (_lock)
         {
-            return _members.TryGetValue(id, out var entry) && entry.Rooms.Contains(room);
+            if (!_members.TryGetValue(id, out var entry))
+            {
+                return false;
+            }
+
+            for (var i = 0; i < rooms.Count; i++)
+            {
+                if (!entry.Rooms.Contains(rooms[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>True when member <paramref name="id"/> is in none of <paramref name="rooms"/> (or unknown).</summary>
+    public bool IsInNone(string id, IReadOnlyList<string> rooms)
+    {
+        lock (_lock)
+        {
+            if (!_members.TryGetValue(id, out var entry))
+            {
+                return true;
+            }
+
+            for (var i = 0; i < rooms.Count; i++)
+            {
+                if (entry.Rooms.Contains(rooms[i]))
+                {
+                    return false;
+                }
+            }
+
+            return true;
         }
     }
 
@@ -279,19 +298,6 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
             }
 
             return new ReadOnlyDictionary<string, IReadOnlySet<string>>(copy);
-        }
-    }
-
-    /// <summary>Returns every member, for operations on the whole namespace.</summary>
-    public void CopyMembers(List<TMember> into)
-    {
-        ArgumentNullException.ThrowIfNull(into);
-        lock (_lock)
-        {
-            foreach (var entry in _members.Values)
-            {
-                into.Add(entry.Member);
-            }
         }
     }
 

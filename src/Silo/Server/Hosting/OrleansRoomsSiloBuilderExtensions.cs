@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Grains.Hosting;
-using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Silo.Compatibility;
 
 namespace Orleans.Hosting;

@@ -1,10 +1,10 @@
-namespace OrleansRooms.Grains.Membership;
+namespace OrleansRooms.Grains.Naming;
 
 /// <summary>
 /// Keys of the grains of one namespace: <c>namespace,name</c>. A Socket.IO namespace name never holds a comma (the
 /// protocol ends it there: <c>2/chat,["event"]</c>), so the first comma splits the key unambiguously.
 /// </summary>
-public static class GrainKeys
+internal static class GrainKeys
 {
     /// <summary>The key of the room or socket <paramref name="name"/> of namespace <paramref name="ns"/>.</summary>
     public static string Of(string ns, string name)
@@ -32,10 +32,10 @@ public static class GrainKeys
         return (key[..comma], key[(comma + 1)..]);
     }
 
-    /// <summary>The key of the grains that belong to one gateway: its silo address.</summary>
-    public static string Of(SiloAddress gateway)
+    /// <summary>The key of a grain that belongs to one silo: its address.</summary>
+    public static string Of(SiloAddress silo)
     {
-        ArgumentNullException.ThrowIfNull(gateway);
-        return gateway.ToParsableString();
+        ArgumentNullException.ThrowIfNull(silo);
+        return silo.ToParsableString();
     }
 }

@@ -1,0 +1,84 @@
+using System.Collections.Immutable;
+using OrleansRooms.Grains.Sessions;
+using OrleansRooms.Grains.Silos;
+
+namespace OrleansRooms.Cluster;
+
+/// <summary>
+/// The gateway's side of its sockets' sessions (<see cref="ISocketGrain"/>). Calls that fail for a reason that passes
+/// are retried within the bound (<see cref="ClusterRetry"/>); a session lost with its silo is restored from this
+/// gateway's table, which holds exactly what the session had accepted, and the call made again. A socket's changes go
+/// through its own queue (<see cref="Socket"/>), so the session sees them in the order they were made.
+/// </summary>
+internal sealed class SessionClient(GatewayCluster cluster)
+{
+    /// <summary>Starts the session of a new socket; records the silo it lives on.</summary>
+    public async Task ConnectAsync(Socket socket)
+    {
+        var grain = socket.Session;
+        socket.SessionSilo = await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self), (grain, cluster.Self)).ConfigureAwait(false);
+    }
+
+    /// <summary>Joins <paramref name="rooms"/>: all of them, or none and an exception.</summary>
+    public Task JoinAsync(Socket socket, string[] rooms) => ChangeAsync(socket, rooms, join: true);
+
+    /// <summary>Leaves <paramref name="rooms"/>: all of them, or none and an exception.</summary>
+    public Task LeaveAsync(Socket socket, string[] rooms) => ChangeAsync(socket, rooms, join: false);
+
+    /// <summary>Ends the session; <paramref name="rooms"/> are the rooms this gateway knew it in.</summary>
+    public Task DisconnectAsync(Socket socket, ImmutableArray<string> rooms) =>
+        cluster.Retry.RunAsync(static s => s.Session.DisconnectAsync(s.Self, s.rooms), (socket.Session, cluster.Self, rooms));
+
+    /// <summary>Restores the session of <paramref name="socket"/>, lost with its silo, from this gateway's table.</summary>
+    public async Task RestoreAsync(Socket socket)
+    {
+        var rooms = socket.CachedRooms();
+        var reconcile = socket.TakeUncertain();
+        try
+        {
+            socket.SessionSilo = await cluster.Retry.RunAsync(
+                static s => s.Session.RestoreAsync(s.Self, s.rooms, s.reconcile),
+                (socket.Session, cluster.Self, rooms, reconcile)).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.AddUncertain(reconcile);
+            throw;
+        }
+    }
+
+    private async Task ChangeAsync(Socket socket, string[] rooms, bool join)
+    {
+        var list = ImmutableArray.Create(rooms);
+        var reconcile = socket.TakeUncertain();
+        try
+        {
+            // A session lost with its silo answers NotConnected from a fresh activation: restore it, then go on.
+            for (var attempt = 0; ; attempt++)
+            {
+                var answer = await cluster.Retry.RunAsync(
+                    static s => s.join ? s.Session.JoinAsync(s.Self, s.list, s.reconcile) : s.Session.LeaveAsync(s.Self, s.list, s.reconcile),
+                    (socket.Session, cluster.Self, list, reconcile, join)).ConfigureAwait(false);
+                switch (answer)
+                {
+                    case SessionAnswer.Done:
+                        return;
+                    case SessionAnswer.NotConnected when attempt == 0:
+                        await RestoreAsync(socket).ConfigureAwait(false);
+                        reconcile = [];
+                        continue;
+                    default:
+                        throw new RoomMembershipException($"The session of socket {socket.Id} is not connected through this gateway ({answer}).");
+                }
+            }
+        }
+        catch
+        {
+            // What the grains hold of these rooms is uncertain now: the next call to the session writes them again.
+            socket.Server.Metrics.ClusterFailure();
+            socket.AddUncertain(reconcile);
+            socket.AddUncertain(list);
+            throw;
+        }
+    }
+}

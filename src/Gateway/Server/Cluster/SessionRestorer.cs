@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace OrleansRooms.Cluster;
+
+/// <summary>
+/// Watches Orleans membership: when a silo dies, restores the sessions it held of this gateway's sockets from this
+/// gateway's table (which holds what they had accepted). Only those sockets, each through its own queue so the restore
+/// takes its place among the socket's changes: the repair is what was lost, not a rewrite of every socket.
+/// </summary>
+internal sealed class SessionRestorer(IClusterMembershipService membership, SocketIOServer server, ILogger<SessionRestorer> logger) : BackgroundService
+{
+    // Sessions restored at once at most.
+    private const int Concurrency = 64;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var self = server.Cluster.Self;
+        HashSet<SiloAddress>? dead = null;
+        try
+        {
+            await foreach (var snapshot in membership.MembershipUpdates.WithCancellation(stoppingToken).ConfigureAwait(false))
+            {
+                var first = dead is null;
+                dead ??= [];
+                dead.RemoveWhere(silo => !snapshot.Members.ContainsKey(silo));
+                foreach (var (silo, member) in snapshot.Members)
+                {
+                    if (member.Status == SiloStatus.Dead && dead.Add(silo) && !first && !silo.Equals(self))
+                    {
+                        await RestoreAsync(silo, stoppingToken).ConfigureAwait(false);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RestoreAsync(SiloAddress silo, CancellationToken cancellationToken)
+    {
+        var lost = server.LocalSockets().FindAll(socket => silo.Equals(socket.SessionSilo));
+        if (lost.Count == 0)
+        {
+            return;
+        }
+
+        ClusterLog.Restoring(logger, silo, lost.Count);
+        await Parallel.ForEachAsync(lost, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken }, async (socket, _) =>
+        {
+            try
+            {
+                await socket.RestoreSessionAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The socket's next change finds its session not connected and restores it then.
+                ClusterLog.RestoreFailed(logger, socket.Id, ex);
+            }
+        }).ConfigureAwait(false);
+        server.Metrics.SessionsRestored(lost.Count);
+    }
+}

@@ -1,0 +1,424 @@
+using System.Collections.Immutable;
+using Orleans.Placement;
+using OrleansRooms.Grains.Messages;
+using OrleansRooms.Grains.Naming;
+using OrleansRooms.Grains.Rooms;
+using OrleansRooms.Grains.Silos;
+
+namespace OrleansRooms.Grains.Sessions;
+
+/// <summary>
+/// Owns a socket's session (<see cref="ISocketGrain"/>): its rooms, its gateway, and the room named by its id. Changes
+/// reach the room grains through this silo's <see cref="RoomWriter"/>, each retried within the bound; a change that
+/// cannot be written is undone (the caller gets <see cref="RoomMembershipException"/>), and what the undo could not
+/// write either is written again every second until it is. Never collected while connected or while its own room has
+/// other members; asked about an id that is no connected socket, it is collected after two idle minutes.
+/// </summary>
+[SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
+internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains)
+    : Grain, ISocketGrain
+{
+    private static readonly TimeSpan RepairPeriod = TimeSpan.FromSeconds(1);
+
+    private RoomSet _rooms;
+    private RoomSet _dirty;
+    private SiloAddress? _gateway;
+    private RoomHalf? _ownRoom;
+    private Task? _ownRoomReady;
+    private IGrainTimer? _repair;
+
+    /// <summary>The namespace (the registry's shared instance).</summary>
+    public string Namespace { get; private set; } = "";
+
+    /// <summary>The socket id.</summary>
+    public string Id { get; private set; } = "";
+
+    /// <summary>The gateway the registry lists this session under; written by <see cref="SessionRegistry"/> only.</summary>
+    internal SiloAddress? RegisteredGateway { get; set; }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var (ns, id) = GrainKeys.Split(this.GetPrimaryKeyString());
+        Namespace = registry.Namespace(ns);
+        Id = id;
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // Lost with a silo that stops, the session is restored by its gateway, as after a crash.
+        foreach (var room in _rooms.ToArray())
+        {
+            registry.Leave(Namespace, room, this);
+        }
+
+        registry.Disconnect(this);
+        _ownRoom?.Close();
+        return Task.CompletedTask;
+    }
+
+    public async Task<SiloAddress> ConnectAsync(SiloAddress gateway)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        if (_gateway is { } current && !current.Equals(gateway))
+        {
+            throw new InvalidOperationException($"Socket {Id} of namespace {Namespace} is already connected through {current}.");
+        }
+
+        if (!registry.Connect(this, gateway))
+        {
+            throw new ClusterChangingException($"Gateway {gateway} has left the cluster.");
+        }
+
+        _gateway = gateway;
+        DelayDeactivation(Timeout.InfiniteTimeSpan);
+        // A new id: no silo knows it yet, so there is nothing to rebuild its own room from.
+        _ownRoomReady ??= Task.CompletedTask;
+        if (_ownRoom is not null)
+        {
+            await _ownRoom.SetImplicitGatewayAsync(gateway);
+        }
+
+        return GrainContext.Address.SiloAddress!;
+    }
+
+    public async Task<SiloAddress> RestoreAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile)
+    {
+        ArgumentNullException.ThrowIfNull(gateway);
+        if (_gateway is { } current && !current.Equals(gateway))
+        {
+            throw new InvalidOperationException($"Socket {Id} of namespace {Namespace} is connected through {current}.");
+        }
+
+        await OwnRoomAsync();
+        if (!registry.Connect(this, gateway))
+        {
+            throw new ClusterChangingException($"Gateway {gateway} has left the cluster.");
+        }
+
+        _gateway = gateway;
+        DelayDeactivation(Timeout.InfiniteTimeSpan);
+        await _ownRoom!.SetImplicitGatewayAsync(gateway);
+
+        var toWrite = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var room in rooms)
+        {
+            if (room != Id && !_rooms.Contains(room))
+            {
+                _rooms.Add(registry.Join(Namespace, room, this));
+            }
+        }
+
+        toWrite.UnionWith(_rooms.ToArray());
+        foreach (var room in reconcile)
+        {
+            if (room != Id)
+            {
+                toWrite.Add(room);
+            }
+        }
+
+        await WriteAsync([.. toWrite], undoOnFailure: false);
+        return GrainContext.Address.SiloAddress!;
+    }
+
+    public async Task<SessionAnswer> JoinAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile)
+    {
+        if (Check(gateway) is { } refused)
+        {
+            return refused;
+        }
+
+        await ReconcileAsync(reconcile);
+        var added = new List<string>(rooms.Length);
+        foreach (var room in rooms)
+        {
+            // The own-id room is the session itself, never a member entry.
+            if (room != Id && !_rooms.Contains(room))
+            {
+                var shared = registry.Join(Namespace, room, this);
+                _rooms.Add(shared);
+                added.Add(shared);
+            }
+        }
+
+        if (added.Count > 0)
+        {
+            await WriteAsync(added, undoOnFailure: true);
+        }
+
+        return SessionAnswer.Done;
+    }
+
+    public async Task<SessionAnswer> LeaveAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile)
+    {
+        if (Check(gateway) is { } refused)
+        {
+            return refused;
+        }
+
+        await ReconcileAsync(reconcile);
+        var removed = new List<string>(rooms.Length);
+        foreach (var room in rooms)
+        {
+            if (_rooms.Remove(room))
+            {
+                registry.Leave(Namespace, room, this);
+                removed.Add(room);
+            }
+        }
+
+        if (removed.Count > 0)
+        {
+            await WriteAsync(removed, undoOnFailure: true);
+        }
+
+        return SessionAnswer.Done;
+    }
+
+    public async Task DisconnectAsync(SiloAddress gateway, ImmutableArray<string> rooms)
+    {
+        if (_gateway is { } current && !current.Equals(gateway))
+        {
+            // The socket went on through another gateway: what the old one knew is not this session's any more.
+            return;
+        }
+
+        var toLeave = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
+        toLeave.UnionWith(_dirty.ToArray());
+        foreach (var room in rooms)
+        {
+            if (room != Id)
+            {
+                toLeave.Add(room);
+            }
+        }
+
+        foreach (var room in _rooms.ToArray())
+        {
+            registry.Leave(Namespace, room, this);
+        }
+
+        _rooms.Clear();
+        _gateway = null;
+        registry.Disconnect(this);
+        if (_ownRoom is not null)
+        {
+            await _ownRoom.SetImplicitGatewayAsync(null);
+        }
+
+        await WriteAsync([.. toLeave], undoOnFailure: false);
+        DeactivateWhenDone();
+    }
+
+    public Task<ImmutableArray<string>> GetRoomsAsync()
+    {
+        if (_gateway is null)
+        {
+            return Task.FromResult(ImmutableArray<string>.Empty);
+        }
+
+        var rooms = ImmutableArray.CreateBuilder<string>(_rooms.Count + 1);
+        rooms.Add(Id);
+        rooms.AddRange(_rooms.ToArray());
+        return Task.FromResult(rooms.MoveToImmutable());
+    }
+
+    public async Task ApplyAsync(ImmutableArray<MemberChange> changes)
+    {
+        await OwnRoomAsync();
+        await _ownRoom!.ApplyAsync(changes);
+        if (!_ownRoom.IsEmpty)
+        {
+            DelayDeactivation(Timeout.InfiniteTimeSpan);
+        }
+        else if (_gateway is null)
+        {
+            DeactivateWhenDone();
+        }
+    }
+
+    public async Task<RoomRoute> SubscribeAsync(SiloAddress silo)
+    {
+        await OwnRoomAsync();
+        return _ownRoom!.Subscribe(silo);
+    }
+
+    public Task UnsubscribeAsync(SiloAddress silo)
+    {
+        _ownRoom?.Unsubscribe(silo);
+        return Task.CompletedTask;
+    }
+
+    public async Task<int> CountAsync()
+    {
+        await OwnRoomAsync();
+        return _ownRoom!.Count + (_gateway is null ? 0 : 1);
+    }
+
+    public async Task<ImmutableArray<string>> GetMembersAsync(int part, int parts)
+    {
+        await OwnRoomAsync();
+        var members = _ownRoom!.GetMembers(part, parts);
+        return _gateway is not null && part == 0 ? members.Insert(0, Id) : members;
+    }
+
+    public async Task<ImmutableArray<RoomEvent>> OnGatewayLostAsync(SiloAddress gateway)
+    {
+        var events = ImmutableArray.CreateBuilder<RoomEvent>();
+        if (_gateway is { } current && current.Equals(gateway))
+        {
+            // The socket is gone with its gateway. Its rooms drop that gateway's members themselves: nothing to write.
+            events.Add(new RoomEvent(Namespace, Id, Id, gateway));
+            foreach (var room in _rooms.ToArray())
+            {
+                registry.Leave(Namespace, room, this);
+                events.Add(new RoomEvent(Namespace, room, Id, gateway));
+            }
+
+            _rooms.Clear();
+            _dirty.Clear();
+            _gateway = null;
+            registry.Disconnect(this);
+            if (_ownRoom is not null)
+            {
+                await _ownRoom.SetImplicitGatewayAsync(null);
+            }
+        }
+
+        if (_ownRoom?.OnGatewayLost(gateway) == true || (_gateway is null && events.Count > 0 && (_ownRoom is null || _ownRoom.IsEmpty)))
+        {
+            events.Add(new RoomEvent(Namespace, Id, null, gateway));
+        }
+
+        DeactivateWhenDone();
+        return events.ToImmutable();
+    }
+
+    private SessionAnswer? Check(SiloAddress gateway) => _gateway switch
+    {
+        null => SessionAnswer.NotConnected,
+        { } current when !current.Equals(gateway) => SessionAnswer.OtherGateway,
+        _ => null,
+    };
+
+    // The room named by this socket's id, rebuilt from the silos once per activation unless the socket is new here.
+    private Task OwnRoomAsync()
+    {
+        if (_ownRoom is null)
+        {
+            _ownRoom = new RoomHalf(Namespace, Id, this, roomServices, _gateway);
+        }
+
+        return _ownRoomReady ??= _ownRoom.RebuildAsync();
+    }
+
+    private async Task ReconcileAsync(ImmutableArray<string> rooms)
+    {
+        if (!rooms.IsDefaultOrEmpty)
+        {
+            var list = new List<string>(rooms.Length);
+            foreach (var room in rooms)
+            {
+                if (room != Id)
+                {
+                    list.Add(room);
+                }
+            }
+
+            await WriteAsync(list, undoOnFailure: false);
+        }
+    }
+
+    /// <summary>
+    /// Writes the session's state of each of <paramref name="rooms"/> to the room's grain (a member while connected and
+    /// in the room, else not). On failure, with <paramref name="undoOnFailure"/> the change is undone first; either way
+    /// the rooms whose grains may disagree are repaired in the background, and the caller gets the failure.
+    /// </summary>
+    private async Task WriteAsync(List<string> rooms, bool undoOnFailure)
+    {
+        if (rooms.Count == 0)
+        {
+            return;
+        }
+
+        var writes = new Task[rooms.Count];
+        for (var i = 0; i < writes.Length; i++)
+        {
+            writes[i] = retry.RunAsync(static s => s.Writer.WriteAsync(s.Room, s.Change), (Writer: writer, Room: RoomGrains.Of(grains, Namespace, rooms[i]), Change: Desired(rooms[i])));
+        }
+
+        try
+        {
+            await Task.WhenAll(writes);
+            foreach (var room in rooms)
+            {
+                _dirty.Remove(room);
+            }
+        }
+        catch (Exception ex)
+        {
+            if (undoOnFailure)
+            {
+                Undo(rooms);
+            }
+
+            foreach (var room in rooms)
+            {
+                _dirty.Add(room);
+            }
+
+            _repair ??= this.RegisterGrainTimer(RepairAsync, new GrainTimerCreationOptions(RepairPeriod, RepairPeriod));
+            throw new RoomMembershipException($"The rooms of socket {Id} could not be recorded in the cluster.", ex);
+        }
+    }
+
+    // A failed join is a leave again, a failed leave a join again; the room grains are then written to match.
+    private void Undo(List<string> rooms)
+    {
+        foreach (var room in rooms)
+        {
+            if (_rooms.Remove(room))
+            {
+                registry.Leave(Namespace, room, this);
+            }
+            else
+            {
+                _rooms.Add(registry.Join(Namespace, room, this));
+            }
+        }
+    }
+
+    private MemberChange Desired(string room) => new(Id, _gateway is not null && _rooms.Contains(room) ? _gateway : null);
+
+    private async Task RepairAsync(CancellationToken cancellationToken)
+    {
+        foreach (var room in _dirty.ToArray())
+        {
+            try
+            {
+                await writer.WriteAsync(RoomGrains.Of(grains, Namespace, room), Desired(room));
+                _dirty.Remove(room);
+            }
+            catch (Exception ex) when (ClusterRetry.IsTransient(ex))
+            {
+                // Again at the next tick.
+            }
+        }
+
+        if (_dirty.Count == 0)
+        {
+            _repair?.Dispose();
+            _repair = null;
+            DeactivateWhenDone();
+        }
+    }
+
+    private void DeactivateWhenDone()
+    {
+        if (_gateway is null && _dirty.Count == 0 && (_ownRoom is null || _ownRoom.IsEmpty))
+        {
+            DeactivateOnIdle();
+        }
+    }
+}

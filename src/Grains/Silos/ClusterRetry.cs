@@ -1,0 +1,67 @@
+using Microsoft.Extensions.Options;
+using OrleansRooms.Grains.Hosting;
+
+namespace OrleansRooms.Grains.Silos;
+
+/// <summary>
+/// Retries a call into the cluster that failed for a reason that passes (the target silo is dying or was declared dead,
+/// the message was rejected, the call timed out, a room could not yet be rebuilt), with growing pauses, until
+/// <see cref="RoomsClusterOptions.RetryTimeout"/>; then the last failure reaches the caller. Any other failure reaches
+/// it at once. Only idempotent calls go through it: a call that timed out may have been carried out.
+/// </summary>
+internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimeProvider time)
+{
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether <paramref name="exception"/> is a failure that may pass if the call is made again.</summary>
+    public static bool IsTransient(Exception exception) => exception is
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException;
+
+    /// <summary>Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound.</summary>
+    public async Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state)
+    {
+        var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
+        var pause = FirstPause;
+        while (true)
+        {
+            try
+            {
+                return await call(state).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
+            {
+            }
+
+            await Task.Delay(pause, time).ConfigureAwait(false);
+            pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
+        }
+    }
+
+    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState)"/>
+    public Task RunAsync<TState>(Func<TState, Task> call, TState state) =>
+        RunAsync(static async s => { await s.Call(s.State).ConfigureAwait(false); return true; }, (Call: call, State: state));
+}
+
+/// <summary>
+/// The cluster is changing under a call and it cannot be carried out completely right now (a room's grain could not
+/// reach every silo to rebuild its members): the call changed nothing and may be made again.
+/// </summary>
+[GenerateSerializer, Alias("orleansrooms.cluster-changing")]
+public sealed class ClusterChangingException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ClusterChangingException()
+    {
+    }
+
+    /// <summary>Creates the exception with a message.</summary>
+    public ClusterChangingException(string message) : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception with a message and the failure that caused it.</summary>
+    public ClusterChangingException(string message, Exception innerException) : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,39 @@
+using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
+using Orleans.Runtime.Services;
+using OrleansRooms.Grains.Rooms;
+using OrleansRooms.Grains.Routing;
+using OrleansRooms.Grains.Sessions;
+
+namespace OrleansRooms.Grains.Silos;
+
+/// <summary>This silo's <see cref="ISiloService"/>: answers from its session registry and its route caches, without waiting on anything.</summary>
+internal sealed class SiloService(GrainId id, Silo silo, ILoggerFactory loggerFactory, SessionRegistry sessions, RouteCaches routes)
+    : GrainService(id, silo, loggerFactory), ISiloService
+{
+    public Task<RoomShard> DescribeRoomAsync(string ns, string room) =>
+        Task.FromResult(new RoomShard(sessions.MembersOf(ns, room), routes.FollowedVersion(ns, room)));
+
+    public Task RouteChangedAsync(string ns, string room, RoomRoute route)
+    {
+        routes.OnRouteChanged(ns, room, route);
+        return Task.CompletedTask;
+    }
+
+    public Task<NamespaceCount> CountAsync(string ns)
+    {
+        var (sockets, rooms) = sessions.Count(ns);
+        return Task.FromResult(new NamespaceCount(sockets, rooms));
+    }
+
+    public Task<ImmutableArray<string>> GetSocketIdsAsync(string ns, int part, int parts) => Task.FromResult(sessions.SocketIds(ns, part, parts));
+
+    public Task<ImmutableArray<string>> GetRoomNamesAsync(string ns, int part, int parts) => Task.FromResult(sessions.RoomNames(ns, part, parts));
+}
+
+/// <summary>References to the <see cref="ISiloService"/> of any silo.</summary>
+internal sealed class SiloServices(IServiceProvider services) : GrainServiceClient<ISiloService>(services)
+{
+    /// <summary>The service of <paramref name="silo"/>.</summary>
+    public ISiloService On(SiloAddress silo) => GetGrainService(silo);
+}
