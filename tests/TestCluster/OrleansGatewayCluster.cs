@@ -45,6 +45,12 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     /// <summary>Membership settings (keys of <c>Orleans:Membership</c>) over the shipped ones.</summary>
     public IReadOnlyDictionary<string, string> Membership { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>Whether the silos apply <see cref="Faults"/> (and count calls for it); off, the calls pay nothing for it.</summary>
+    public bool FaultInjection { get; init; }
+
+    /// <summary>How long writes to the grains are retried before they fail to the caller (<c>SocketIO:Cluster:RetryTimeout</c>); null: the default.</summary>
+    public TimeSpan? RetryTimeout { get; init; }
+
     /// <summary>How long cluster requests wait for other gateways' answers (<see cref="SocketIOOptions.ClusterRequestTimeout"/>).</summary>
     public TimeSpan ClusterRequestTimeout { get; init; } = TimeSpan.FromSeconds(5);
 
@@ -66,6 +72,16 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         builder.Options.ConfigureFileLogging = false;
         builder.Properties["SocketIO:Cluster:Delivery"] = Delivery.ToString();
         builder.Properties["SocketIO:ClusterRequestTimeout"] = ClusterRequestTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        if (FaultInjection)
+        {
+            builder.Properties[GatewayHostConfigurator.FaultsKey] = "true";
+        }
+
+        if (RetryTimeout is { } retry)
+        {
+            builder.Properties["SocketIO:Cluster:RetryTimeout"] = retry.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         foreach (var (key, value) in Membership)
         {
             builder.Properties["Orleans:Membership:" + key] = value;
@@ -163,6 +179,9 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
 /// <summary>Makes each silo of the test cluster a gateway: Kestrel on a free loopback port, Socket.IO, the OrleansRooms grains.</summary>
 public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurator
 {
+    /// <summary>The configuration key that puts <see cref="Faults"/> on every silo's grain calls.</summary>
+    public const string FaultsKey = "OrleansRooms:Test:Faults";
+
     /// <summary>The configuration key of a Redis connection string for the membership table (absent: the test cluster's own).</summary>
     public const string RedisMembershipKey = "OrleansRooms:Test:RedisMembership";
 
@@ -189,6 +208,10 @@ public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurat
         }
 
         siloBuilder.AddOrleansRooms();
+        if (siloBuilder.Configuration.GetValue(FaultsKey, false))
+        {
+            siloBuilder.Services.AddSingleton<IIncomingGrainCallFilter, FaultFilter>();
+        }
     }
 }
 

@@ -363,12 +363,18 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
                 Undo(rooms);
             }
 
+            // Rooms that took the change get it undone now; what cannot be written now is written again every second.
             foreach (var room in rooms)
             {
                 _dirty.Add(room);
             }
 
-            _repair ??= this.RegisterGrainTimer(RepairAsync, new GrainTimerCreationOptions(RepairPeriod, RepairPeriod));
+            await RepairAsync(CancellationToken.None);
+            if (_dirty.Count > 0)
+            {
+                _repair ??= this.RegisterGrainTimer(RepairAsync, new GrainTimerCreationOptions(RepairPeriod, RepairPeriod));
+            }
+
             throw new RoomMembershipException($"The rooms of socket {Id} could not be recorded in the cluster.", ex);
         }
     }
@@ -393,12 +399,19 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
     private async Task RepairAsync(CancellationToken cancellationToken)
     {
-        foreach (var room in _dirty.ToArray())
+        var rooms = _dirty.ToArray();
+        var writes = new Task[rooms.Length];
+        for (var i = 0; i < rooms.Length; i++)
+        {
+            writes[i] = writer.WriteAsync(RoomGrains.Of(grains, Namespace, rooms[i]), Desired(rooms[i]));
+        }
+
+        for (var i = 0; i < rooms.Length; i++)
         {
             try
             {
-                await writer.WriteAsync(RoomGrains.Of(grains, Namespace, room), Desired(room));
-                _dirty.Remove(room);
+                await writes[i];
+                _dirty.Remove(rooms[i]);
             }
             catch (Exception ex) when (ClusterRetry.IsTransient(ex))
             {
