@@ -108,7 +108,7 @@ app.MapSocketIO("/socket.io", io =>
             }
 
             await socket.To(room).EmitAsync("joined", new { room, name });
-            e.Ack(new { ok = true, room, members = (await io.Sockets.Adapter.GetRoomMembersAsync(room)).Count });
+            e.Ack(new { ok = true, room, members = await io.Sockets.Adapter.GetRoomMemberCountAsync(room) });
             ChatLog.Joined(log, name, room);
         });
 

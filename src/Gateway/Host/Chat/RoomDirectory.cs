@@ -6,11 +6,11 @@ namespace OrleansRooms.Host.Chat;
 /// (<c>rooms:changed</c>, <c>{ "room": count }</c>, count 0 for a room that is gone), coalesced so that each gateway
 /// sends at most one update per <see cref="ChatOptions.RoomListInterval"/>, however fast rooms change.
 /// <para>
-/// Each gateway reports the rooms its own sockets joined or left (and those of a dead gateway it released), to every
-/// client of the namespace on every gateway. A count is this gateway's own members, from its adapter, plus the other
-/// gateways' members, from the room grain: the adapter sees a join at once, the grain only once it is written, so a
-/// count read while a join is on its way is right all the same. Two gateways changing one room at once may send their
-/// counts in either order; the next change of that room sends the right count.
+/// Each gateway reports the rooms its own sockets joined or left (and those of a dead gateway's sockets it was chosen to
+/// report), to every client of the namespace on every gateway. A count is the room grain's: one call, whatever the
+/// room's size, and never a list of members. A gateway's adapter raises <c>join-room</c> once the room grain has the
+/// member, so the count read then includes it. Two gateways changing one room at once may send their counts in either
+/// order; the next change of that room sends the right count.
 /// </para>
 /// </summary>
 internal sealed class RoomDirectory : IDisposable
@@ -50,15 +50,11 @@ internal sealed class RoomDirectory : IDisposable
     /// <summary>Every room of the cluster (not the sockets' own rooms) with its number of members.</summary>
     public async Task<Dictionary<string, int>> SnapshotAsync()
     {
-        var adapter = _namespace.Adapter;
-        var here = new LocalMembership(adapter);
-        var sockets = (await adapter.GetSocketIdsAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        var rooms = (await adapter.GetRoomNamesAsync().ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        rooms.UnionWith(here.Rooms.Keys);
+        var rooms = await _namespace.Adapter.GetRoomNamesAsync(includeSocketRooms: false).ConfigureAwait(false);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var room in rooms)
         {
-            if (!sockets.Contains(room) && !here.Sids.ContainsKey(room) && await CountAsync(room, here).ConfigureAwait(false) is > 0 and var count)
+            if (await CountAsync(room).ConfigureAwait(false) is > 0 and var count)
             {
                 counts[room] = count;
             }
@@ -113,11 +109,10 @@ internal sealed class RoomDirectory : IDisposable
 
         try
         {
-            var here = new LocalMembership(_namespace.Adapter);
             var changes = new Dictionary<string, int>(rooms.Count, StringComparer.Ordinal);
             foreach (var room in rooms)
             {
-                changes[room] = await CountAsync(room, here).ConfigureAwait(false);
+                changes[room] = await CountAsync(room).ConfigureAwait(false);
             }
 
             if (changes.Count > 0)
@@ -143,25 +138,5 @@ internal sealed class RoomDirectory : IDisposable
         }
     }
 
-    private async Task<int> CountAsync(string room, LocalMembership here)
-    {
-        var count = here.Rooms.TryGetValue(room, out var local) ? local.Count : 0;
-        foreach (var id in await _namespace.Adapter.GetRoomMembersAsync(room).ConfigureAwait(false))
-        {
-            if (!here.Sids.ContainsKey(id))
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
-    /// <summary>This gateway's own membership, read once per list sent.</summary>
-    private readonly struct LocalMembership(Adapter adapter)
-    {
-        public IReadOnlyDictionary<string, IReadOnlySet<string>> Rooms { get; } = adapter.Rooms;
-
-        public IReadOnlyDictionary<string, IReadOnlySet<string>> Sids { get; } = adapter.Sids;
-    }
+    private ValueTask<int> CountAsync(string room) => _namespace.Adapter.GetRoomMemberCountAsync(room);
 }

@@ -156,11 +156,15 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
     public async Task<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId) =>
         await cluster.Retry.RunAsync(static s => s.GetRoomsAsync(), Session(socketId)).ConfigureAwait(false);
 
-    /// <summary>Every room with at least one socket, on every gateway, every socket's own room included.</summary>
-    public async Task<IReadOnlyCollection<string>> GetRoomNamesAsync()
+    /// <summary>Every room with at least one socket, on every gateway; every socket's own room too with <paramref name="includeSocketRooms"/>.</summary>
+    public async Task<IReadOnlyCollection<string>> GetRoomNamesAsync(bool includeSocketRooms)
     {
         var names = await ListAsync(rooms: true).ConfigureAwait(false);
-        names.UnionWith(await ListAsync(rooms: false).ConfigureAwait(false));
+        if (includeSocketRooms)
+        {
+            names.UnionWith(await ListAsync(rooms: false).ConfigureAwait(false));
+        }
+
         return names;
     }
 

@@ -79,8 +79,12 @@ public sealed class Adapter
         return new(_cluster.GetSocketRoomsAsync(socketId));
     }
 
-    /// <summary>Every room with at least one socket, on every gateway of the cluster.</summary>
-    public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync() => new(_cluster.GetRoomNamesAsync());
+    /// <summary>
+    /// Every room with at least one socket, on every gateway of the cluster; with <paramref name="includeSocketRooms"/>
+    /// false, without the rooms named by the sockets' ids (the rooms sockets joined: a listing that does not grow with
+    /// the connections).
+    /// </summary>
+    public ValueTask<IReadOnlyCollection<string>> GetRoomNamesAsync(bool includeSocketRooms = true) => new(_cluster.GetRoomNamesAsync(includeSocketRooms));
 
     /// <summary>The ids of every socket of the namespace, on every gateway of the cluster.</summary>
     public ValueTask<IReadOnlyCollection<string>> GetSocketIdsAsync() => new(_cluster.GetSocketIdsAsync());
