@@ -50,6 +50,7 @@ internal static class RoomsGrainServices
         services.AddSingleton<ClusterRouter>();
         services.AddGrainService<SiloService>();
         services.AddSingleton<IIncomingGrainCallFilter, ClusterPlumbingFilter>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>, ActivationMover>();
         services.AddSingleton<IHostedService>(sp =>
             sp.GetService<IClusterMembershipService>() is null ? throw NoSilo() : ActivatorUtilities.CreateInstance<ClusterLossHandler>(sp));
         return services;

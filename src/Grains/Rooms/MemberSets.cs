@@ -120,6 +120,21 @@ internal sealed class MemberSets
         return count;
     }
 
+    /// <summary>Every member with its gateway.</summary>
+    public ImmutableArray<MemberChange> ToChanges()
+    {
+        var changes = ImmutableArray.CreateBuilder<MemberChange>(Count);
+        foreach (var (gateway, members) in _byGateway)
+        {
+            foreach (var member in members)
+            {
+                changes.Add(new MemberChange(member.ToString(), gateway));
+            }
+        }
+
+        return changes.MoveToImmutable();
+    }
+
     /// <summary>Whether <paramref name="gateway"/> hosts a member.</summary>
     public bool Hosts(SiloAddress gateway) => _gateways.Contains(gateway);
 

@@ -13,9 +13,12 @@ namespace OrleansRooms.Grains.Rooms;
 /// sessions of every silo, so a room lost with its silo comes back complete.
 /// </summary>
 [PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-room")]
-internal sealed class RoomGrain(RoomServices services) : Grain, IRoomGrain
+internal sealed class RoomGrain(RoomServices services) : Grain, IRoomGrain, IGrainMigrationParticipant
 {
+    private const string StateKey = "room";
+
     private RoomHalf _half = null!;
+    private RoomState? _moved;
     private string _namespace = "";
     private string _room = "";
 
@@ -23,9 +26,32 @@ internal sealed class RoomGrain(RoomServices services) : Grain, IRoomGrain
     {
         (_namespace, _room) = GrainKeys.Split(this.GetPrimaryKeyString());
         _half = new RoomHalf(_namespace, _room, this, services);
-        await _half.RebuildAsync();
+        if (_moved is { } state)
+        {
+            // Moved from another silo with its state: nothing was lost, nothing to rebuild.
+            _half.Restore(state);
+            _moved = null;
+        }
+        else
+        {
+            await _half.RebuildAsync();
+        }
+
         KeepWhileMembers();
     }
+
+    public void OnDehydrate(IDehydrationContext dehydrationContext) => dehydrationContext.TryAddValue(StateKey, _half.Save());
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<RoomState>(StateKey, out var state))
+        {
+            _moved = state;
+        }
+    }
+
+    /// <summary>Moves this room to <paramref name="silo"/> once it is idle (<see cref="Silos.ActivationMover"/>).</summary>
+    internal void MoveTo(SiloAddress silo) => GrainContext.Migrate(new() { [Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey] = silo });
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {

@@ -60,6 +60,21 @@ internal sealed class RoomHalf
         }
     }
 
+    /// <summary>The state to move to another silo with the grain.</summary>
+    public RoomState Save() => new(_members.ToChanges(), _followers.Silos, _followers.Version);
+
+    /// <summary>Takes the state of the grain's activation on another silo, moved here whole.</summary>
+    public void Restore(RoomState state)
+    {
+        foreach (var member in state.Members)
+        {
+            Add(SocketKey.Parse(member.SocketId), member.Gateway!);
+        }
+
+        _followers.Restore(state.Followers, state.Version - 1);
+        _route = RouteGateways();
+    }
+
     /// <summary>Applies a batch of changes; completes once followers know of every gateway the batch added.</summary>
     public Task ApplyAsync(ImmutableArray<MemberChange> changes)
     {
@@ -194,6 +209,13 @@ internal sealed class RoomHalf
         return _implicitGateway is { } implicitGateway && !gateways.Contains(implicitGateway) ? gateways.Add(implicitGateway) : gateways;
     }
 }
+
+/// <summary>A room half moving between silos with its grain: its members, the silos following its route and the route's version.</summary>
+[GenerateSerializer, Immutable, Alias("orleansrooms.room-state")]
+internal sealed record RoomState(
+    [property: Id(0)] ImmutableArray<MemberChange> Members,
+    [property: Id(1)] ImmutableArray<SiloAddress> Followers,
+    [property: Id(2)] long Version);
 
 /// <summary>What a room half needs of its silo, in one object so each grain takes one dependency.</summary>
 internal sealed class RoomServices(RoomRegistry rooms, RoutePublisher publisher, RoomRebuilder rebuilder)

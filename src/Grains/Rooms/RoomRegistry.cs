@@ -43,6 +43,21 @@ internal sealed class RoomRegistry
         }
     }
 
+    /// <summary>The room halves active here that have members (a copy, each once).</summary>
+    public List<IAddressable> All()
+    {
+        lock (_lock)
+        {
+            var all = new HashSet<IAddressable>(ReferenceEqualityComparer.Instance);
+            foreach (var rooms in _byGateway.Values)
+            {
+                all.UnionWith(rooms);
+            }
+
+            return [.. all];
+        }
+    }
+
     /// <summary>Whether <paramref name="gateway"/> is known to have left the cluster.</summary>
     public bool IsLost(SiloAddress gateway)
     {

@@ -26,6 +26,13 @@ internal sealed class SessionPlacementDirector : IPlacementDirector
     {
         var caller = context.LocalSilo;
         var compatible = context.GetCompatibleSilos(target);
+
+        // A session moved on purpose (its silo is stopping, or it was with its gateway) goes where it is sent.
+        if (IPlacementDirector.GetPlacementHint(target.RequestContextData, compatible) is { } hint)
+        {
+            return Task.FromResult(hint);
+        }
+
         var others = 0;
         foreach (var silo in compatible)
         {

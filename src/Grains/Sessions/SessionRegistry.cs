@@ -133,6 +133,30 @@ internal sealed class SessionRegistry
         }
     }
 
+    /// <summary>The sessions active here (a copy).</summary>
+    public List<SocketGrain> All()
+    {
+        lock (_lock)
+        {
+            var all = new List<SocketGrain>();
+            foreach (var sessions in _byGateway.Values)
+            {
+                all.AddRange(sessions);
+            }
+
+            return all;
+        }
+    }
+
+    /// <summary>The sessions active here whose socket is on <paramref name="gateway"/> (a copy).</summary>
+    public List<SocketGrain> OnGateway(SiloAddress gateway)
+    {
+        lock (_lock)
+        {
+            return _byGateway.TryGetValue(gateway, out var sessions) ? [.. sessions] : [];
+        }
+    }
+
     /// <summary>Forgets gateways that membership no longer lists at all, so the set stays bounded.</summary>
     public void Prune(Func<SiloAddress, bool> stillListed)
     {

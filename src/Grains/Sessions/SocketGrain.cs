@@ -16,9 +16,12 @@ namespace OrleansRooms.Grains.Sessions;
 /// </summary>
 [SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
 internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains)
-    : Grain, ISocketGrain
+    : Grain, ISocketGrain, IGrainMigrationParticipant
 {
     private static readonly TimeSpan RepairPeriod = TimeSpan.FromSeconds(1);
+    private const string GatewayKey = "gateway";
+    private const string RoomsKey = "rooms";
+    private const string DirtyKey = "dirty";
 
     private RoomSet _rooms;
     private RoomSet _dirty;
@@ -41,8 +44,62 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         var (ns, id) = GrainKeys.Split(this.GetPrimaryKeyString());
         Namespace = registry.Namespace(ns);
         Id = id;
+        if (_gateway is { } gateway)
+        {
+            // Moved here from another silo (it was leaving, or this session had been placed with its gateway).
+            if (!registry.Connect(this, gateway))
+            {
+                _gateway = null;
+            }
+
+            foreach (var room in _rooms.ToArray())
+            {
+                _rooms.Remove(room);
+                _rooms.Add(registry.Join(Namespace, room, this));
+                // A room rebuilt while this session was between silos missed it: write each room again.
+                _dirty.Add(room);
+            }
+
+            DelayDeactivation(Timeout.InfiniteTimeSpan);
+            _repair = this.RegisterGrainTimer(RepairAsync, new GrainTimerCreationOptions(TimeSpan.Zero, RepairPeriod));
+        }
+
         return Task.CompletedTask;
     }
+
+    public void OnDehydrate(IDehydrationContext dehydrationContext)
+    {
+        dehydrationContext.TryAddValue(GatewayKey, _gateway);
+        dehydrationContext.TryAddValue(RoomsKey, _rooms.ToArray());
+        dehydrationContext.TryAddValue(DirtyKey, _dirty.ToArray());
+    }
+
+    public void OnRehydrate(IRehydrationContext rehydrationContext)
+    {
+        if (rehydrationContext.TryGetValue<SiloAddress>(GatewayKey, out var gateway))
+        {
+            _gateway = gateway;
+        }
+
+        if (rehydrationContext.TryGetValue<string[]>(RoomsKey, out var rooms))
+        {
+            foreach (var room in rooms)
+            {
+                _rooms.Add(room);
+            }
+        }
+
+        if (rehydrationContext.TryGetValue<string[]>(DirtyKey, out var dirty))
+        {
+            foreach (var room in dirty)
+            {
+                _dirty.Add(room);
+            }
+        }
+    }
+
+    /// <summary>Moves this session to <paramref name="silo"/> once it is idle (<see cref="Silos.ActivationMover"/>).</summary>
+    internal void MoveTo(SiloAddress silo) => GrainContext.Migrate(new() { [Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey] = silo });
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
@@ -424,6 +481,10 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             _repair?.Dispose();
             _repair = null;
             DeactivateWhenDone();
+        }
+        else
+        {
+            _repair ??= this.RegisterGrainTimer(RepairAsync, new GrainTimerCreationOptions(RepairPeriod, RepairPeriod));
         }
     }
 
