@@ -13,8 +13,10 @@ using OrleansRooms.TestCluster;
 //     loopback, broadcasts by --delivery DirectCall or Streams), M broadcasts of a fixed payload from the first
 //     gateway; deliveries per second and process CPU time.
 //   --fanout: gateway-to-gateway fan-out of --delivery, latency at light load and throughput saturated (FanOutBench.cs).
-//   --reap: three gateways with the shipped membership settings; kill one (ungracefully) and time until its sockets
-//     left their rooms.
+//   --scale: a room of --members simulated sockets (default 100,000) over three gateways, then as many rooms: connects,
+//     joins and leaves per second, broadcast latency to the room, managed memory per member and per room (ScaleBench.cs).
+//   --reap: three gateways with the shipped membership settings; one with --sockets simulated sockets (default 20,000)
+//     in --rooms rooms (default 2,000) is killed, and the time until every room is clean is measured.
 //   --timers: the CPU the Engine.IO heartbeat scheduling costs at 10,000 and 20,000 sessions (TimerBench.cs);
 //     --sockets N measures N sessions only, --seconds S sets each measurement's window (default 8).
 //   --heartbeat, --slow-consumer: client-side measurements of ping times and of a member that never reads (ClientBench.cs).
@@ -28,6 +30,11 @@ var delivery = Enum.Parse<GatewayDeliveryMode>(ArgText("--delivery", nameof(Gate
 if (args.Contains("--fanout"))
 {
     return await FanOutBench.RunAsync(delivery, messages);
+}
+
+if (args.Contains("--scale"))
+{
+    return await ScaleBench.RunAsync(Arg("--members", 100_000), Arg("--broadcasts", 50), inFlight);
 }
 
 if (args.Contains("--heartbeat"))
@@ -48,7 +55,7 @@ if (args.Contains("--timers"))
 
 if (args.Contains("--reap"))
 {
-    return await ReapAsync(sockets);
+    return await ReapAsync(Arg("--sockets", 20_000), Arg("--rooms", 2_000));
 }
 
 await using IGatewayCluster cluster = gateways == 1 ? new SingleGatewayCluster() : new OrleansGatewayCluster(gateways, delivery);
@@ -114,39 +121,54 @@ foreach (var client in clients)
 
 return delivered == expected ? 0 : 1;
 
-static async Task<int> ReapAsync(int sockets)
+// A gateway with `sockets` simulated sockets in `rooms` rooms (and a member of each room on another gateway) is killed;
+// the time until every room's grain, seen from a survivor, has only the survivors' members again.
+static async Task<int> ReapAsync(int sockets, int rooms)
 {
     await using var cluster = new OrleansGatewayCluster(gateways: 3);
     await cluster.StartAsync();
     var doomed = cluster.Gateways[2];
-    doomed.Io.OnConnection(async socket => await socket.JoinAsync("bench"));
-    var clients = new List<BenchClient>();
-    for (var i = 0; i < sockets; i++)
-    {
-        clients.Add(await BenchClient.ConnectAsync(doomed.Url));
-    }
+    var survivor = cluster.Gateways[0];
+    var joined = new System.Collections.Concurrent.ConcurrentQueue<Socket>();
+    doomed.Io.OnConnection(joined.Enqueue);
+    var names = Enumerable.Range(0, rooms).Select(i => "reap-" + i.ToString(CultureInfo.InvariantCulture)).ToArray();
+    var staying = SimulatedSockets.For(survivor.Io);
+    var stayers = new System.Collections.Concurrent.ConcurrentQueue<Socket>();
+    survivor.Io.OnConnection(stayers.Enqueue);
+    await Parallel.ForEachAsync(names, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (room, _) => await staying.ConnectAsync());
+    var stayerList = stayers.ToArray();
+    await Parallel.ForEachAsync(Enumerable.Range(0, rooms), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => await stayerList[i].JoinAsync(names[i]));
 
-    var adapter = cluster.Gateways[0].Io.Sockets.Adapter;
-    while ((await adapter.GetRoomMembersAsync("bench")).Count < sockets)
-    {
-        await Task.Delay(10);
-    }
+    var dying = SimulatedSockets.For(doomed.Io);
+    await Parallel.ForEachAsync(Enumerable.Range(0, sockets), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (_, _) => await dying.ConnectAsync());
+    var doomedSockets = joined.ToArray();
+    await Parallel.ForEachAsync(Enumerable.Range(0, sockets), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) => await doomedSockets[i].JoinAsync(names[i % rooms]));
 
+    var adapter = survivor.Io.Sockets.Adapter;
+    var first = await adapter.GetRoomMemberCountAsync(names[0]);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reap: {sockets:N0} sockets of gateway 3 in {rooms:N0} rooms, {first} members in the first"));
     var clock = Stopwatch.StartNew();
     await cluster.KillGatewayAsync(doomed);
-    while ((await adapter.GetRoomMembersAsync("bench")).Count > 0)
+    var killed = clock.Elapsed;
+    while (true)
     {
+        var counts = await Task.WhenAll(names.Select(room => adapter.GetRoomMemberCountAsync(room).AsTask()));
+        if (counts.All(count => count == 1))
+        {
+            break;
+        }
+
+        if (clock.Elapsed > TimeSpan.FromMinutes(2))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"reap: not clean after 2 minutes; {counts.Count(c => c != 1)} rooms still counted the dead gateway's sockets"));
+            return 1;
+        }
+
         await Task.Delay(10);
     }
 
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"reap: {sockets} sockets of a killed gateway out of their rooms after {clock.Elapsed.TotalSeconds:F2}s (shipped membership settings)"));
-    foreach (var client in clients)
-    {
-        client.Abort();
-        client.Dispose();
-    }
-
+        $"reap: every room clean, seen from a survivor, {clock.Elapsed.TotalSeconds:F2} s after the kill (the kill itself took {killed.TotalSeconds:F2} s; shipped membership settings)"));
     return 0;
 }
 
