@@ -35,7 +35,7 @@ public sealed class RoomTableTests
         Assert.Equal(new HashSet<string> { "a", "r2" }, _table.GetRooms("a").ToHashSet());
         Assert.Empty(_table.GetMembers("r1"));
         Assert.Equal(["a"], _table.GetMembers("r2"));
-        Assert.DoesNotContain("r1", _table.GetRoomNames());
+        Assert.DoesNotContain("r1", _table.SnapshotRooms().Keys);
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class RoomTableTests
         _table.Remove("a");
 
         Assert.Equal(0, _table.MemberCount);
-        Assert.Empty(_table.GetRoomNames());
+        Assert.Empty(_table.SnapshotRooms());
         Assert.Equal(4, events.Count);
         Assert.Contains("leave r1 a", events);
         Assert.Contains("delete r1", events);
@@ -150,7 +150,7 @@ public sealed class RoomTableTests
         Assert.False(_table.Join("nobody", ["r1"]));
         Assert.False(_table.Leave("nobody", ["r1"]));
         Assert.False(_table.Remove("nobody"));
-        Assert.Empty(_table.GetRoomNames());
+        Assert.Empty(_table.SnapshotRooms());
     }
 
     [Fact]

@@ -119,15 +119,6 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
         return true;
     }
 
-    /// <summary>Whether <paramref name="room"/> has at least one member.</summary>
-    public bool HasRoom(string room)
-    {
-        lock (_lock)
-        {
-            return _rooms.ContainsKey(room);
-        }
-    }
-
     /// <summary>True when member <paramref name="id"/> is in every one of <paramref name="rooms"/>.</summary>
     public bool IsInAll(string id, IReadOnlyList<string> rooms)
     {
@@ -253,15 +244,6 @@ internal sealed class RoomTable<TMember> where TMember : class, IRoomMember
             }
 
             return ids;
-        }
-    }
-
-    /// <summary>A copy of the names of every room with at least one member.</summary>
-    public IReadOnlyCollection<string> GetRoomNames()
-    {
-        lock (_lock)
-        {
-            return [.. _rooms.Keys];
         }
     }
 
