@@ -15,6 +15,7 @@ using OrleansRooms.TestCluster;
 //   --fanout: gateway-to-gateway fan-out of --delivery, latency at light load and throughput saturated (FanOutBench.cs).
 //   --scale: a room of --members simulated sockets (default 100,000) over three gateways, then as many rooms: connects,
 //     joins and leaves per second, broadcast latency to the room, managed memory per member and per room (ScaleBench.cs).
+//   --room-storage: what persisting each join and leave in Redis would cost (RoomStorageBench.cs), for comparison.
 //   --reap: three gateways with the shipped membership settings; one with --sockets simulated sockets (default 20,000)
 //     in --rooms rooms (default 2,000) is killed, and the time until every room is clean is measured.
 //   --timers: the CPU the Engine.IO heartbeat scheduling costs at 10,000 and 20,000 sessions (TimerBench.cs);
@@ -34,7 +35,12 @@ if (args.Contains("--fanout"))
 
 if (args.Contains("--scale"))
 {
-    return await ScaleBench.RunAsync(Arg("--members", 100_000), Arg("--broadcasts", 50), inFlight);
+    return await ScaleBench.RunAsync(Arg("--members", 100_000), Arg("--broadcasts", 50), inFlight, Arg("--churn-seconds", 0));
+}
+
+if (args.Contains("--room-storage"))
+{
+    return await RoomStorageBench.RunAsync(Arg("--writes", 200_000), inFlight);
 }
 
 if (args.Contains("--heartbeat"))

@@ -5,6 +5,7 @@ using OrleansRooms;
 using OrleansRooms.Engine;
 using OrleansRooms.Grains.Naming;
 using OrleansRooms.Grains.Rooms;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.TestCluster;
 
 /// <summary>
@@ -18,8 +19,9 @@ using OrleansRooms.TestCluster;
 /// </summary>
 internal static class ScaleBench
 {
-    public static async Task<int> RunAsync(int members, int broadcasts, int inFlight)
+    public static async Task<int> RunAsync(int members, int broadcasts, int inFlight, int churnSeconds)
     {
+        var memberSetBytes = MemberSetBytes(members);
         await using var cluster = new OrleansGatewayCluster(gateways: 3);
         await cluster.StartAsync();
         var clients = cluster.Gateways.Select(g => SimulatedSockets.For(g.Io)).ToArray();
@@ -36,6 +38,21 @@ internal static class ScaleBench
         var sockets = connectedSockets.ToArray();
         var connected = Heap();
         Report("connect", members, connects, connected - baseline);
+
+        if (churnSeconds > 0)
+        {
+            // For profiling: joins and leaves of the hot room, over and over, for a while.
+            var churn = Stopwatch.StartNew();
+            var done = 0L;
+            while (churn.Elapsed.TotalSeconds < churnSeconds)
+            {
+                await TimeAsync(members, inFlight, i => sockets[i].JoinAsync("hot").AsTask());
+                await TimeAsync(members, inFlight, i => sockets[i].LeaveAsync("hot").AsTask());
+                done += 2L * members;
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"churn: {done:N0} joins and leaves in {churn.Elapsed.TotalSeconds:F1} s = {done / churn.Elapsed.TotalSeconds:N0}/s"));
+        }
 
         var joins = await TimeAsync(members, inFlight, i => sockets[i].JoinAsync("hot").AsTask());
         var joined = Heap();
@@ -62,6 +79,14 @@ internal static class ScaleBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"broadcast to the hot room: {broadcasts} broadcasts, each reaching all {members:N0} members; p50 {Percentile(latencies, 0.5):F1} ms, p99 {Percentile(latencies, 0.99):F1} ms, max {latencies[^1]:F1} ms"));
 
+        // A room grain lost with its silo comes back from the sessions: how long the first call after the loss waits.
+        var hot = RoomGrains.Of(cluster.Gateways[0].Services.GetRequiredService<IGrainFactory>(), "/", "hot");
+        await cluster.Orleans.DeactivateAsync(hot);
+        var rebuild = Stopwatch.StartNew();
+        var rebuilt = await hot.CountAsync();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"rebuild the hot room from the sessions: {rebuilt:N0} members back in {rebuild.Elapsed.TotalMilliseconds:F0} ms"));
+
         var leaves = await TimeAsync(members, inFlight, i => sockets[i].LeaveAsync("hot").AsTask());
         Report("leave the hot room", members, leaves, Heap() - joined);
 
@@ -69,7 +94,7 @@ internal static class ScaleBench
         var own = await TimeAsync(members, inFlight, i => sockets[i].JoinAsync("room-" + i.ToString(CultureInfo.InvariantCulture)).AsTask());
         Report("join a room of its own", members, own, Heap() - beforeRooms);
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"a room grain's members alone: {MemberSetBytes(members) / (double)members:F1} B per member (a set of {members:N0} socket keys)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"a room grain's members alone: {memberSetBytes / (double)members:F1} B per member (a set of {members:N0} socket keys, measured before the cluster started)"));
         return 0;
     }
 

@@ -49,6 +49,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
+    /// <summary>The process id of the running server (for measuring its CPU).</summary>
+    public int ProcessId => _process?.Id ?? throw new InvalidOperationException("Not running.");
+
     /// <summary>Starts a server and waits until it answers PING.</summary>
     public static Task<RedisServer> StartAsync(string? password = null, CancellationToken cancellationToken = default) =>
         StartAsync(password, [], cancellationToken);
