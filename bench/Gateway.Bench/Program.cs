@@ -35,7 +35,7 @@ if (args.Contains("--fanout"))
 
 if (args.Contains("--scale"))
 {
-    return await ScaleBench.RunAsync(Arg("--members", 100_000), Arg("--broadcasts", 50), inFlight, Arg("--churn-seconds", 0));
+    return await ScaleBench.RunAsync(Arg("--members", 100_000), Arg("--broadcasts", 50), inFlight, Arg("--churn-seconds", 0), Arg("--gateways", 3));
 }
 
 if (args.Contains("--room-storage"))

@@ -19,10 +19,10 @@ using OrleansRooms.TestCluster;
 /// </summary>
 internal static class ScaleBench
 {
-    public static async Task<int> RunAsync(int members, int broadcasts, int inFlight, int churnSeconds)
+    public static async Task<int> RunAsync(int members, int broadcasts, int inFlight, int churnSeconds, int gateways)
     {
         var memberSetBytes = MemberSetBytes(members);
-        await using var cluster = new OrleansGatewayCluster(gateways: 3);
+        await using var cluster = new OrleansGatewayCluster(gateways);
         await cluster.StartAsync();
         var clients = cluster.Gateways.Select(g => SimulatedSockets.For(g.Io)).ToArray();
         var connectedSockets = new System.Collections.Concurrent.ConcurrentQueue<Socket>();

@@ -19,7 +19,21 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
         SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException;
 
     /// <summary>Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound.</summary>
-    public async Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state)
+    public Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state)
+    {
+        // Nearly every call succeeds the first time: no retry machinery unless it failed.
+        var first = call(state);
+        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state);
+    }
+
+    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState)"/>
+    public Task RunAsync<TState>(Func<TState, Task> call, TState state)
+    {
+        var first = call(state);
+        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state);
+    }
+
+    private async Task<TResult> RetryAsync<TState, TResult>(Task<TResult> attempt, Func<TState, Task<TResult>> call, TState state)
     {
         var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
         var pause = FirstPause;
@@ -27,7 +41,7 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
         {
             try
             {
-                return await call(state).ConfigureAwait(false);
+                return await attempt.ConfigureAwait(false);
             }
             catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
             {
@@ -35,12 +49,30 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
 
             await Task.Delay(pause, time).ConfigureAwait(false);
             pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
+            attempt = call(state);
         }
     }
 
-    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState)"/>
-    public Task RunAsync<TState>(Func<TState, Task> call, TState state) =>
-        RunAsync(static async s => { await s.Call(s.State).ConfigureAwait(false); return true; }, (Call: call, State: state));
+    private async Task RetryAsync<TState>(Task attempt, Func<TState, Task> call, TState state)
+    {
+        var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
+        var pause = FirstPause;
+        while (true)
+        {
+            try
+            {
+                await attempt.ConfigureAwait(false);
+                return;
+            }
+            catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
+            {
+            }
+
+            await Task.Delay(pause, time).ConfigureAwait(false);
+            pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
+            attempt = call(state);
+        }
+    }
 }
 
 /// <summary>
