@@ -58,6 +58,23 @@ internal sealed class RoomRegistry
         }
     }
 
+    /// <summary>Whether <paramref name="room"/> is tracked here (it has members).</summary>
+    public bool Holds(IAddressable room)
+    {
+        lock (_lock)
+        {
+            foreach (var rooms in _byGateway.Values)
+            {
+                if (rooms.Contains(room))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Whether <paramref name="gateway"/> is known to have left the cluster.</summary>
     public bool IsLost(SiloAddress gateway)
     {

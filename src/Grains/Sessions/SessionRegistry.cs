@@ -133,6 +133,15 @@ internal sealed class SessionRegistry
         }
     }
 
+    /// <summary>Whether <paramref name="session"/> is registered here as connected.</summary>
+    public bool Holds(SocketGrain session)
+    {
+        lock (_lock)
+        {
+            return session.RegisteredGateway is { } gateway && _byGateway.TryGetValue(gateway, out var sessions) && sessions.Contains(session);
+        }
+    }
+
     /// <summary>The sessions active here (a copy).</summary>
     public List<SocketGrain> All()
     {

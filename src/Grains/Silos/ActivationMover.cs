@@ -49,27 +49,26 @@ internal sealed partial class ActivationMover(
             return;
         }
 
-        var movedSessions = sessions.All();
-        var movedRooms = rooms.All();
-        var moved = Move(movedSessions, movedRooms);
-        if (moved == 0)
+        var moving = Move(sessions.All(), rooms.All());
+        if (moving.Count == 0)
         {
             return;
         }
 
-        Log.Draining(logger, movedSessions.Count, movedRooms.Count);
+        Log.Draining(logger, moving.Count);
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         limit.CancelAfter(DrainLimit);
         try
         {
-            while (sessions.All().Count + rooms.All().Count > 0)
+            // A grain that has left this silo is in neither registry any more.
+            while (moving.Exists(grain => grain is SocketGrain session ? sessions.Holds(session) || rooms.Holds(grain) : rooms.Holds(grain)))
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), limit.Token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
         {
-            Log.DrainIncomplete(logger, sessions.All().Count, rooms.All().Count);
+            Log.DrainIncomplete(logger, moving.Count(grain => rooms.Holds(grain) || (grain is SocketGrain session && sessions.Holds(session))));
         }
     }
 
@@ -122,36 +121,53 @@ internal sealed partial class ActivationMover(
         }
     }
 
-    private int Move(List<SocketGrain> movingSessions, List<IAddressable> movingRooms)
+    // Starts moving each grain to another silo; returns those it started to move.
+    private List<IAddressable> Move(List<SocketGrain> movingSessions, List<IAddressable> movingRooms)
     {
+        var moving = new List<IAddressable>();
         var others = Others(membership.CurrentSnapshot);
         if (others.Count == 0)
         {
-            return 0;
+            return moving;
         }
 
         others.Sort(static (a, b) => a.CompareTo(b));
-        var moved = 0;
+        var seen = new HashSet<IAddressable>(ReferenceEqualityComparer.Instance);
         foreach (var session in movingSessions)
         {
             // Away from this silo and from the socket's gateway: the session must outlive both.
-            if (Pick(others, session.GetGrainId(), session.RegisteredGateway) is { } target)
+            if (seen.Add(session) && Pick(others, session.GetGrainId(), session.RegisteredGateway) is { } target)
             {
                 session.MoveTo(target);
-                moved++;
+                moving.Add(session);
             }
         }
 
         foreach (var room in movingRooms)
         {
-            if (room is RoomGrain grain && Pick(others, grain.GetGrainId(), avoid: null) is { } target)
+            if (!seen.Add(room))
             {
-                grain.MoveTo(target);
-                moved++;
+                continue;
+            }
+
+            // A room grain, or the own room of a socket grain that is not connected but has members.
+            if (Pick(others, room.GetGrainId(), avoid: null) is { } target)
+            {
+                switch (room)
+                {
+                    case RoomGrain grain:
+                        grain.MoveTo(target);
+                        moving.Add(room);
+                        break;
+                    case SocketGrain session:
+                        session.MoveTo(target);
+                        moving.Add(room);
+                        break;
+                }
             }
         }
 
-        return moved;
+        return moving;
     }
 
     // The other active silos that host OrleansRooms grains as far as this silo knows: a grain sent to a silo whose grain
@@ -199,11 +215,11 @@ internal sealed partial class ActivationMover(
 
     private static partial class Log
     {
-        [LoggerMessage(1, LogLevel.Information, "This silo is stopping: moving {Sessions} sessions and {Rooms} rooms to other silos.")]
-        public static partial void Draining(ILogger logger, int sessions, int rooms);
+        [LoggerMessage(1, LogLevel.Information, "This silo is stopping: moving {Grains} sessions and rooms to other silos.")]
+        public static partial void Draining(ILogger logger, int grains);
 
-        [LoggerMessage(2, LogLevel.Warning, "{Sessions} sessions and {Rooms} rooms had not moved when the silo stopped; their gateways restore them and the rooms rebuild themselves.")]
-        public static partial void DrainIncomplete(ILogger logger, int sessions, int rooms);
+        [LoggerMessage(2, LogLevel.Warning, "{Grains} sessions and rooms had not moved when the silo stopped; their gateways restore the sessions and the rooms rebuild themselves.")]
+        public static partial void DrainIncomplete(ILogger logger, int grains);
 
         [LoggerMessage(3, LogLevel.Information, "Another silo is active: moving the {Sessions} sessions placed with this gateway while it was alone.")]
         public static partial void MovingFromGateway(ILogger logger, int sessions);
