@@ -135,6 +135,24 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_session_lost_with_its_silo_is_restored_at_once_though_its_socket_connected_after_an_earlier_loss()
+    {
+        // A first loss: the gateways look for sessions to restore, before the socket below exists.
+        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        var doomed = await _cluster.AddGatewayAsync();
+        var doomedSilo = _cluster.SiloOf(doomed);
+        var (_, socket) = await ConnectWithSessionOnAsync(doomedSilo);
+        await socket.JoinAsync("room");
+
+        await _cluster.KillGatewayAsync(doomed);
+
+        // Restored with no change of the socket's to prompt it.
+        await Until(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere");
+        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
+    }
+
+    [Fact]
     public async Task ServerSideEmit_reaches_the_other_gateways_and_collects_their_acks()
     {
         foreach (var gateway in _cluster.Gateways)
