@@ -7,9 +7,11 @@ namespace OrleansRooms.Grains.Silos;
 /// Retries a call into the cluster that failed for a reason that passes (the target silo is dying or was declared dead,
 /// the message was rejected, the call timed out, a room could not yet be rebuilt), with growing pauses, until
 /// <see cref="RoomsClusterOptions.RetryTimeout"/>; then the last failure reaches the caller. Any other failure reaches
-/// it at once. Only idempotent calls go through it: a call that timed out may have been carried out.
+/// it at once. Only idempotent calls go through it: a call that timed out may have been carried out. A call addressed
+/// to one silo (its services, not a grain that can be placed again elsewhere) stops being retried once membership has
+/// declared that silo dead: it will never answer.
 /// </summary>
-internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimeProvider time)
+internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimeProvider time, IClusterMembershipService membership)
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
@@ -18,8 +20,11 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
     public static bool IsTransient(Exception exception) => exception is
         SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException;
 
-    /// <summary>Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound.</summary>
-    public async Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state)
+    /// <summary>
+    /// Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound, or until
+    /// <paramref name="silo"/>, the silo the call is addressed to if it is one, is declared dead.
+    /// </summary>
+    public async Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state, SiloAddress? silo = null)
     {
         var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
         var pause = FirstPause;
@@ -29,7 +34,7 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
             {
                 return await call(state).ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
+            catch (Exception ex) when (IsTransient(ex) && !IsDead(silo) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
             {
             }
 
@@ -38,9 +43,11 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
         }
     }
 
-    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState)"/>
-    public Task RunAsync<TState>(Func<TState, Task> call, TState state) =>
-        RunAsync(static async s => { await s.Call(s.State).ConfigureAwait(false); return true; }, (Call: call, State: state));
+    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState, SiloAddress)"/>
+    public Task RunAsync<TState>(Func<TState, Task> call, TState state, SiloAddress? silo = null) =>
+        RunAsync(static async s => { await s.Call(s.State).ConfigureAwait(false); return true; }, (Call: call, State: state), silo);
+
+    private bool IsDead(SiloAddress? silo) => silo is not null && membership.CurrentSnapshot.GetSiloStatus(silo) == SiloStatus.Dead;
 }
 
 /// <summary>
