@@ -35,6 +35,9 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>Handles events whose name is a key by acknowledging with the value.</summary>
     public Dictionary<string, object?> AutoAcks { get; } = [];
 
+    /// <summary>How long <see cref="JoinNamespaceAsync"/> and <see cref="EmitWithAckAsync"/> wait for the server's answer.</summary>
+    public TimeSpan AnswerWait { get; set; } = DefaultWait;
+
     /// <summary>Opens a WebSocket (with <paramref name="headers"/> on its handshake request) and connects to <paramref name="namespace"/>.</summary>
     public static async Task<TestClient> ConnectAsync(Uri baseUrl, string @namespace = "/", object? auth = null, IReadOnlyDictionary<string, string>? headers = null)
     {
@@ -72,7 +75,7 @@ public sealed class TestClient : IAsyncDisposable
     public async Task JoinNamespaceAsync(object? auth = null)
     {
         await SendRawAsync("40" + Prefix() + (auth is null ? "" : JsonSerializer.Serialize(auth)));
-        Id = await _connected.Task.WaitAsync(DefaultWait);
+        Id = await _connected.Task.WaitAsync(AnswerWait);
     }
 
     /// <summary>Completes when the WebSocket is closed by the server or the network.</summary>
@@ -93,8 +96,11 @@ public sealed class TestClient : IAsyncDisposable
         }
 
         await SendRawAsync("42" + Prefix() + id + Serialize(name, args));
-        return await tcs.Task.WaitAsync(DefaultWait);
+        return await tcs.Task.WaitAsync(AnswerWait);
     }
+
+    /// <summary>Every event the server sends from now on, in order, until the connection closes (one reader at a time).</summary>
+    public IAsyncEnumerable<ReceivedEvent> ReadEventsAsync(CancellationToken cancellationToken = default) => _events.Reader.ReadAllAsync(cancellationToken);
 
     /// <summary>Waits for the next event (of any name) the server sends.</summary>
     public async Task<ReceivedEvent> NextEventAsync(TimeSpan? timeout = null)
@@ -220,6 +226,23 @@ public sealed class TestClient : IAsyncDisposable
             _connected.TrySetException(new InvalidOperationException("Closed before connecting."));
             _closed.TrySetResult();
             _events.Writer.TryComplete();
+            FailPendingAcks();
+        }
+    }
+
+    // A closed connection answers nothing more: an acknowledgement still awaited fails now rather than at its timeout.
+    private void FailPendingAcks()
+    {
+        List<TaskCompletionSource<JsonElement>> pending;
+        lock (_acks)
+        {
+            pending = [.. _acks.Values];
+            _acks.Clear();
+        }
+
+        foreach (var tcs in pending)
+        {
+            tcs.TrySetException(new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "The connection closed before the acknowledgement."));
         }
     }
 

@@ -5,8 +5,10 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.TestingHost;
 using OrleansRooms.Grains.Gateways;
@@ -18,14 +20,21 @@ namespace OrleansRooms.TestCluster;
 /// Several gateways in one process on Orleans' <see cref="Orleans.TestingHost.TestCluster"/>: each silo is a gateway
 /// host with its own Kestrel endpoint and its co-hosted silo, the silos talk over TCP loopback, and tests add, stop and
 /// kill gateways as Orleans' own tests do with silos. Membership is the test cluster's own, held by the first gateway (tests
-/// stop and kill the others), or a real redis-server (<see cref="RedisMembership"/>).
+/// stop and kill the others), or a real redis-server (<see cref="RedisMembership"/>). Grain-only silos (the grains and no
+/// gateway, as <c>src/Silo/Host</c>) can run beside the gateways (<see cref="AddGrainSiloAsync"/>).
 /// </summary>
 public sealed class OrleansGatewayCluster : IGatewayCluster
 {
+    // Grain-only silos are started outside the test cluster's own list of silos, whose highest instance number gives the
+    // next gateway its number: theirs start far above it, each on ports of its own.
+    private const int FirstGrainSiloInstance = 1000;
+
     private readonly List<GatewayNode> _gateways = [];
+    private readonly List<SiloHandle> _grainSilos = [];
     private readonly ClusterCounters _counters = new();
     private readonly Dictionary<GatewayNode, SiloHandle> _silos = [];
     private readonly short _initialGateways;
+    private int _grainSilosStarted;
     private Orleans.TestingHost.TestCluster? _cluster;
 
     public OrleansGatewayCluster(int gateways = 3, GatewayDeliveryMode delivery = GatewayDeliveryMode.DirectCall)
@@ -61,6 +70,9 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     public string? EmitterRedis { get; init; }
 
     public IReadOnlyList<GatewayNode> Gateways => _gateways;
+
+    /// <summary>The running grain-only silos.</summary>
+    public IReadOnlyList<SiloHandle> GrainSilos => _grainSilos;
 
     /// <summary>The Orleans cluster (its client reaches the grains as an outside process would).</summary>
     public Orleans.TestingHost.TestCluster Orleans => _cluster ?? throw new InvalidOperationException("Not started.");
@@ -108,12 +120,44 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         }
     }
 
-    /// <summary>Starts one more gateway and returns it once it is part of the cluster.</summary>
-    public async Task<GatewayNode> AddGatewayAsync()
+    /// <summary>
+    /// Starts one more gateway and returns it once it is part of the cluster (with <paramref name="untilKnown"/> false,
+    /// as soon as it is active in its own view, when a load balancer would send it clients). It listens on ports of its
+    /// own: a gateway added after one was killed is a new process, not the dead one again on its address.
+    /// </summary>
+    public async Task<GatewayNode> AddGatewayAsync(bool untilKnown = true)
     {
-        var silo = await Orleans.StartAdditionalSiloAsync();
-        await Orleans.WaitForClusterManifestToStabilizeAsync();
+        var silo = await Orleans.StartAdditionalSiloAsync(startAdditionalSiloOnNewPort: true);
+        if (untilKnown)
+        {
+            await Orleans.WaitForClusterManifestToStabilizeAsync();
+        }
+
         return Track(silo);
+    }
+
+    /// <summary>
+    /// Starts a grain-only silo: the OrleansRooms grains (sessions and rooms are placed on it like on any silo) and no
+    /// gateway: no Kestrel, no Socket.IO, and no gateway grain in its manifest, as a <c>src/Silo/Host</c> process.
+    /// </summary>
+    public async Task<SiloHandle> AddGrainSiloAsync()
+    {
+        var instance = FirstGrainSiloInstance + Interlocked.Increment(ref _grainSilosStarted);
+        var grainOnly = new MemoryConfigurationSource { InitialData = new Dictionary<string, string?> { [GatewayHostConfigurator.GrainOnlyKey] = "true" } };
+        var silo = await Orleans.StartSiloAsync(instance, Orleans.Options, [grainOnly], startSiloOnNewPort: true);
+        _grainSilos.Add(silo);
+        return silo;
+    }
+
+    /// <summary>Kills a grain-only silo, as a crash: the others find it dead through membership.</summary>
+    public async Task KillGrainSiloAsync(SiloHandle silo)
+    {
+        if (!_grainSilos.Remove(silo))
+        {
+            throw new ArgumentException("Not a grain-only silo of this cluster.", nameof(silo));
+        }
+
+        await Orleans.KillSiloAsync(silo);
     }
 
     /// <summary>Stops a gateway cleanly: its sessions close, its sockets leave their rooms, then its silo leaves.</summary>
@@ -145,6 +189,14 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         {
             await _cluster.DisposeAsync();
         }
+
+        // The test cluster disposes the silos of its own list only.
+        foreach (var silo in _grainSilos)
+        {
+            await silo.DisposeAsync();
+        }
+
+        _grainSilos.Clear();
     }
 
     private GatewayNode Track(SiloHandle silo)
@@ -176,7 +228,10 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     }
 }
 
-/// <summary>Makes each silo of the test cluster a gateway: Kestrel on a free loopback port, Socket.IO, the OrleansRooms grains.</summary>
+/// <summary>
+/// Makes each silo of the test cluster a gateway: Kestrel on a free loopback port, Socket.IO, the OrleansRooms grains;
+/// or, when its configuration says <see cref="GrainOnlyKey"/>, a grain-only silo with the grains alone.
+/// </summary>
 public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurator
 {
     /// <summary>The configuration key that puts <see cref="Faults"/> on every silo's grain calls.</summary>
@@ -185,8 +240,17 @@ public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurat
     /// <summary>The configuration key of a Redis connection string for the membership table (absent: the test cluster's own).</summary>
     public const string RedisMembershipKey = "OrleansRooms:Test:RedisMembership";
 
+    /// <summary>The configuration key that makes a silo grain-only (<c>true</c>).</summary>
+    public const string GrainOnlyKey = "OrleansRooms:Test:GrainOnly";
+
     public void Configure(IHostBuilder hostBuilder)
     {
+        // The test cluster hands each silo's configuration to its host builder before the host is built.
+        if (hostBuilder.Properties.TryGetValue("Configuration", out var value) && value is IConfiguration configuration && IsGrainOnly(configuration))
+        {
+            return;
+        }
+
         hostBuilder.ConfigureWebHost(web =>
         {
             web.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
@@ -212,7 +276,16 @@ public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurat
         {
             siloBuilder.Services.AddSingleton<IIncomingGrainCallFilter, FaultFilter>();
         }
+
+        if (IsGrainOnly(siloBuilder.Configuration))
+        {
+            // One process loads the gateway's assembly for every silo; a grain-only process never does, so its manifest
+            // has no gateway grain, which is how the cluster tells gateways from grain-only silos.
+            siloBuilder.Services.PostConfigure<GrainTypeOptions>(options => options.Classes.Remove(typeof(OrleansRooms.Cluster.GatewayGrain)));
+        }
     }
+
+    private static bool IsGrainOnly(IConfiguration configuration) => configuration.GetValue(GrainOnlyKey, false);
 }
 
 /// <summary>The test cluster's own Orleans client finds the gateways in the Redis membership table.</summary>

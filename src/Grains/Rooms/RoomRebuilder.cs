@@ -78,7 +78,7 @@ internal sealed class RoomRebuilder(
     {
         try
         {
-            return await retry.RunAsync(static s => s.Service.DescribeRoomAsync(s.ns, s.room), (Service: silos.On(silo), ns, room)).ConfigureAwait(false);
+            return await retry.RunAsync(static s => s.Service.DescribeRoomAsync(s.ns, s.room), (Service: silos.On(silo), ns, room), silo).ConfigureAwait(false);
         }
         catch (Exception ex) when (ClusterRetry.IsTransient(ex))
         {

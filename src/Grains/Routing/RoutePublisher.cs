@@ -52,7 +52,7 @@ internal sealed partial class RoutePublisher(
 
         try
         {
-            await retry.RunAsync(static s => s.Service.RouteChangedAsync(s.ns, s.room, s.route), (Service: silos.On(follower), ns, room, route)).ConfigureAwait(false);
+            await retry.RunAsync(static s => s.Service.RouteChangedAsync(s.ns, s.room, s.route), (Service: silos.On(follower), ns, room, route), follower).ConfigureAwait(false);
         }
         catch (Exception ex) when (ClusterRetry.IsTransient(ex))
         {
@@ -72,7 +72,7 @@ internal sealed partial class RoutePublisher(
         {
             try
             {
-                await retry.RunAsync(static s => s.Service.RouteChangedAsync(s.ns, s.room, s.route), (Service: silos.On(follower), ns, room, route)).ConfigureAwait(false);
+                await retry.RunAsync(static s => s.Service.RouteChangedAsync(s.ns, s.room, s.route), (Service: silos.On(follower), ns, room, route), follower).ConfigureAwait(false);
                 return;
             }
             catch (Exception ex) when (ClusterRetry.IsTransient(ex))

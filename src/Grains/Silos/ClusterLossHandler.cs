@@ -94,7 +94,7 @@ internal sealed partial class ClusterLossHandler(
             Log.Released(logger, dead, ended.Count, held.Count);
             if (events.Count > 0 && Reporter() is { } gateway)
             {
-                await retry.RunAsync(static s => s.Service.RaiseReleasedAsync(s.Events), (Service: gateways.On(gateway), Events: events.ToImmutableArray())).ConfigureAwait(false);
+                await retry.RunAsync(static s => s.Service.RaiseReleasedAsync(s.Events), (Service: gateways.On(gateway), Events: events.ToImmutableArray()), gateway).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -7,9 +7,11 @@ namespace OrleansRooms.Grains.Silos;
 /// Retries a call into the cluster that failed for a reason that passes (the target silo is dying or was declared dead,
 /// the message was rejected, the call timed out, a room could not yet be rebuilt), with growing pauses, until
 /// <see cref="RoomsClusterOptions.RetryTimeout"/>; then the last failure reaches the caller. Any other failure reaches
-/// it at once. Only idempotent calls go through it: a call that timed out may have been carried out.
+/// it at once. Only idempotent calls go through it: a call that timed out may have been carried out. A call addressed
+/// to one silo (its services, not a grain that can be placed again elsewhere) stops being retried once membership has
+/// declared that silo dead: it will never answer.
 /// </summary>
-internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimeProvider time)
+internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimeProvider time, IClusterMembershipService membership)
 {
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
@@ -18,24 +20,27 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
     public static bool IsTransient(Exception exception) => exception is
         SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException;
 
-    /// <summary>Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound.</summary>
-    public Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state)
+    /// <summary>
+    /// Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound, or until
+    /// <paramref name="silo"/>, the silo the call is addressed to if it is one, is declared dead.
+    /// </summary>
+    public Task<TResult> RunAsync<TState, TResult>(Func<TState, Task<TResult>> call, TState state, SiloAddress? silo = null)
     {
         // Nearly every call succeeds the first time: no retry machinery unless it failed.
         var first = call(state);
-        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state);
+        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state, silo);
     }
 
-    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState)"/>
-    public Task RunAsync<TState>(Func<TState, Task> call, TState state)
+    /// <inheritdoc cref="RunAsync{TState, TResult}(Func{TState, Task{TResult}}, TState, SiloAddress)"/>
+    public Task RunAsync<TState>(Func<TState, Task> call, TState state, SiloAddress? silo = null)
     {
         var first = call(state);
-        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state);
+        return first.IsCompletedSuccessfully ? first : RetryAsync(first, call, state, silo);
     }
 
-    private async Task<TResult> RetryAsync<TState, TResult>(Task<TResult> attempt, Func<TState, Task<TResult>> call, TState state)
+    private async Task<TResult> RetryAsync<TState, TResult>(Task<TResult> attempt, Func<TState, Task<TResult>> call, TState state, SiloAddress? silo)
     {
-        var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
+        var deadline = Deadline();
         var pause = FirstPause;
         while (true)
         {
@@ -43,7 +48,7 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
             {
                 return await attempt.ConfigureAwait(false);
             }
-            catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
+            catch (Exception ex) when (ShouldRetry(ex, silo, pause, deadline))
             {
             }
 
@@ -53,9 +58,9 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
         }
     }
 
-    private async Task RetryAsync<TState>(Task attempt, Func<TState, Task> call, TState state)
+    private async Task RetryAsync<TState>(Task attempt, Func<TState, Task> call, TState state, SiloAddress? silo)
     {
-        var deadline = time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
+        var deadline = Deadline();
         var pause = FirstPause;
         while (true)
         {
@@ -64,7 +69,7 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
                 await attempt.ConfigureAwait(false);
                 return;
             }
-            catch (Exception ex) when (IsTransient(ex) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline)
+            catch (Exception ex) when (ShouldRetry(ex, silo, pause, deadline))
             {
             }
 
@@ -73,6 +78,13 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
             attempt = call(state);
         }
     }
+
+    private long Deadline() => time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
+
+    private bool ShouldRetry(Exception exception, SiloAddress? silo, TimeSpan pause, long deadline) =>
+        IsTransient(exception) && !IsDead(silo) && time.GetTimestamp() + (long)(pause.TotalSeconds * time.TimestampFrequency) < deadline;
+
+    private bool IsDead(SiloAddress? silo) => silo is not null && membership.CurrentSnapshot.GetSiloStatus(silo) == SiloStatus.Dead;
 }
 
 /// <summary>

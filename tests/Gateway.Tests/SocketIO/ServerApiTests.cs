@@ -279,6 +279,22 @@ public sealed class ServerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_namespaces_sockets_are_the_ones_connected_when_they_are_read_every_time()
+    {
+        var first = await ConnectAsync();
+        Assert.Equal([first.Id], Io.Sockets.Sockets.Values.Select(s => s.Id));
+        var second = await ConnectAsync();
+        var gone = new TaskCompletionSource();
+        Io.Sockets.Sockets[first.Id].OnDisconnect(_ => gone.TrySetResult());
+
+        await first.DisconnectNamespaceAsync();
+        await gone.Task.WaitAsync(TestClient.DefaultWait);
+
+        Assert.Equal([second.Id], Io.Sockets.Sockets.Values.Select(s => s.Id));
+        Assert.Equal([second.Id], Io.Sockets.Sockets.Keys);
+    }
+
+    [Fact]
     public async Task The_handshake_describes_the_first_request()
     {
         var client = await ConnectAsync(auth: new { token = "t" });

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using OrleansRooms.Specification;
@@ -132,6 +133,45 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         await _cluster.Gateways[1].Io.To("room").EmitAsync("after the loss");
         await a.ExpectEventAsync("after the loss");
         await b.ExpectEventAsync("after the loss");
+    }
+
+    [Fact]
+    public async Task A_session_lost_with_its_silo_is_restored_at_once_though_its_socket_connected_after_an_earlier_loss()
+    {
+        // A first loss: the gateways look for sessions to restore, before the socket below exists.
+        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        var doomed = await _cluster.AddGatewayAsync();
+        var doomedSilo = _cluster.SiloOf(doomed);
+        var (_, socket) = await ConnectWithSessionOnAsync(doomedSilo);
+        await socket.JoinAsync("room");
+
+        await _cluster.KillGatewayAsync(doomed);
+
+        // Restored with no change of the socket's to prompt it.
+        await Until(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere");
+        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
+    }
+
+    [Fact]
+    public async Task A_join_is_not_held_up_by_a_dead_gateway_that_used_to_broadcast_to_its_room()
+    {
+        // The room grain lives with the first member's session, on a silo that stays.
+        var (_, first) = await ConnectWithSessionOnAsync(_cluster.SiloOf(_cluster.Gateways[1]));
+        await first.JoinAsync("room");
+        // The doomed gateway broadcasts to the room, so its silo follows the room's route; it has no member there.
+        await _cluster.Gateways[2].Io.To("room").EmitAsync("hello");
+        var doomedSilo = _cluster.SiloOf(_cluster.Gateways[2]);
+        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        var membership = _cluster.Gateways[1].Services.GetRequiredService<IClusterMembershipService>();
+        await Until(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead");
+        var (_, second) = await ConnectAsync(1);
+
+        // A new gateway in the room's route: the join completes once the followers have it.
+        var join = Stopwatch.StartNew();
+        await second.JoinAsync("room");
+
+        Assert.True(join.Elapsed < TimeSpan.FromSeconds(5), $"the join took {join.Elapsed.TotalSeconds:F1}s");
     }
 
     [Fact]

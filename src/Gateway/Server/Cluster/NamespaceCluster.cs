@@ -222,7 +222,7 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
     {
         try
         {
-            return await cluster.Retry.RunAsync(static s => s.ask(s.service), (ask, service: cluster.Gateway(gateway))).ConfigureAwait(false);
+            return await cluster.Retry.RunAsync(static s => s.ask(s.service), (ask, service: cluster.Gateway(gateway)), gateway).ConfigureAwait(false);
         }
         catch (Exception ex) when (ClusterRetry.IsTransient(ex) && !cluster.Router.Directory.Gateways.Contains(gateway))
         {
@@ -240,13 +240,14 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
             var service = cluster.Silo(silo);
             try
             {
-                var count = await cluster.Retry.RunAsync(static s => s.service.CountAsync(s.Name), (service, nsp.Name)).ConfigureAwait(false);
+                var count = await cluster.Retry.RunAsync(static s => s.service.CountAsync(s.Name), (service, nsp.Name), silo).ConfigureAwait(false);
                 var parts = RoomPages.PartsFor(rooms ? count.Rooms : count.Sockets);
                 for (var part = 0; part < parts; part++)
                 {
                     names.UnionWith(await cluster.Retry.RunAsync(
                         static s => s.rooms ? s.service.GetRoomNamesAsync(s.Name, s.part, s.parts) : s.service.GetSocketIdsAsync(s.Name, s.part, s.parts),
-                        (service, nsp.Name, part, parts, rooms)).ConfigureAwait(false));
+                        (service, nsp.Name, part, parts, rooms),
+                        silo).ConfigureAwait(false));
                 }
             }
             catch (Exception ex) when (ClusterRetry.IsTransient(ex) && cluster.Membership.CurrentSnapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None)

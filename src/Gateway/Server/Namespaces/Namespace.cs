@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Collections.ObjectModel;
 using System.Text.Json;
 using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Messages;
@@ -34,7 +33,7 @@ public sealed class Namespace
         Adapter = new Adapter(Table, Cluster);
         Broadcaster = new Broadcaster(this);
         Receiver = new ClusterReceiver(this);
-        Sockets = new ReadOnlyDictionary<string, Socket>(_sockets);
+        Sockets = new LiveReadOnlyDictionary<string, Socket>(_sockets);
         if (isDynamicParent)
         {
             Children = new ConcurrentDictionary<string, Namespace>(StringComparer.Ordinal);
