@@ -132,9 +132,10 @@ internal sealed class ChaosRun(OrleansGatewayCluster cluster, RedisServer redis,
             Log("  " + line);
         }
 
-        CheckAnswersOfProbes();
+        // The convergence first: it is bound to the time of the last fault, the rest is not.
         await CheckConvergenceAsync(last);
         await CheckFinalBroadcastAsync();
+        CheckAnswersOfProbes();
         return Report();
     }
 
