@@ -475,19 +475,37 @@ internal sealed class ChaosRun(OrleansGatewayCluster cluster, RedisServer redis,
         }
 
         // Both ways a client leaves: a namespace DISCONNECT (the connection closes right after), or the connection closing.
-        if (random.Next(2) == 0)
+        try
         {
-            Count("disconnect from the namespace");
-            await client.Client.DisconnectNamespaceAsync();
-            await Task.Delay(random.Next(0, 50));
-        }
-        else
-        {
-            Count("close");
-        }
+            if (random.Next(2) == 0)
+            {
+                Count("disconnect from the namespace");
+                await client.Client.DisconnectNamespaceAsync();
+                await Task.Delay(random.Next(0, 50));
+            }
+            else
+            {
+                Count("close");
+            }
 
-        await client.Client.DisposeAsync();
-        client.Release();
+            await client.Client.DisposeAsync();
+        }
+        catch (Exception ex)
+        {
+            if (client.Gateway.IsKilled)
+            {
+                // Its gateway is being killed: its connection breaks under it.
+                Count("disconnect lost with its gateway");
+            }
+            else
+            {
+                Violation($"the connection of live client {client} broke as it left: {Describe(ex)}");
+            }
+        }
+        finally
+        {
+            client.Release();
+        }
     }
 
     private async Task ChangeRoomAsync(Random random)
