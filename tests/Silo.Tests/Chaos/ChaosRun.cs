@@ -557,6 +557,11 @@ internal sealed class ChaosRun(OrleansGatewayCluster cluster, RedisServer redis,
                 else
                 {
                     Violation($"{change} of live client {client} got no acknowledgement: {Describe(ex)}", change.Start);
+                    lock (_model)
+                    {
+                        // Still under way, for all the test knows.
+                        client.History(room).Settle(change, Membership.Unknown);
+                    }
                 }
 
                 return;
@@ -675,10 +680,7 @@ internal sealed class ChaosRun(OrleansGatewayCluster cluster, RedisServer redis,
                     var change = new Change(start, what) { End = finished ? end : long.MaxValue };
                     var history = client.History(to);
                     history.Add(change);
-                    if (finished)
-                    {
-                        history.Settle(change, selected == Membership.In && failure is null ? (join ? Membership.In : Membership.Out) : Membership.Unknown);
-                    }
+                    history.Settle(change, finished && selected == Membership.In && failure is null ? (join ? Membership.In : Membership.Out) : Membership.Unknown);
                 }
             }
         }
