@@ -11,8 +11,9 @@ namespace OrleansRooms.Grains.Routing;
 /// their members, read from this silo's route cache (<see cref="RouteCaches"/>): no grain call in the steady state, one
 /// lookup the first time a room is used. A message to the whole namespace goes to every live gateway. When a room's
 /// route cannot be read (its grain is on a silo that is dying), the message goes to every live gateway, each of which
-/// filters with its own table: a fault costs messages, never a member on a live gateway. <c>Except</c> is left to the
-/// receivers.
+/// filters with its own table: a fault costs messages, never a member on a live gateway. For the same reason an active
+/// silo whose grain manifest this silo has not received yet counts as a gateway (<see cref="GatewayDirectory.Candidates"/>).
+/// <c>Except</c> is left to the receivers.
 /// </summary>
 internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCaches routes, IGatewayDelivery delivery, ILogger<ClusterRouter> logger)
 {
@@ -25,7 +26,7 @@ internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCac
     /// </summary>
     public bool TryResolve(string ns, IReadOnlyList<string> rooms, SiloAddress? self, List<SiloAddress> targets)
     {
-        var live = directory.Gateways;
+        var live = directory.Candidates;
         if (rooms.Count == 0 || live.Length == 0 || (live.Length == 1 && live[0].Equals(self)))
         {
             AddLive(live, self, targets);
@@ -73,11 +74,11 @@ internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCac
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             Log.RouteUnknown(logger, ex);
-            AddLive(directory.Gateways, self, targets);
+            AddLive(directory.Candidates, self, targets);
             return targets;
         }
 
-        var live = directory.Gateways;
+        var live = directory.Candidates;
         foreach (var lookup in lookups)
         {
             foreach (var gateway in lookup.Result.Gateways)
@@ -160,7 +161,7 @@ internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCac
         [LoggerMessage(1, LogLevel.Warning, "Gateway {Gateway} did not take a broadcast; its sockets may have missed it.")]
         public static partial void DeliveryFailed(ILogger logger, SiloAddress gateway, Exception exception);
 
-        [LoggerMessage(2, LogLevel.Debug, "Gateway {Gateway} left the cluster while a broadcast was on its way to it.")]
+        [LoggerMessage(2, LogLevel.Debug, "Silo {Gateway} did not take a broadcast: it left the cluster, or is no gateway.")]
         public static partial void GatewayLeft(ILogger logger, SiloAddress gateway);
 
         [LoggerMessage(3, LogLevel.Debug, "A room's route could not be looked up; the message goes to every live gateway.")]

@@ -14,10 +14,17 @@ internal sealed class GatewayDirectory(IClusterMembershipService membership, ICl
 {
     private static readonly GrainType GatewayGrainType = GrainType.Create(IGatewayGrain.GrainTypeName);
 
-    private volatile View _view = new(default, default, []);
+    private volatile View _view = new(default, default, [], []);
 
-    /// <summary>Every live gateway.</summary>
+    /// <summary>Every live gateway this silo knows to be one.</summary>
     public ImmutableArray<SiloAddress> Gateways => Current().Gateways;
+
+    /// <summary>
+    /// Every live silo that may be a gateway: the known gateways, and the active silos whose grain manifest this silo has
+    /// not received yet (one that just joined, or every other one while this silo is starting). Messages go to them all:
+    /// leaving out a gateway would lose its sockets' messages, and a grain-only silo refuses the call at once.
+    /// </summary>
+    public ImmutableArray<SiloAddress> Candidates => Current().Candidates;
 
     private View Current()
     {
@@ -30,18 +37,33 @@ internal sealed class GatewayDirectory(IClusterMembershipService membership, ICl
         }
 
         var gateways = ImmutableArray.CreateBuilder<SiloAddress>();
-        foreach (var (silo, grains) in manifest.Silos)
+        var candidates = ImmutableArray.CreateBuilder<SiloAddress>();
+        foreach (var (silo, member) in snapshot.Members)
         {
-            if (grains.Grains.ContainsKey(GatewayGrainType) && snapshot.GetSiloStatus(silo) == SiloStatus.Active)
+            if (member.Status != SiloStatus.Active)
+            {
+                continue;
+            }
+
+            if (!manifest.Silos.TryGetValue(silo, out var grains))
+            {
+                candidates.Add(silo);
+            }
+            else if (grains.Grains.ContainsKey(GatewayGrainType))
             {
                 gateways.Add(silo);
+                candidates.Add(silo);
             }
         }
 
-        view = new View(snapshot.Version, manifest.Version, gateways.ToImmutable());
+        view = new View(snapshot.Version, manifest.Version, gateways.ToImmutable(), candidates.ToImmutable());
         _view = view;
         return view;
     }
 
-    private sealed record View(MembershipVersion Membership, MajorMinorVersion Manifest, ImmutableArray<SiloAddress> Gateways);
+    private sealed record View(
+        MembershipVersion Membership,
+        MajorMinorVersion Manifest,
+        ImmutableArray<SiloAddress> Gateways,
+        ImmutableArray<SiloAddress> Candidates);
 }

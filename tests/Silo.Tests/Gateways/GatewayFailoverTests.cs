@@ -112,6 +112,22 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_gateway_broadcasts_to_the_sockets_of_the_others_as_soon_as_it_takes_clients()
+    {
+        var (member, memberSocket) = await ConnectAsync(0);
+        await memberSocket.JoinAsync("room");
+
+        // Active in its own view, so a load balancer's health check passes: its clients may emit at once, before it has
+        // the other silos' grain manifests.
+        var added = await _cluster.AddGatewayAsync(untilKnown: false);
+        await added.Io.To("room").EmitAsync("to the room");
+        await added.Io.EmitAsync("to everyone");
+
+        await member.ExpectEventAsync("to the room");
+        await member.ExpectEventAsync("to everyone");
+    }
+
+    [Fact]
     public async Task Sessions_and_room_grains_lost_with_a_silo_come_back_complete()
     {
         var doomed = _cluster.Gateways[2];
