@@ -201,6 +201,27 @@ public abstract class RoomSemanticsSpecification : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_socket_that_leaves_the_room_named_by_its_id_no_longer_gets_messages_to_its_id()
+    {
+        var (client, socket) = await ConnectAsync();
+        var adapter = Io.Sockets.Adapter;
+
+        await socket.LeaveAsync(socket.Id);
+        await Io.To(socket.Id).EmitAsync("private");
+        await Io.EmitAsync("marker");
+
+        await client.ExpectNothingBeforeAsync("marker");
+        Assert.DoesNotContain(socket.Id, socket.Rooms);
+        Assert.DoesNotContain(socket.Id, await adapter.GetSocketRoomsAsync(socket.Id));
+        Assert.DoesNotContain(socket.Id, await adapter.GetRoomMembersAsync(socket.Id));
+
+        await socket.JoinAsync(socket.Id);
+        await Io.To(socket.Id).EmitAsync("private again");
+        await client.ExpectEventAsync("private again");
+        Assert.Contains(socket.Id, await adapter.GetSocketRoomsAsync(socket.Id));
+    }
+
+    [Fact]
     public async Task Socket_ids_are_random_and_unguessable()
     {
         var ids = new HashSet<string>();

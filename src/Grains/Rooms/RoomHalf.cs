@@ -51,6 +51,7 @@ internal sealed class RoomHalf
         }
 
         _followers.Restore(rebuilt.Followers, rebuilt.NewestVersion);
+        _followers.Prune(_services.IsDead);
         _route = RouteGateways();
         if (!rebuilt.Followers.IsEmpty)
         {
@@ -190,6 +191,8 @@ internal sealed class RoomHalf
             return Task.CompletedTask;
         }
 
+        // A follower that died follows nothing any more: its cache died with it.
+        _followers.Prune(_services.IsDead);
         var push = _services.Publisher.PushAsync(_namespace, _room, _followers.Next(_route), _followers.Silos);
         foreach (var gateway in _route)
         {
@@ -218,11 +221,14 @@ internal sealed record RoomState(
     [property: Id(2)] long Version);
 
 /// <summary>What a room half needs of its silo, in one object so each grain takes one dependency.</summary>
-internal sealed class RoomServices(RoomRegistry rooms, RoutePublisher publisher, RoomRebuilder rebuilder)
+internal sealed class RoomServices(RoomRegistry rooms, RoutePublisher publisher, RoomRebuilder rebuilder, IClusterMembershipService membership)
 {
     public RoomRegistry Rooms { get; } = rooms;
 
     public RoutePublisher Publisher { get; } = publisher;
 
     public RoomRebuilder Rebuilder { get; } = rebuilder;
+
+    /// <summary>Whether membership declared <paramref name="silo"/> dead.</summary>
+    public bool IsDead(SiloAddress silo) => membership.CurrentSnapshot.GetSiloStatus(silo) == SiloStatus.Dead;
 }

@@ -28,6 +28,18 @@ internal sealed class RouteSubscribers
         return new RoomRoute(gateways, Version);
     }
 
+    /// <summary>Removes the silos for which <paramref name="gone"/> is true.</summary>
+    public void Prune(Func<SiloAddress, bool> gone)
+    {
+        foreach (var silo in _silos)
+        {
+            if (gone(silo))
+            {
+                _silos = _silos.Remove(silo);
+            }
+        }
+    }
+
     /// <summary>Removes <paramref name="silo"/>.</summary>
     public void Unsubscribe(SiloAddress silo) => _silos = _silos.Remove(silo);
 

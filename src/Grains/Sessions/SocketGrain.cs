@@ -22,10 +22,12 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
     private const string GatewayKey = "gateway";
     private const string RoomsKey = "rooms";
     private const string DirtyKey = "dirty";
+    private const string LeftOwnRoomKey = "left-own-room";
 
     private RoomSet _rooms;
     private RoomSet _dirty;
     private SiloAddress? _gateway;
+    private bool _leftOwnRoom;
     private RoomHalf? _ownRoom;
     private Task? _ownRoomReady;
     private IGrainTimer? _repair;
@@ -72,6 +74,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         dehydrationContext.TryAddValue(GatewayKey, _gateway);
         dehydrationContext.TryAddValue(RoomsKey, _rooms.ToArray());
         dehydrationContext.TryAddValue(DirtyKey, _dirty.ToArray());
+        dehydrationContext.TryAddValue(LeftOwnRoomKey, _leftOwnRoom);
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
@@ -87,6 +90,11 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             {
                 _rooms.Add(room);
             }
+        }
+
+        if (rehydrationContext.TryGetValue<bool>(LeftOwnRoomKey, out var leftOwnRoom))
+        {
+            _leftOwnRoom = leftOwnRoom;
         }
 
         if (rehydrationContext.TryGetValue<string[]>(DirtyKey, out var dirty))
@@ -128,6 +136,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         _gateway = gateway;
+        _leftOwnRoom = false;
         DelayDeactivation(Timeout.InfiniteTimeSpan);
         // A new id: no silo knows it yet, so there is nothing to rebuild its own room from.
         _ownRoomReady ??= Task.CompletedTask;
@@ -154,8 +163,10 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         _gateway = gateway;
+        // The gateway's table says whether the socket is still in its own room (a socket may leave it).
+        _leftOwnRoom = !rooms.Contains(Id);
         DelayDeactivation(Timeout.InfiniteTimeSpan);
-        await _ownRoom!.SetImplicitGatewayAsync(gateway);
+        await _ownRoom!.SetImplicitGatewayAsync(OwnRoomGateway);
 
         var toWrite = new HashSet<string>(StringComparer.Ordinal);
         foreach (var room in rooms)
@@ -187,6 +198,11 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         await ReconcileAsync(reconcile);
+        if (_leftOwnRoom && rooms.Contains(Id))
+        {
+            await SetLeftOwnRoomAsync(false);
+        }
+
         var added = new List<string>(rooms.Length);
         foreach (var room in rooms)
         {
@@ -215,6 +231,12 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         await ReconcileAsync(reconcile);
+        if (!_leftOwnRoom && rooms.Contains(Id))
+        {
+            // Socket.IO lets a socket leave the room named by its id: messages to its id no longer reach it.
+            await SetLeftOwnRoomAsync(true);
+        }
+
         var removed = new List<string>(rooms.Length);
         foreach (var room in rooms)
         {
@@ -276,9 +298,13 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         var rooms = ImmutableArray.CreateBuilder<string>(_rooms.Count + 1);
-        rooms.Add(Id);
+        if (!_leftOwnRoom)
+        {
+            rooms.Add(Id);
+        }
+
         rooms.AddRange(_rooms.ToArray());
-        return Task.FromResult(rooms.MoveToImmutable());
+        return Task.FromResult(rooms.ToImmutable());
     }
 
     public async Task ApplyAsync(ImmutableArray<MemberChange> changes)
@@ -310,14 +336,14 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
     public async Task<int> CountAsync()
     {
         await OwnRoomAsync();
-        return _ownRoom!.Count + (_gateway is null ? 0 : 1);
+        return _ownRoom!.Count + (OwnRoomGateway is null ? 0 : 1);
     }
 
     public async Task<ImmutableArray<string>> GetMembersAsync(int part, int parts)
     {
         await OwnRoomAsync();
         var members = _ownRoom!.GetMembers(part, parts);
-        return _gateway is not null && part == 0 ? members.Insert(0, Id) : members;
+        return OwnRoomGateway is not null && part == 0 ? members.Insert(0, Id) : members;
     }
 
     public async Task<ImmutableArray<RoomEvent>> OnGatewayLostAsync(SiloAddress gateway)
@@ -352,6 +378,18 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         return events.ToImmutable();
     }
 
+    // The socket itself is a member of its own room while connected, unless it left that room.
+    private SiloAddress? OwnRoomGateway => _leftOwnRoom ? null : _gateway;
+
+    private async Task SetLeftOwnRoomAsync(bool left)
+    {
+        _leftOwnRoom = left;
+        if (_ownRoom is not null)
+        {
+            await _ownRoom.SetImplicitGatewayAsync(OwnRoomGateway);
+        }
+    }
+
     private SessionAnswer? Check(SiloAddress gateway) => _gateway switch
     {
         null => SessionAnswer.NotConnected,
@@ -364,7 +402,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
     {
         if (_ownRoom is null)
         {
-            _ownRoom = new RoomHalf(Namespace, Id, this, roomServices, _gateway);
+            _ownRoom = new RoomHalf(Namespace, Id, this, roomServices, OwnRoomGateway);
         }
 
         return _ownRoomReady ??= _ownRoom.RebuildAsync();

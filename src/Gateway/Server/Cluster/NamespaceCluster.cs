@@ -113,13 +113,16 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
         return [.. await Task.WhenAll(answers).ConfigureAwait(false)];
     }
 
-    /// <summary>Every other live gateway (a server-side emit goes to all of them).</summary>
+    /// <summary>
+    /// Every other live silo that may be a gateway (a server-side emit goes to all of them): the known gateways, and the
+    /// active silos whose grain types are not known here yet (<see cref="IsKnownGateway"/> tells them apart).
+    /// </summary>
     public List<SiloAddress> OtherGateways()
     {
         var others = new List<SiloAddress>();
         if (!cluster.IsDetached)
         {
-            foreach (var gateway in cluster.Router.Directory.Gateways)
+            foreach (var gateway in cluster.Router.Directory.Candidates)
             {
                 if (!gateway.Equals(Self))
                 {
@@ -220,16 +223,32 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
 
     private async Task<T> AskOneAsync<T>(SiloAddress gateway, Func<IGatewayService, Task<T>> ask, T none)
     {
+        if (!IsKnownGateway(gateway))
+        {
+            // An active silo whose grain types are not known here yet: a gateway, or a grain-only silo that refuses.
+            try
+            {
+                return await ask(cluster.Gateway(gateway)).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ClusterRetry.IsTransient(ex) && !IsKnownGateway(gateway))
+            {
+                return none;
+            }
+        }
+
         try
         {
             return await cluster.Retry.RunAsync(static s => s.ask(s.service), (ask, service: cluster.Gateway(gateway)), gateway).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ClusterRetry.IsTransient(ex) && !cluster.Router.Directory.Gateways.Contains(gateway))
+        catch (Exception ex) when (ClusterRetry.IsTransient(ex) && !IsKnownGateway(gateway))
         {
             // The gateway left the cluster: its sockets are gone with it.
             return none;
         }
     }
+
+    /// <summary>Whether <paramref name="silo"/> is a live gateway whose grain types this silo knows.</summary>
+    public bool IsKnownGateway(SiloAddress silo) => cluster.Router.Directory.Gateways.Contains(silo);
 
     // A namespace-wide listing from the silos' session registries, in parts small enough for one message each.
     private async Task<HashSet<string>> ListAsync(bool rooms)

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Messages;
+using OrleansRooms.Grains.Silos;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -179,15 +180,15 @@ public sealed class Namespace
         ArgumentNullException.ThrowIfNull(args);
         var message = ServerSideMessage(eventName, args);
         var timeout = Server.Options.ClusterRequestTimeout;
-        var answers = new List<Task<ServerAck>>();
+        var answers = new List<(SiloAddress Gateway, Task<ServerAck> Answer)>();
         foreach (var gateway in Cluster.OtherGateways())
         {
-            answers.Add(Cluster.Gateway(gateway).ServerSideEmitAsync(message, timeout));
+            answers.Add((gateway, Cluster.Gateway(gateway).ServerSideEmitAsync(message, timeout)));
         }
 
         var responses = new List<SocketArguments>(answers.Count);
         var missing = 0;
-        foreach (var answer in answers)
+        foreach (var (gateway, answer) in answers)
         {
             try
             {
@@ -199,6 +200,12 @@ public sealed class Namespace
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                if (!Cluster.IsKnownGateway(gateway) && ClusterRetry.IsTransient(ex))
+                {
+                    // A silo this gateway did not know yet, which refused: no gateway, no server to answer.
+                    continue;
+                }
+
                 SocketIOLog.ServerSideEmitFailed(Server.Logger, Name, ex);
             }
 
@@ -374,9 +381,13 @@ public sealed class Namespace
         {
             await Cluster.Gateway(gateway).ServerSideEmitAsync(message, null).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException && (Cluster.IsKnownGateway(gateway) || !ClusterRetry.IsTransient(ex)))
         {
             SocketIOLog.ServerSideEmitFailed(Server.Logger, Name, ex);
+        }
+        catch (Exception ex) when (ClusterRetry.IsTransient(ex))
+        {
+            // A silo this gateway did not know yet, which refused: it is no gateway.
         }
     }
 

@@ -527,20 +527,8 @@ public sealed class Socket : IRoomMember
         }
     }
 
-    /// <summary>The rooms of this socket in this gateway's table, its own room left out: what its session accepted.</summary>
-    internal ImmutableArray<string> CachedRooms()
-    {
-        var rooms = ImmutableArray.CreateBuilder<string>();
-        foreach (var room in Namespace.Table.GetRooms(Id))
-        {
-            if (room != Id)
-            {
-                rooms.Add(room);
-            }
-        }
-
-        return rooms.ToImmutable();
-    }
+    /// <summary>The rooms of this socket in this gateway's table (its own room while it is in it): what its session accepted.</summary>
+    internal ImmutableArray<string> CachedRooms() => [.. Namespace.Table.GetRooms(Id)];
 
     /// <summary>Takes the rooms whose state in the grains is uncertain, for the next call to the session to write again.</summary>
     internal ImmutableArray<string> TakeUncertain()
