@@ -130,7 +130,7 @@ public sealed class SessionGrainsTests(SiloCluster silos) : IClassFixture<SiloCl
         await silos.Cluster.DeactivateAsync(session);
         Assert.Empty(await session.GetRoomsAsync());
 
-        await session.RestoreAsync(Gateway, ["kept", "b"], ["dropped"]);
+        await session.RestoreAsync(Gateway, [id, "kept", "b"], ["dropped"]);
 
         Assert.Equal(new HashSet<string> { id, "kept", "b" }, (await session.GetRoomsAsync()).ToHashSet());
         Assert.Equal([id], (await Room("b").GetMembersAsync(0, 1)).ToArray());
