@@ -136,6 +136,39 @@ public sealed class RecoveryTests
     }
 
     [Fact]
+    public async Task Rooms_joined_and_left_for_a_socket_while_it_was_away_are_its_rooms_when_it_comes_back()
+    {
+        var server = new RecoveringServer();
+        await using var gateway = await TestGateway.StartAsync(server.Configure, Recovery());
+        await using var relay = new TcpRelay(gateway.Url);
+
+        var scenario = NodeScenario.RunAsync(relay.Url, Until + """
+            const socket = connect("/", { transports: ["websocket"], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+            const news = record(socket, "news");
+            await connected(socket);
+            await ack(socket, "join", "r1");
+            socket.emit("ready");
+            await once(socket, "disconnect", 10000);
+            await once(socket, "connect", 15000);
+            eq(socket.recovered, true, "recovered");
+            await until(() => news.length === 1, "the broadcast to the room joined meanwhile");
+            eq(news.map(args => args[0]), ["to r2"], "only that one");
+            eq(await ack(socket, "state"), [true, ["r2"], "alice"], "in the room joined meanwhile, not in the one left");
+            """, TimeSpan.FromSeconds(40));
+
+        var socket = await server.Ready.Within();
+        relay.Cut();
+        await server.Disconnected.Within();
+        await gateway.Io.In(socket.Id).SocketsJoinAsync("r2");
+        await gateway.Io.In("r1").SocketsLeaveAsync("r1");
+        await gateway.Io.To("r1").EmitAsync("news", "to r1, left meanwhile");
+        await gateway.Io.To("r2").EmitAsync("news", "to r2");
+        relay.Resume();
+        await server.Recovered.Within();
+        await scenario;
+    }
+
+    [Fact]
     public async Task A_deliberate_disconnect_does_not_recover()
     {
         var server = new RecoveringServer();
