@@ -68,15 +68,16 @@ public sealed class RecoveryTests
 
         var recovered = await server.Recovered.Within();
         Assert.Equal(socket.Id, recovered.Id);
+        Assert.Equal(1, server.Middlewares);
         await gateway.Io.To("r1").EmitAsync("news", 6);
         await scenario;
     }
 
     [Fact]
-    public async Task A_client_that_closes_its_own_connection_recovers()
+    public async Task A_client_that_closes_its_own_connection_recovers_through_the_middleware_when_configured_so()
     {
         var server = new RecoveringServer();
-        await using var gateway = await TestGateway.StartAsync(server.Configure, Recovery());
+        await using var gateway = await TestGateway.StartAsync(server.Configure, Recovery(o => o.SkipMiddlewares = false));
 
         var scenario = NodeScenario.RunAsync(gateway.Url, Until + """
             const socket = connect("/", { reconnection: true, reconnectionDelay: 2000, reconnectionDelayMax: 2000 });
@@ -102,6 +103,7 @@ public sealed class RecoveryTests
         await gateway.Io.To("r1").EmitAsync("news", 2);
         await gateway.Io.EmitAsync("news", 3);
         await server.Recovered.Within();
+        Assert.Equal(2, server.Middlewares);
         await scenario;
     }
 
@@ -209,6 +211,8 @@ public sealed class RecoveryTests
               { pid, offset: offset.slice(0, -2) + "zz" },
               { pid: "not a pid" },
             ];
+            const elsewhere = await connected(connect("/other", { auth: { pid, offset } }));
+            eq([elsewhere.recovered, await ack(elsewhere, "state")], [false, [false]], "a pid of another namespace names no session there");
             for (const auth of attempts) {
               const other = await connected(connect("/", { auth }));
               eq(other.recovered, false, "not recovered: " + JSON.stringify(auth));
@@ -290,7 +294,23 @@ public sealed class RecoveryTests
 
         public TaskCompletionSource<Socket> Recovered { get; } = Signal.Create<Socket>();
 
-        public void Configure(SocketIOServer io) => io.OnConnection(socket =>
+        /// <summary>How many times the namespace's middleware ran.</summary>
+        public int Middlewares => Volatile.Read(ref _middlewares);
+
+        private int _middlewares;
+
+        public void Configure(SocketIOServer io)
+        {
+            io.Sockets.Use(async (_, next) =>
+            {
+                Interlocked.Increment(ref _middlewares);
+                await next();
+            });
+            io.Of("/other").OnConnection(socket => socket.On("state", e => e.Ack(socket.Recovered)));
+            ConfigureMain(io);
+        }
+
+        private void ConfigureMain(SocketIOServer io) => io.OnConnection(socket =>
         {
             if (socket.Recovered)
             {
