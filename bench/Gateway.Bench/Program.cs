@@ -15,6 +15,8 @@ using OrleansRooms.TestCluster;
 //   --fanout: gateway-to-gateway fan-out of --delivery, latency at light load and throughput saturated (FanOutBench.cs).
 //   --scale: a room of --members simulated sockets (default 100,000) over three gateways, then as many rooms: connects,
 //     joins and leaves per second, broadcast latency to the room, managed memory per member and per room (ScaleBench.cs).
+//   --recovery-replay, --recovery-restart: connection state recovery: the replay of --missed packets through another
+//     gateway, and --sockets clients recovering after their gateway's clean stop (RecoveryBench.cs).
 //   --room-storage: what persisting each join and leave in Redis would cost (RoomStorageBench.cs), for comparison.
 //   --reap: three gateways with the shipped membership settings; one with --sockets simulated sockets (default 20,000)
 //     in --rooms rooms (default 2,000) is killed, and the time until every room is clean is measured.
@@ -31,6 +33,21 @@ var delivery = Enum.Parse<GatewayDeliveryMode>(ArgText("--delivery", nameof(Gate
 if (args.Contains("--fanout"))
 {
     return await FanOutBench.RunAsync(delivery, messages);
+}
+
+if (args.Contains("--recovery-replay"))
+{
+    return await RecoveryBench.ReplayAsync(Arg("--missed", 1000), Arg("--runs", 10));
+}
+
+if (args.Contains("--recovery-restart"))
+{
+    return await RecoveryBench.RestartAsync(Arg("--sockets", 10_000));
+}
+
+if (args.Contains("--recovery-clients"))
+{
+    return await RecoveryBench.ClientsAsync(Arg("--sockets", 10_000), new Uri(ArgText("--url", "")), [.. ArgText("--survivors", "").Split(',').Select(u => new Uri(u))]);
 }
 
 if (args.Contains("--scale"))

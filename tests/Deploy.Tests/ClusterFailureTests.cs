@@ -116,6 +116,69 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// With connection state recovery on, client b is on gateway 2 (through a relay, as behind a load balancer) while a,
+    /// on gateway 1, chats in their room back to back; gateway 2 is killed with SIGKILL and the relay sends b's
+    /// reconnection to gateway 3. b is recovered (same id, its room) and hears every message once, in order.
+    /// </summary>
+    [Fact]
+    public async Task A_client_whose_gateway_is_killed_with_SIGKILL_recovers_through_another_with_every_message()
+    {
+        await using var cluster = await LocalCluster.StartAsync(gateways: 3, nginx: false, new Dictionary<string, string>
+        {
+            ["SocketIO__ConnectionStateRecovery__MaxDisconnectionDuration"] = "00:01:00",
+        });
+        var victim = cluster.Pids["gateway-2"];
+        var room = $"r{Guid.NewGuid():N}"[..12];
+        var script = Helpers + $$"""
+            import net from "node:net";
+            let target = {{cluster.GatewayPorts[1]}};
+            const open2 = new Set();
+            const relay = net.createServer((client) => {
+              const server = net.connect(target, "127.0.0.1");
+              const end = () => { client.destroy(); server.destroy(); open2.delete(client); open2.delete(server); };
+              open2.add(client); open2.add(server);
+              client.pipe(server); server.pipe(client);
+              for (const s of [client, server]) { s.on("error", end); s.on("close", end); }
+            });
+            await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+            const a = open({{cluster.GatewayPorts[0]}}, "a");
+            const b = io(`http://127.0.0.1:${relay.address().port}`, { forceNew: true, transports: ["websocket"], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 300, auth: { name: "b" } });
+            await Promise.all([a, b].map(ready));
+            for (const s of [a, b]) assert((await request(s, "join", "{{room}}")).ok, "joined");
+            const firstId = b.id;
+            const heard = [];
+            b.on("chat", (m) => heard.push(Number(m.text)));
+            let sent = 0, stop = false;
+            const stream = (async () => { while (!stop) { const n = sent + 1; assert((await request(a, "chat", { room: "{{room}}", text: String(n) })).ok, "chat"); sent = n; } })();
+            await until("b hearing a", () => heard.length > 50, 15000);
+
+            const back = new Promise((resolve) => b.io.once("reconnect", resolve));
+            target = {{cluster.GatewayPorts[2]}};
+            const killed = performance.now();
+            process.kill({{victim}}, "SIGKILL");
+            for (const s of open2) s.destroy();
+            await back;
+            await until("b connected again", () => b.connected, 30000);
+            const recoveredMs = Math.round(performance.now() - killed);
+            eq([b.recovered, b.id === firstId], [true, true], "recovered, with its id");
+
+            const at = sent;
+            await until("a chatting on", () => sent > at + 50, 30000);
+            stop = true;
+            await stream;
+            await until("b hearing every message", () => heard.length >= sent, 15000);
+            const wrong = heard.filter((n, i) => n !== i + 1).slice(0, 5);
+            eq([heard.length, wrong], [sent, []], "every message once, in order");
+            relay.close();
+            console.log(JSON.stringify({ recoveredMs, sent }));
+            """;
+
+        var result = await RunAsync(cluster, script);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"gateway killed with SIGKILL: its client recovered through another gateway {result.GetProperty("recoveredMs")} ms after the kill, with all {result.GetProperty("sent")} messages once, in order"));
+    }
+
+    /// <summary>
     /// A grain-only silo started with <c>--silos 1</c> joins the gateways' cluster, hosts OrleansRooms grains but never a
     /// gateway's inbox, and when it is killed with SIGKILL the rooms of clients a and b (gateways 1 and 2) keep their
     /// members and keep delivering. Reports which grains it held and the time until the rooms deliver again.

@@ -29,6 +29,9 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>The socket id the server assigned (from the CONNECT packet).</summary>
     public string Id { get; private set; } = "";
 
+    /// <summary>The private session id the server handed out with connection state recovery on (from the CONNECT packet); null otherwise.</summary>
+    public string? Pid { get; private set; }
+
     /// <summary>Completes with the namespace disconnect reason seen by this client (<c>io server disconnect</c> or <c>transport close</c>).</summary>
     public Task<string> Disconnected => _disconnected.Task;
 
@@ -101,6 +104,9 @@ public sealed class TestClient : IAsyncDisposable
 
     /// <summary>Every event the server sends from now on, in order, until the connection closes (one reader at a time).</summary>
     public IAsyncEnumerable<ReceivedEvent> ReadEventsAsync(CancellationToken cancellationToken = default) => _events.Reader.ReadAllAsync(cancellationToken);
+
+    /// <summary>Takes the next event already received, if there is one.</summary>
+    public bool TryReadEvent(out ReceivedEvent e) => _events.Reader.TryRead(out e!);
 
     /// <summary>Waits for the next event (of any name) the server sends.</summary>
     public async Task<ReceivedEvent> NextEventAsync(TimeSpan? timeout = null)
@@ -290,7 +296,9 @@ public sealed class TestClient : IAsyncDisposable
         switch (type)
         {
             case '0':
-                _connected.TrySetResult(JsonDocument.Parse(json).RootElement.GetProperty("sid").GetString()!);
+                var connect = JsonDocument.Parse(json).RootElement;
+                Pid = connect.TryGetProperty("pid", out var pid) ? pid.GetString() : null;
+                _connected.TrySetResult(connect.GetProperty("sid").GetString()!);
                 break;
             case '1':
                 _disconnected.TrySetResult("io server disconnect");

@@ -69,6 +69,9 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
     /// </summary>
     public string? EmitterRedis { get; init; }
 
+    /// <summary>More configuration for every silo, gateways and grain-only silos alike (such as <c>SocketIO:ConnectionStateRecovery:*</c>).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
     public IReadOnlyList<GatewayNode> Gateways => _gateways;
 
     /// <summary>The running grain-only silos.</summary>
@@ -92,6 +95,11 @@ public sealed class OrleansGatewayCluster : IGatewayCluster
         if (RetryTimeout is { } retry)
         {
             builder.Properties["SocketIO:Cluster:RetryTimeout"] = retry.ToString("c", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            builder.Properties[key] = value;
         }
 
         foreach (var (key, value) in Membership)

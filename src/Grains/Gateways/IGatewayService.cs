@@ -34,6 +34,9 @@ internal interface IGatewayService : IGrainService
     [ResponseTimeout("1.00:00:00")]
     Task<ServerAck> ServerSideEmitAsync(ClusterMessage message, TimeSpan? ackTimeout);
 
+    /// <summary>Whether socket <paramref name="id"/> of <paramref name="ns"/> is connected here (its connection has not dropped).</summary>
+    Task<bool> HasSocketAsync(string ns, string id);
+
     /// <summary>Raises, on this gateway's adapters, the room events of the sockets of a gateway that left the cluster.</summary>
     Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events);
 }

@@ -76,8 +76,54 @@ internal sealed class ClusterMessage
     [Id(7)]
     public ImmutableArray<ReadOnlyMemory<byte>> Attachments { get; init; } = [];
 
+    /// <summary>
+    /// The silo that sent a sequenced broadcast (<see cref="Sequence"/>); null otherwise. With connection state recovery
+    /// on, every silo takes each sender's sequenced broadcasts in sequence order (<see cref="Recovery.NamespaceLog"/>).
+    /// </summary>
+    [Id(8)]
+    public SiloAddress? Origin { get; init; }
+
+    /// <summary>The broadcast's place in its sender's sequence of the namespace, from 1; 0 for a message that has none.</summary>
+    [Id(9)]
+    public long Sequence { get; init; }
+
+    /// <summary>True on the first sequenced broadcast a sender sends to the receiving silo: nothing before it is that silo's.</summary>
+    [Id(10)]
+    public bool StartsStream { get; init; }
+
     /// <summary>The sockets the message selects.</summary>
     public RoomSelection Selection => new(Rooms, Except);
+
+    /// <summary>This message as broadcast number <paramref name="sequence"/> of <paramref name="origin"/>.</summary>
+    public ClusterMessage WithSequence(SiloAddress origin, long sequence) => new()
+    {
+        Type = Type,
+        Namespace = Namespace,
+        Rooms = Rooms,
+        Except = Except,
+        TargetRooms = TargetRooms,
+        Flags = Flags,
+        Data = Data,
+        Attachments = Attachments,
+        Origin = origin,
+        Sequence = sequence,
+    };
+
+    /// <summary>This message marked as the first its sender sends to a silo (<see cref="StartsStream"/>).</summary>
+    public ClusterMessage AsStreamStart() => new()
+    {
+        Type = Type,
+        Namespace = Namespace,
+        Rooms = Rooms,
+        Except = Except,
+        TargetRooms = TargetRooms,
+        Flags = Flags,
+        Data = Data,
+        Attachments = Attachments,
+        Origin = Origin,
+        Sequence = Sequence,
+        StartsStream = true,
+    };
 }
 
 /// <summary>

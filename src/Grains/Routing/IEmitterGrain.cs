@@ -17,11 +17,18 @@ internal interface IEmitterGrain : IGrainWithIntegerKey
 
 /// <summary>Routes emitters' messages on whichever silo the call lands; stateless, so every silo runs its own copies.</summary>
 [StatelessWorker, GrainType("orleansrooms-emitter")]
-internal sealed class EmitterGrain(ClusterRouter router, GatewayServices gateways) : Grain, IEmitterGrain
+internal sealed class EmitterGrain(ClusterRouter router, GatewayServices gateways, Recovery.RecoveryLogs recovery, Recovery.SequencedBroadcasts sequenced) : Grain, IEmitterGrain
 {
     public async Task<int> SendAsync(ClusterMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (recovery.Enabled && message.Type == ClusterMessageType.Broadcast && (message.Flags & ClusterMessageFlags.Volatile) == 0)
+        {
+            // Kept for recovery like a gateway's broadcasts: every silo takes it, in this silo's sequence.
+            await sequenced.PublishAsync(message);
+            return router.Directory.Gateways.Length;
+        }
+
         var rooms = message.Type == ClusterMessageType.ServerSideEmit ? [] : message.Rooms;
         var targets = await router.ResolveAsync(message.Namespace, rooms, self: null);
         switch (message.Type)

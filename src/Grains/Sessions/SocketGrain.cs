@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Orleans.Placement;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Naming;
+using OrleansRooms.Grains.Recovery;
 using OrleansRooms.Grains.Rooms;
 using OrleansRooms.Grains.Silos;
 
@@ -13,9 +14,14 @@ namespace OrleansRooms.Grains.Sessions;
 /// cannot be written is undone (the caller gets <see cref="RoomMembershipException"/>), and what the undo could not
 /// write either is written again every second until it is. Never collected while connected or while its own room has
 /// other members; asked about an id that is no connected socket, it is collected after two idle minutes.
+/// <para>
+/// With connection state recovery, a socket whose connection dropped is suspended rather than ended: the session leaves
+/// its rooms (as Socket.IO's adapter does), keeps them, the socket's data and the broadcasts that reach it (this silo's
+/// <see cref="NamespaceLog"/>), and hands them to the gateway its client comes back through, once, within the window.
+/// </para>
 /// </summary>
 [SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
-internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains)
+internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains, RecoveryLogs recovery, RecoveryMetrics metrics)
     : Grain, ISocketGrain, IGrainMigrationParticipant
 {
     private static readonly TimeSpan RepairPeriod = TimeSpan.FromSeconds(1);
@@ -23,6 +29,8 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
     private const string RoomsKey = "rooms";
     private const string DirtyKey = "dirty";
     private const string LeftOwnRoomKey = "left-own-room";
+    private const string SecretKey = "secret";
+    private const string DataKey = "data";
 
     private RoomSet _rooms;
     private RoomSet _dirty;
@@ -31,6 +39,15 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
     private RoomHalf? _ownRoom;
     private Task? _ownRoomReady;
     private IGrainTimer? _repair;
+
+    // Recovery: the secret of the private session id (null: not recoverable), the socket's data, and while suspended its
+    // rooms, the broadcasts it misses, the end of its window and the gateway a recovery was granted to.
+    private byte[]? _secret;
+    private ReadOnlyMemory<byte> _data;
+    private ImmutableArray<string> _savedRooms = [];
+    private MissedPackets? _missed;
+    private IGrainTimer? _expiry;
+    private SiloAddress? _recoveringBy;
 
     /// <summary>The namespace (the registry's shared instance).</summary>
     public string Namespace { get; private set; } = "";
@@ -75,6 +92,11 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         dehydrationContext.TryAddValue(RoomsKey, _rooms.ToArray());
         dehydrationContext.TryAddValue(DirtyKey, _dirty.ToArray());
         dehydrationContext.TryAddValue(LeftOwnRoomKey, _leftOwnRoom);
+        if (_secret is not null)
+        {
+            dehydrationContext.TryAddValue(SecretKey, _secret);
+            dehydrationContext.TryAddValue(DataKey, _data.ToArray());
+        }
     }
 
     public void OnRehydrate(IRehydrationContext rehydrationContext)
@@ -90,6 +112,16 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             {
                 _rooms.Add(room);
             }
+        }
+
+        if (rehydrationContext.TryGetValue<byte[]>(SecretKey, out var secret))
+        {
+            _secret = secret;
+        }
+
+        if (rehydrationContext.TryGetValue<byte[]>(DataKey, out var data))
+        {
+            _data = data;
         }
 
         if (rehydrationContext.TryGetValue<bool>(LeftOwnRoomKey, out var leftOwnRoom))
@@ -119,15 +151,23 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
         registry.Disconnect(this);
         _ownRoom?.Close();
+        EndSuspension();
         return Task.CompletedTask;
     }
 
-    public async Task<SiloAddress> ConnectAsync(SiloAddress gateway)
+    public Task<SiloAddress> ConnectAsync(SiloAddress gateway) => ConnectAsync(gateway, default);
+
+    public async Task<SiloAddress> ConnectAsync(SiloAddress gateway, ReadOnlyMemory<byte> secret)
     {
         ArgumentNullException.ThrowIfNull(gateway);
         if (_gateway is { } current && !current.Equals(gateway))
         {
             throw new InvalidOperationException($"Socket {Id} of namespace {Namespace} is already connected through {current}.");
+        }
+
+        if (!secret.IsEmpty)
+        {
+            _secret = secret.ToArray();
         }
 
         if (!registry.Connect(this, gateway))
@@ -148,12 +188,20 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         return GrainContext.Address.SiloAddress!;
     }
 
-    public async Task<SiloAddress> RestoreAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile)
+    public Task<SiloAddress> RestoreAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile) =>
+        RestoreAsync(gateway, rooms, reconcile, default);
+
+    public async Task<SiloAddress> RestoreAsync(SiloAddress gateway, ImmutableArray<string> rooms, ImmutableArray<string> reconcile, ReadOnlyMemory<byte> secret)
     {
         ArgumentNullException.ThrowIfNull(gateway);
         if (_gateway is { } current && !current.Equals(gateway))
         {
             throw new InvalidOperationException($"Socket {Id} of namespace {Namespace} is connected through {current}.");
+        }
+
+        if (!secret.IsEmpty)
+        {
+            _secret = secret.ToArray();
         }
 
         await OwnRoomAsync();
@@ -287,7 +335,184 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         await WriteAsync([.. toLeave], undoOnFailure: false);
+        _secret = null;
         DeactivateWhenDone();
+    }
+
+    public Task SaveDataAsync(SiloAddress gateway, ReadOnlyMemory<byte> data)
+    {
+        if (_gateway is { } current && current.Equals(gateway))
+        {
+            _data = data;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task SuspendAsync(SiloAddress gateway, ImmutableArray<string> rooms, ReadOnlyMemory<byte> data)
+    {
+        if (_gateway is { } current && !current.Equals(gateway))
+        {
+            return;
+        }
+
+        if (_secret is null || recovery.Options is null)
+        {
+            await DisconnectAsync(gateway, rooms);
+            return;
+        }
+
+        _data = data;
+        var saved = SavedRooms(rooms);
+        var toLeave = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
+        toLeave.UnionWith(_dirty.ToArray());
+        toLeave.UnionWith(saved);
+        toLeave.Remove(Id);
+        foreach (var room in _rooms.ToArray())
+        {
+            registry.Leave(Namespace, room, this);
+        }
+
+        _rooms.Clear();
+        _gateway = null;
+        registry.Disconnect(this);
+        if (_ownRoom is not null)
+        {
+            await _ownRoom.SetImplicitGatewayAsync(null);
+        }
+
+        Suspend(saved);
+        try
+        {
+            await WriteAsync([.. toLeave], undoOnFailure: false);
+        }
+        catch (RoomMembershipException)
+        {
+            // The rooms that could not be written are written again every second until they are (the repair timer):
+            // the session itself is suspended either way.
+        }
+    }
+
+    public Task<RecoveryGrant> BeginRecoveryAsync(SiloAddress gateway, ReadOnlyMemory<byte> secret)
+    {
+        if (_secret is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(_secret, secret.Span))
+        {
+            return Task.FromResult(RecoveryGrant.Unknown);
+        }
+
+        if (_gateway is { } connected)
+        {
+            return Task.FromResult(RecoveryGrant.Connected(connected));
+        }
+
+        if (_recoveringBy is { } other && !other.Equals(gateway))
+        {
+            return Task.FromResult(RecoveryGrant.Connected(null));
+        }
+
+        if (_missed is null)
+        {
+            return Task.FromResult(RecoveryGrant.Unknown);
+        }
+
+        _recoveringBy = gateway;
+        return Task.FromResult(new RecoveryGrant(RecoveryAnswer.Granted, _savedRooms, _data));
+    }
+
+    public async Task<RecoveryReplay?> ResumeAsync(SiloAddress gateway, RecoveryVector from, RecoveryVector until)
+    {
+        if (_missed is null || _recoveringBy is not { } granted || !granted.Equals(gateway) || recovery.Options is null)
+        {
+            return null;
+        }
+
+        var log = recovery.For(Namespace);
+        if (!await log.WaitForAsync(until.Max(from), retry.Timeout))
+        {
+            EndRecoverable();
+            return null;
+        }
+
+        var replay = log.Replay(_missed, from, until);
+        if (replay is null || !registry.Connect(this, gateway))
+        {
+            EndRecoverable();
+            return null;
+        }
+
+        var saved = _savedRooms;
+        EndSuspension();
+        _gateway = gateway;
+        _leftOwnRoom = !saved.Contains(Id);
+        await OwnRoomAsync();
+        await _ownRoom!.SetImplicitGatewayAsync(OwnRoomGateway);
+        var added = new List<string>(saved.Length);
+        foreach (var room in saved)
+        {
+            if (room != Id && !_rooms.Contains(room))
+            {
+                var shared = registry.Join(Namespace, room, this);
+                _rooms.Add(shared);
+                added.Add(shared);
+            }
+        }
+
+        try
+        {
+            await WriteAsync(added, undoOnFailure: true);
+        }
+        catch (RoomMembershipException)
+        {
+            // Not in its rooms: the recovery fails as a whole, and the session ends.
+            await DisconnectAsync(gateway, []);
+            return null;
+        }
+
+        var messages = ImmutableArray.CreateBuilder<ClusterMessage>(replay.Count);
+        foreach (var entry in replay)
+        {
+            messages.Add(entry.Message);
+        }
+
+        return new RecoveryReplay(GrainContext.Address.SiloAddress!, messages.MoveToImmutable());
+    }
+
+    public Task ChangeWhileSuspendedAsync(ClusterMessageType type, ImmutableArray<string> rooms)
+    {
+        if (_missed is not { } missed)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (type == ClusterMessageType.DisconnectSockets)
+        {
+            EndRecoverable();
+            return Task.CompletedTask;
+        }
+
+        var saved = new HashSet<string>(_savedRooms, StringComparer.Ordinal);
+        if (type == ClusterMessageType.SocketsJoin)
+        {
+            saved.UnionWith(rooms);
+        }
+        else
+        {
+            saved.ExceptWith(rooms);
+        }
+
+        _savedRooms = [.. saved];
+        recovery.For(Namespace).ChangeRooms(missed, saved);
+        return Task.CompletedTask;
+    }
+
+    public Task AbandonRecoveryAsync(SiloAddress gateway)
+    {
+        if (_recoveringBy is { } granted && granted.Equals(gateway))
+        {
+            _recoveringBy = null;
+        }
+
+        return Task.CompletedTask;
     }
 
     public Task<ImmutableArray<string>> GetRoomsAsync()
@@ -359,6 +584,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
                 events.Add(new RoomEvent(Namespace, room, Id, gateway));
             }
 
+            var saved = SavedRooms([]);
             _rooms.Clear();
             _dirty.Clear();
             _gateway = null;
@@ -367,6 +593,16 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             {
                 await _ownRoom.SetImplicitGatewayAsync(null);
             }
+
+            if (_secret is not null && recovery.Options is not null)
+            {
+                // Its client may come back through another gateway.
+                Suspend(saved);
+            }
+        }
+        else if (_recoveringBy is { } recovering && recovering.Equals(gateway))
+        {
+            _recoveringBy = null;
         }
 
         if (_ownRoom?.OnGatewayLost(gateway) == true || (_gateway is null && events.Count > 0 && (_ownRoom is null || _ownRoom.IsEmpty)))
@@ -376,6 +612,80 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
         DeactivateWhenDone();
         return events.ToImmutable();
+    }
+
+    // The rooms a suspended session keeps: its own room unless it left it, its rooms, and what the gateway knew.
+    private ImmutableArray<string> SavedRooms(ImmutableArray<string> known)
+    {
+        var saved = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
+        foreach (var room in known.IsDefault ? [] : known)
+        {
+            saved.Add(room);
+        }
+
+        if (_leftOwnRoom)
+        {
+            saved.Remove(Id);
+        }
+        else
+        {
+            saved.Add(Id);
+        }
+
+        return [.. saved];
+    }
+
+    private void Suspend(ImmutableArray<string> rooms)
+    {
+        var options = recovery.Options!;
+        EndSuspension();
+        _savedRooms = rooms;
+        _missed = recovery.For(Namespace).Suspend(Id, rooms);
+        _expiry = this.RegisterGrainTimer(ExpireAsync, new GrainTimerCreationOptions(options.MaxDisconnectionDuration, Timeout.InfiniteTimeSpan));
+        DelayDeactivation(Timeout.InfiniteTimeSpan);
+        metrics.Suspended();
+    }
+
+    private Task ExpireAsync(CancellationToken cancellationToken)
+    {
+        if (_missed is null)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (_recoveringBy is not null)
+        {
+            // A recovery under way finishes or fails within the retry bound; the window ends after it if it fails.
+            _expiry?.Dispose();
+            _expiry = this.RegisterGrainTimer(ExpireAsync, new GrainTimerCreationOptions(retry.Timeout, Timeout.InfiniteTimeSpan));
+            return Task.CompletedTask;
+        }
+
+        metrics.Expired();
+        EndRecoverable();
+        return Task.CompletedTask;
+    }
+
+    // The session cannot be recovered: it has left its rooms already, so nothing is left but to go.
+    private void EndRecoverable()
+    {
+        EndSuspension();
+        _secret = null;
+        _savedRooms = [];
+        _data = default;
+        DeactivateWhenDone();
+    }
+
+    private void EndSuspension()
+    {
+        _expiry?.Dispose();
+        _expiry = null;
+        _recoveringBy = null;
+        if (_missed is { } missed)
+        {
+            _missed = null;
+            recovery.Find(Namespace)?.Release(missed);
+        }
     }
 
     // The socket itself is a member of its own room while connected, unless it left that room.
@@ -528,7 +838,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
     private void DeactivateWhenDone()
     {
-        if (_gateway is null && _dirty.Count == 0 && (_ownRoom is null || _ownRoom.IsEmpty))
+        if (_gateway is null && _missed is null && _dirty.Count == 0 && (_ownRoom is null || _ownRoom.IsEmpty))
         {
             DeactivateOnIdle();
         }

@@ -25,6 +25,7 @@ internal sealed partial class ClusterLossHandler(
     GatewayDirectory directory,
     GatewayServices gateways,
     ClusterRetry retry,
+    Recovery.RecoveryLogs recovery,
     ILogger<ClusterLossHandler> logger) : BackgroundService
 {
     // Grains released at once at most: a dead gateway may have had sockets in thousands of rooms.
@@ -54,6 +55,11 @@ internal sealed partial class ClusterLossHandler(
                     else
                     {
                         _ = ReleaseAsync(silo, stoppingToken);
+                    }
+
+                    if (recovery.Enabled)
+                    {
+                        recovery.OnSiloLeft(silo);
                     }
                 }
 

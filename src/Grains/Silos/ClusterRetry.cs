@@ -79,6 +79,9 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
         }
     }
 
+    /// <summary>How long a call is retried (<see cref="RoomsClusterOptions.RetryTimeout"/>).</summary>
+    public TimeSpan Timeout => options.Value.RetryTimeout;
+
     private long Deadline() => time.GetTimestamp() + (long)(options.Value.RetryTimeout.TotalSeconds * time.TimestampFrequency);
 
     private bool ShouldRetry(Exception exception, SiloAddress? silo, TimeSpan pause, long deadline) =>

@@ -18,6 +18,18 @@ internal interface ISiloService : IGrainService
     /// <summary>Room <paramref name="room"/>'s gateways changed: this silo's route cache takes <paramref name="route"/> if it is newer.</summary>
     Task RouteChangedAsync(string ns, string room, RoomRoute route);
 
+    /// <summary>
+    /// Takes a sequenced broadcast (connection state recovery): this silo's log keeps it for its disconnected sessions,
+    /// and its gateway, if it is one, delivers it to its sockets, in each sender's order.
+    /// </summary>
+    Task RecordAsync(Messages.ClusterMessage message);
+
+    /// <summary>
+    /// Applies a cluster-wide join, leave or disconnection (<paramref name="message"/>) to the disconnected sessions kept
+    /// here for recovery that it selects; completes once each has taken it.
+    /// </summary>
+    Task ApplyToSuspendedAsync(Messages.ClusterMessage message);
+
     /// <summary>How many connected sessions of <paramref name="ns"/> live here, and how many rooms they are in.</summary>
     Task<NamespaceCount> CountAsync(string ns);
 

@@ -27,6 +27,9 @@ internal sealed class TestGateway : IAsyncDisposable
 
     public SocketIOServer Io { get; }
 
+    /// <summary>The gateway's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Starts a gateway on a free port (or on <paramref name="port"/>) and configures its server.</summary>
     public static async Task<TestGateway> StartAsync(
         Action<SocketIOServer> configure,

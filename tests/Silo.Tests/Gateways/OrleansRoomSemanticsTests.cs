@@ -15,3 +15,15 @@ public sealed class StreamRoomSemanticsTests : RoomSemanticsSpecification
 {
     protected override IGatewayCluster CreateCluster() => new OrleansGatewayCluster(gateways: 3, GatewayDeliveryMode.Streams);
 }
+
+/// <summary>
+/// The room-semantics suite on three gateways with connection state recovery on: every replayable broadcast goes to
+/// every silo in its sender's sequence, and each packet carries an offset as its last argument.
+/// </summary>
+public sealed class RecoveryRoomSemanticsTests : RoomSemanticsSpecification
+{
+    protected override IGatewayCluster CreateCluster() => new OrleansGatewayCluster(gateways: 3)
+    {
+        Settings = new Dictionary<string, string> { ["SocketIO:ConnectionStateRecovery:MaxDisconnectionDuration"] = "00:02:00" },
+    };
+}

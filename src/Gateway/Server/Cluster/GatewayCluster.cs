@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Naming;
+using OrleansRooms.Grains.Recovery;
 using OrleansRooms.Grains.Rooms;
 using OrleansRooms.Grains.Routing;
 using OrleansRooms.Grains.Sessions;
@@ -21,6 +22,8 @@ internal sealed class GatewayCluster(
     SiloServices silos,
     GatewayServices gateways,
     IClusterMembershipService membership,
+    RecoveryLogs recovery,
+    SequencedBroadcasts sequenced,
     TimeProvider time,
     ILogger<GatewayCluster> logger)
 {
@@ -37,6 +40,12 @@ internal sealed class GatewayCluster(
     public ClusterRetry Retry { get; } = retry;
 
     public IClusterMembershipService Membership { get; } = membership;
+
+    /// <summary>This silo's logs of sequenced broadcasts (connection state recovery).</summary>
+    public RecoveryLogs Recovery { get; } = recovery;
+
+    /// <summary>Sends sequenced broadcasts to the other silos.</summary>
+    public SequencedBroadcasts Sequenced { get; } = sequenced;
 
     /// <summary>
     /// True once the gateway was stopped ungracefully (its host's stop was already cancelled): like a crashed process it

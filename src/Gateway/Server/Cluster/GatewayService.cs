@@ -46,6 +46,9 @@ internal sealed class GatewayService(GrainId id, Silo silo, ILoggerFactory logge
     public Task<ServerAck> ServerSideEmitAsync(ClusterMessage message, TimeSpan? ackTimeout) =>
         Server.FindNamespace(message.Namespace) is { } nsp ? nsp.RaiseServerSideEventAsync(message, ackTimeout) : Task.FromResult(new ServerAck(null));
 
+    public Task<bool> HasSocketAsync(string ns, string id) =>
+        Task.FromResult(Server.FindNamespace(ns) is { } nsp && nsp.Sockets.TryGetValue(id, out var socket) && socket.Connected);
+
     public Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events)
     {
         Server.Metrics.Released();

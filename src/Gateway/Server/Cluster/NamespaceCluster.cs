@@ -32,6 +32,9 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
     /// <inheritdoc cref="GatewayCluster.IsDetached"/>
     public bool IsDetached => cluster.IsDetached;
 
+    /// <inheritdoc cref="GatewayCluster.Sequenced"/>
+    public Grains.Recovery.SequencedBroadcasts Sequenced => cluster.Sequenced;
+
     /// <inheritdoc cref="GatewayCluster.Sessions"/>
     public SessionClient Sessions => cluster.Sessions;
 
@@ -244,6 +247,36 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
         {
             // The gateway left the cluster: its sockets are gone with it.
             return none;
+        }
+    }
+
+    /// <summary>Applies a cluster-wide join, leave or disconnection to the disconnected sessions every silo keeps for recovery.</summary>
+    public async Task ApplyToSuspendedAsync(ClusterMessage message)
+    {
+        if (cluster.IsDetached)
+        {
+            return;
+        }
+
+        var silos = cluster.LiveSilos();
+        var applies = new Task[silos.Length];
+        for (var i = 0; i < applies.Length; i++)
+        {
+            applies[i] = ApplyToSuspendedOnAsync(silos[i], message);
+        }
+
+        await Task.WhenAll(applies).ConfigureAwait(false);
+    }
+
+    private async Task ApplyToSuspendedOnAsync(SiloAddress silo, ClusterMessage message)
+    {
+        try
+        {
+            await cluster.Retry.RunAsync(static s => s.Service.ApplyToSuspendedAsync(s.message), (Service: cluster.Silo(silo), message), silo).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ClusterRetry.IsTransient(ex) && cluster.Membership.CurrentSnapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None)
+        {
+            // The silo left the cluster: the sessions it kept are gone with it.
         }
     }
 

@@ -19,6 +19,21 @@ internal sealed class SessionClient(GatewayCluster cluster)
         socket.SessionSilo = await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self), (grain, cluster.Self)).ConfigureAwait(false);
     }
 
+    /// <summary>Starts the session of a new socket that its client may recover with <paramref name="secret"/>.</summary>
+    public async Task ConnectAsync(Socket socket, ReadOnlyMemory<byte> secret)
+    {
+        var grain = socket.Session;
+        socket.SessionSilo = await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self, s.secret), (grain, cluster.Self, secret)).ConfigureAwait(false);
+    }
+
+    /// <summary>Suspends the session of a socket whose client may come back; <paramref name="rooms"/> are the rooms this gateway knew it in.</summary>
+    public Task SuspendAsync(Socket socket, ImmutableArray<string> rooms, ReadOnlyMemory<byte> data) =>
+        cluster.Retry.RunAsync(static s => s.Session.SuspendAsync(s.Self, s.rooms, s.data), (socket.Session, cluster.Self, rooms, data));
+
+    /// <summary>Hands the socket's data to its session, which gives it back if the socket is recovered after its gateway died.</summary>
+    public Task SaveDataAsync(Socket socket) =>
+        cluster.Retry.RunAsync(static s => s.Session.SaveDataAsync(s.Self, s.data), (socket.Session, cluster.Self, data: socket.DataJson()));
+
     /// <summary>Joins <paramref name="rooms"/>: all of them, or none and an exception.</summary>
     public Task JoinAsync(Socket socket, string[] rooms) => ChangeAsync(socket, rooms, join: true);
 
@@ -36,9 +51,10 @@ internal sealed class SessionClient(GatewayCluster cluster)
         var reconcile = socket.TakeUncertain();
         try
         {
+            var secret = socket.Pid is { } pid && Grains.Recovery.SessionToken.TryParse(pid, out var token) ? token.Secret : default;
             socket.SessionSilo = await cluster.Retry.RunAsync(
-                static s => s.Session.RestoreAsync(s.Self, s.rooms, s.reconcile),
-                (socket.Session, cluster.Self, rooms, reconcile)).ConfigureAwait(false);
+                static s => s.Session.RestoreAsync(s.Self, s.rooms, s.reconcile, s.secret),
+                (socket.Session, cluster.Self, rooms, reconcile, secret)).ConfigureAwait(false);
         }
         catch
         {

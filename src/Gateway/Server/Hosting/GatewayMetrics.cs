@@ -16,6 +16,9 @@ internal sealed class GatewayMetrics
     private readonly Counter<long> _clusterFailures;
     private readonly Counter<long> _restores;
     private readonly Counter<long> _releases;
+    private readonly Counter<long> _recovered;
+    private readonly Counter<long> _recoveryRefused;
+    private readonly Counter<long> _replayed;
 
     public GatewayMetrics(IMeterFactory meterFactory)
     {
@@ -27,6 +30,9 @@ internal sealed class GatewayMetrics
         _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
         _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{change}", "Joins, leaves and connections the cluster could not record within its retry bound (the caller got the error).");
         _restores = meter.CreateCounter<long>("orleansrooms.cluster.sessions.restored", "{session}", "Sessions of this gateway's sockets restored from its table after the silo holding them died.");
+        _recovered = meter.CreateCounter<long>("orleansrooms.recovery.sessions.recovered", "{session}", "Sockets recovered by their reconnecting client (connection state recovery).");
+        _recoveryRefused = meter.CreateCounter<long>("orleansrooms.recovery.sessions.refused", "{session}", "Recoveries that could not be granted: the client got a new session.");
+        _replayed = meter.CreateCounter<long>("orleansrooms.recovery.packets.replayed", "{packet}", "Missed packets written to recovered sockets.");
         _releases = meter.CreateCounter<long>("orleansrooms.cluster.releases", "{release}", "Room events of a dead gateway's sockets raised here for the cluster (counted per batch received).");
     }
 
@@ -46,6 +52,14 @@ internal sealed class GatewayMetrics
     public void SessionsRestored(int sessions) => _restores.Add(sessions);
 
     public void Released() => _releases.Add(1);
+
+    public void Recovered(int replayed)
+    {
+        _recovered.Add(1);
+        _replayed.Add(replayed);
+    }
+
+    public void RecoveryRefused() => _recoveryRefused.Add(1);
 
     public void Broadcast(int deliveries)
     {

@@ -30,6 +30,12 @@ internal static partial class SocketIOLog
     [LoggerMessage(8, LogLevel.Warning, "The session of socket {SocketId} could not be started in the cluster; its client got a connect error.")]
     public static partial void SessionNotStarted(ILogger logger, string socketId, Exception exception);
 
+    [LoggerMessage(12, LogLevel.Warning, "Socket {SocketId} could not be recovered; its client gets a new session.")]
+    public static partial void RecoveryFailed(ILogger logger, string socketId, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Warning, "The data of socket {SocketId} could not be handed to its session; if its gateway dies, it is recovered with the data it had before.")]
+    public static partial void DataNotSaved(ILogger logger, string socketId, Exception exception);
+
     [LoggerMessage(9, LogLevel.Warning, "A server-side event of namespace {Namespace} could not reach a server of the cluster.")]
     public static partial void ServerSideEmitFailed(ILogger logger, LogText @namespace, Exception exception);
 

@@ -29,6 +29,13 @@ public sealed class SocketIOOptions : EngineIOOptions
     [Range(0, 10_000)]
     public int MaxAttachments { get; set; } = 10;
 
+    /// <summary>
+    /// Connection state recovery (Socket.IO's <c>connectionStateRecovery</c>): a client whose connection drops gets its
+    /// socket, rooms, data and missed broadcasts back when it reconnects through any gateway of the cluster. Null (the
+    /// default, as in Socket.IO): off. Bound from <c>SocketIO:ConnectionStateRecovery</c>; see docs/recovery.md.
+    /// </summary>
+    public Grains.Recovery.ConnectionStateRecoveryOptions? ConnectionStateRecovery { get; set; }
+
     /// <summary>How event arguments are serialized and deserialized. Default: web defaults (camelCase).</summary>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
 }

@@ -36,6 +36,11 @@ internal sealed class SocketIOOptionsValidator : IValidateOptions<SocketIOOption
             failures.Add("SocketIO:JsonSerializerOptions must be set.");
         }
 
+        if (options.ConnectionStateRecovery?.Validate() is { } recovery)
+        {
+            failures.Add($"SocketIO:ConnectionStateRecovery:{recovery}");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

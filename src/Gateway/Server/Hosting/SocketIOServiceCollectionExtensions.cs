@@ -8,6 +8,8 @@ using OrleansRooms.Engine;
 using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Hosting;
+using OrleansRooms.Grains.Recovery;
+using OrleansRooms.Recovery;
 using OrleansRooms.Grains.Routing;
 using OrleansRooms.Grains.Silos;
 using OrleansRooms.Hosting;
@@ -50,8 +52,12 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<SiloServices>(),
             sp.GetRequiredService<GatewayServices>(),
             sp.GetService<IClusterMembershipService>() ?? throw NoSilo(),
+            sp.GetRequiredService<RecoveryLogs>(),
+            sp.GetRequiredService<SequencedBroadcasts>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<ILogger<GatewayCluster>>()));
+        services.Replace(ServiceDescriptor.Singleton<IRecoverySettings>(sp => new GatewayRecoverySettings(sp.GetRequiredService<IOptions<SocketIOOptions>>())));
+        services.TryAddSingleton<IRecoveryDelivery>(sp => new RecoveryDelivery(sp.GetRequiredService<SocketIOServer>()));
         services.TryAddSingleton<IGatewayInbox>(sp => new GatewayInbox(sp.GetRequiredService<SocketIOServer>()));
         if (first)
         {

@@ -4,6 +4,7 @@ using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Silos;
 using OrleansRooms.Protocol;
+using OrleansRooms.Recovery;
 using OrleansRooms.Rooms;
 
 namespace OrleansRooms;
@@ -34,6 +35,7 @@ public sealed class Namespace
         Adapter = new Adapter(Table, Cluster);
         Broadcaster = new Broadcaster(this);
         Receiver = new ClusterReceiver(this);
+        RecoveryLog = server.Cluster.Recovery.Enabled ? server.Cluster.Recovery.For(name) : null;
         Sockets = new LiveReadOnlyDictionary<string, Socket>(_sockets);
         if (isDynamicParent)
         {
@@ -66,6 +68,9 @@ public sealed class Namespace
     internal Broadcaster Broadcaster { get; }
 
     internal ClusterReceiver Receiver { get; }
+
+    /// <summary>This silo's log of the namespace's sequenced broadcasts when connection state recovery is on; null when off.</summary>
+    internal Grains.Recovery.NamespaceLog? RecoveryLog { get; }
 
     /// <summary>The child namespaces of a dynamic parent; null for an ordinary namespace.</summary>
     internal ConcurrentDictionary<string, Namespace>? Children { get; }
@@ -315,35 +320,29 @@ public sealed class Namespace
     /// </summary>
     internal async Task ConnectAsync(Client client, JsonElement? auth)
     {
-        var socket = new Socket(this, client, Grains.Naming.SocketIds.New(), new Handshake(client.Connection.Request, auth));
-        try
+        if (RecoveryLog is { } log && !Cluster.IsDetached && RecoveryRequest.TryRead(auth, out var request))
         {
-            await RunMiddlewaresAsync(socket).ConfigureAwait(false);
-        }
-        catch (Exception ex)
-        {
-            var (message, data) = ex is ConnectionRejectedException rejected ? (rejected.Message, rejected.Details) : ("Internal server error", null);
-            if (ex is not ConnectionRejectedException)
+            if (await new SocketRecovery(this, log, client, auth, request).RunAsync().ConfigureAwait(false))
             {
-                SocketIOLog.MiddlewareFailed(Server.Logger, socket.Id, ex);
+                return;
             }
 
-            Server.Metrics.ConnectRejected();
-            client.RejectConnect(Name, message, data);
-            return;
+            Server.Metrics.RecoveryRefused();
         }
 
-        if (!client.Accept(socket))
+        var socket = new Socket(this, client, Grains.Naming.SocketIds.New(), new Handshake(client.Connection.Request, auth));
+        if (!await RunMiddlewaresOrRejectAsync(socket, client).ConfigureAwait(false) || !client.Accept(socket))
         {
             return;
         }
 
         // The session first: the cluster knows the socket before its client does, and before any broadcast reaches it.
+        var secret = RecoveryLog is null ? default : Grains.Recovery.SessionToken.NewSecret();
         if (!Cluster.IsDetached)
         {
             try
             {
-                await Cluster.Sessions.ConnectAsync(socket).ConfigureAwait(false);
+                await (RecoveryLog is null ? Cluster.Sessions.ConnectAsync(socket) : Cluster.Sessions.ConnectAsync(socket, secret)).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -355,14 +354,82 @@ public sealed class Namespace
             }
         }
 
-        _sockets[socket.Id] = socket;
-        Table.Add(socket);
+        if (RecoveryLog is { } recovery)
+        {
+            // Where delivery to the socket starts: the offset of its client until it receives a packet.
+            Grains.Recovery.RecoveryVector start;
+            lock (recovery.Lock)
+            {
+                _sockets[socket.Id] = socket;
+                Table.Add(socket);
+                start = recovery.VectorLocked;
+            }
 
-        client.Send(PacketEncoder.Connect(Name, socket.Id));
+            socket.Pid = new Grains.Recovery.SessionToken(socket.Id, secret, start).ToString();
+        }
+        else
+        {
+            _sockets[socket.Id] = socket;
+            Table.Add(socket);
+        }
+
+        client.Send(PacketEncoder.Connect(Name, socket.Id, socket.Pid));
+        Connected(socket);
+    }
+
+    /// <summary>A socket is connected and its client knows it: the connection handlers start, then its packets flow.</summary>
+    internal void Connected(Socket socket)
+    {
         Server.Metrics.SocketConnected();
         SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
         _ = RunConnectionHandlersAsync(socket);
         socket.Start();
+    }
+
+    /// <summary>Runs the middleware; false, the client refused with CONNECT_ERROR, when one rejected the socket or failed.</summary>
+    internal async Task<bool> RunMiddlewaresOrRejectAsync(Socket socket, Client client)
+    {
+        try
+        {
+            await RunMiddlewaresAsync(socket).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            var (message, data) = ex is ConnectionRejectedException rejected ? (rejected.Message, rejected.Details) : ("Internal server error", null);
+            if (ex is not ConnectionRejectedException)
+            {
+                SocketIOLog.MiddlewareFailed(Server.Logger, socket.Id, ex);
+            }
+
+            Server.Metrics.ConnectRejected();
+            client.RejectConnect(Name, message, data);
+            return false;
+        }
+    }
+
+    /// <summary>Adds a recovered socket to this gateway's sockets, in <paramref name="rooms"/>.</summary>
+    internal void AddRecovered(Socket socket, IReadOnlyCollection<string> rooms)
+    {
+        _sockets[socket.Id] = socket;
+        Table.Add(socket);
+        if (!rooms.Contains(socket.Id))
+        {
+            Table.Leave(socket.Id, [socket.Id]);
+        }
+
+        var others = rooms.Where(room => room != socket.Id).ToArray();
+        if (others.Length > 0)
+        {
+            Table.Join(socket.Id, others);
+        }
+    }
+
+    /// <summary>Takes back a socket added by <see cref="AddRecovered"/> that could not be recovered after all.</summary>
+    internal void RemoveUnrecovered(Socket socket)
+    {
+        Table.Remove(socket.Id);
+        _sockets.TryRemove(socket.Id, out _);
     }
 
     internal void Remove(Socket socket)
@@ -470,6 +537,19 @@ public sealed class Namespace
             catch (Exception ex)
             {
                 SocketIOLog.HandlerFailed(Server.Logger, "connection", socket.Id, ex);
+            }
+        }
+
+        if (socket.Pid is not null && socket.HasData && socket.Connected && !Cluster.IsDetached)
+        {
+            // What the handlers put in the socket's data comes back with it even if this gateway dies.
+            try
+            {
+                await Cluster.Sessions.SaveDataAsync(socket).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                SocketIOLog.DataNotSaved(Server.Logger, socket.Id, ex);
             }
         }
     }

@@ -42,14 +42,24 @@ public sealed class Socket : IRoomMember
     private HashSet<string>? _uncertain;
     private ImmutableArray<string> _roomsAtClose = [];
 
-    internal Socket(Namespace nsp, Client client, string id, Handshake handshake)
+    // While a recovered socket's missed packets are written, the broadcasts that reach it wait here (null otherwise).
+    private List<EncodedPacket>? _held;
+
+    internal Socket(Namespace nsp, Client client, string id, Handshake handshake, bool recovered = false)
     {
         Namespace = nsp;
         Client = client;
         Id = id;
         Handshake = handshake;
+        Recovered = recovered;
         Session = nsp.Cluster.Session(id);
     }
+
+    /// <summary>
+    /// Whether this socket was recovered (connection state recovery): same id, rooms and data as before its client's
+    /// connection dropped, and every packet broadcast to it meanwhile delivered before anything newer.
+    /// </summary>
+    public bool Recovered { get; }
 
     /// <summary>The socket id: random and unguessable, and the name of the socket's own room.</summary>
     public string Id { get; }
@@ -100,6 +110,84 @@ public sealed class Socket : IRoomMember
 
     /// <summary>The silo the session lives on (when it dies, this gateway restores the session).</summary>
     internal SiloAddress? SessionSilo { get; set; }
+
+    /// <summary>The private session id its client recovers with; null when the socket cannot be recovered.</summary>
+    internal string? Pid { get; set; }
+
+    /// <summary>Writes a broadcast's packet to this socket, or keeps it for after the missed packets while it is being recovered.</summary>
+    internal void SendBroadcast(EncodedPacket packet, bool isVolatile)
+    {
+        if (System.Threading.Volatile.Read(ref _held) is not null)
+        {
+            lock (_lock)
+            {
+                if (_held is { } held)
+                {
+                    // A volatile packet is for a connection that can take it now, and this one cannot yet.
+                    if (!isVolatile)
+                    {
+                        held.Add(packet);
+                    }
+
+                    return;
+                }
+            }
+        }
+
+        if (isVolatile)
+        {
+            Client.SendVolatile(packet);
+        }
+        else
+        {
+            Client.Send(packet);
+        }
+    }
+
+    /// <summary>From now on, broadcasts wait until <see cref="ReleaseHeld"/>.</summary>
+    internal void HoldBroadcasts()
+    {
+        lock (_lock)
+        {
+            _held ??= [];
+        }
+    }
+
+    /// <summary>Writes the broadcasts that waited, in order, and lets the next ones through.</summary>
+    internal void ReleaseHeld()
+    {
+        lock (_lock)
+        {
+            if (_held is { } held)
+            {
+                foreach (var packet in held)
+                {
+                    Client.Send(packet);
+                }
+
+                _held = null;
+            }
+        }
+    }
+
+    /// <summary>The socket's <see cref="Data"/> as JSON, for its session to give back when it is recovered; empty when it has none.</summary>
+    internal ReadOnlyMemory<byte> DataJson() =>
+        _data is { IsEmpty: false } data ? JsonSerializer.SerializeToUtf8Bytes(data, Server.JsonOptions) : default;
+
+    /// <summary>Restores <see cref="Data"/> from <see cref="DataJson"/>; each value comes back as a <see cref="JsonElement"/>.</summary>
+    internal void RestoreData(ReadOnlyMemory<byte> json)
+    {
+        if (json.IsEmpty)
+        {
+            return;
+        }
+
+        var values = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json.Span, Server.JsonOptions);
+        foreach (var (key, value) in values ?? [])
+        {
+            Data[key] = value;
+        }
+    }
 
     /// <summary>Listens to event <paramref name="eventName"/>.</summary>
     public Socket On(string eventName, Action<SocketEvent> handler)
@@ -503,7 +591,7 @@ public sealed class Socket : IRoomMember
             Task ending;
             lock (_lock)
             {
-                _membership = ending = EndSessionAfterAsync(_membership);
+                _membership = ending = Pid is not null && IsRecoverable(reason) ? SuspendSessionAfterAsync(_membership) : EndSessionAfterAsync(_membership);
             }
 
             await ending.ConfigureAwait(false);
@@ -615,6 +703,33 @@ public sealed class Socket : IRoomMember
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            Namespace.Cluster.EndLater(this, rooms, ex);
+        }
+    }
+
+    // Socket.IO's reasons after which a client may recover its socket: the connection dropped or the server went away,
+    // not a disconnection anyone asked for.
+    private static bool IsRecoverable(string reason) => reason is DisconnectReason.TransportError or DisconnectReason.TransportClose
+        or DisconnectReason.ForcedClose or DisconnectReason.PingTimeout or DisconnectReason.ServerShuttingDown or DisconnectReason.ForcedServerClose;
+
+    // Like EndSessionAfterAsync, but the session keeps the socket's rooms, data and missed packets for its client.
+    private async Task SuspendSessionAfterAsync(Task before)
+    {
+        await WaitAsync(before).ConfigureAwait(false);
+        var rooms = _roomsAtClose;
+        var uncertain = TakeUncertain();
+        if (!uncertain.IsEmpty)
+        {
+            rooms = rooms.AddRange(uncertain);
+        }
+
+        try
+        {
+            await Namespace.Cluster.Sessions.SuspendAsync(this, rooms, DataJson()).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The session could not keep the socket: it ends, and its client will get a new one.
             Namespace.Cluster.EndLater(this, rooms, ex);
         }
     }

@@ -40,6 +40,19 @@ public sealed class SocketEmitter
             return ValueTask.CompletedTask;
         }
 
+        if (_socket.Namespace.RecoveryLog is { } log && _socket.Pid is not null)
+        {
+            // The gateway's current offset, so the client's last offset is always one the cluster issued (it takes the
+            // last string argument of any event for one). Under the log's lock: every broadcast before it was written first.
+            lock (log.Lock)
+            {
+                object?[] withOffset = [.. args, log.VectorLocked.ToOffset()];
+                Send(eventName, args, PacketEncoder.Event(_socket.Namespace.Name, eventName, withOffset, null, _socket.Server.JsonOptions));
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
         var packet = PacketEncoder.Event(_socket.Namespace.Name, eventName, args, null, _socket.Server.JsonOptions);
         Send(eventName, args, packet);
         return ValueTask.CompletedTask;

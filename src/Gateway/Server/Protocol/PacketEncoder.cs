@@ -66,7 +66,7 @@ internal static class PacketEncoder
     }
 
     /// <summary>CONNECT accepted: <c>0{"sid":"..."}</c>, or <c>0/admin,{"sid":"..."}</c>.</summary>
-    public static EncodedPacket Connect(string nsp, string sid)
+    public static EncodedPacket Connect(string nsp, string sid, string? pid = null)
     {
         ValidateNamespace(nsp);
         ArgumentNullException.ThrowIfNull(sid);
@@ -74,6 +74,12 @@ internal static class PacketEncoder
         var writer = session.Writer;
         writer.WriteStartObject();
         writer.WriteString(SidName, sid);
+        if (pid is not null)
+        {
+            // The private session id a client recovers with (connection state recovery).
+            writer.WriteString("pid"u8, pid);
+        }
+
         writer.WriteEndObject();
         return session.Build(PacketType.Connect, nsp, ackId: null);
     }

@@ -185,6 +185,11 @@ public sealed class BroadcastOperator
                 Flags = flags,
             };
             await nsp.Cluster.AskAsync(message.Rooms, async gateway => { await gateway.ApplyAsync(message).ConfigureAwait(false); return true; }, true).ConfigureAwait(false);
+            if (nsp.RecoveryLog is not null)
+            {
+                // Sockets whose connection dropped take it too: they are recovered in the rooms joined for them meanwhile.
+                await nsp.Cluster.ApplyToSuspendedAsync(message).ConfigureAwait(false);
+            }
         }
     }
 

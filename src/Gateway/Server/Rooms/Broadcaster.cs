@@ -1,5 +1,7 @@
 using OrleansRooms.Grains.Messages;
+using OrleansRooms.Grains.Recovery;
 using OrleansRooms.Protocol;
+using OrleansRooms.Recovery;
 
 namespace OrleansRooms.Rooms;
 
@@ -7,6 +9,12 @@ namespace OrleansRooms.Rooms;
 /// The fan-out of one namespace: encodes a broadcast once, delivers it to the matching local sockets (union, except)
 /// writing the same packet bytes to each, then sends the same encoded data once to each other gateway hosting a
 /// target (<see cref="Cluster.NamespaceCluster"/>). No allocation per recipient.
+/// <para>
+/// With connection state recovery, a broadcast that may be replayed (no acknowledgement, not volatile, not local) is
+/// sequenced instead: it takes its place in this silo's sequence (<see cref="NamespaceLog"/>), goes to every silo, and
+/// each gateway delivers it with its offset appended. Every other event packet a socket gets carries the gateway's
+/// current offset too, so a client's last offset is always one the cluster issued.
+/// </para>
 /// </summary>
 internal sealed class Broadcaster(Namespace nsp)
 {
@@ -35,9 +43,27 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverFromCluster(ClusterMessage message)
     {
         var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        if (nsp.RecoveryLog is { } log)
+        {
+            lock (log.Lock)
+            {
+                Deliver(WithOffset(message.Data, message.Attachments, log.VectorLocked), null, message.Selection, flags, null, null);
+            }
+
+            return;
+        }
+
         var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
         Deliver(packet, null, message.Selection, flags, null, null);
     }
+
+    /// <summary>Delivers a sequenced broadcast this silo took, with the offset it was taken at (under the log's lock).</summary>
+    public void DeliverSequenced(ClusterMessage message, RecoveryVector vector) =>
+        Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, new BroadcastFlags(false, Local: true, null), null, null);
+
+    /// <summary>A packet of <paramref name="data"/> with <paramref name="vector"/>'s offset appended.</summary>
+    public EncodedPacket WithOffset(ReadOnlyMemory<byte> data, IReadOnlyList<ReadOnlyMemory<byte>> attachments, RecoveryVector vector) =>
+        PacketEncoder.EventFromData(nsp.Name, Offsets.Append(data.Span, vector.ToOffset()), attachments, null);
 
     /// <summary>
     /// Delivers a broadcast with acknowledgements that another gateway published; completes with this gateway's
@@ -77,6 +103,12 @@ internal sealed class Broadcaster(Namespace nsp)
     {
         int? ackId = collector is null ? null : nsp.NextAckId();
         var packet = PacketEncoder.Event(nsp.Name, eventName, args, ackId, nsp.Server.JsonOptions);
+        if (collector is null && nsp.RecoveryLog is { } log)
+        {
+            await BroadcastRecoverableAsync(log, packet, (eventName, args), selection, flags).ConfigureAwait(false);
+            return;
+        }
+
         Deliver(packet, (eventName, args), selection, flags, ackId, collector);
         if (flags.Local)
         {
@@ -100,6 +132,39 @@ internal sealed class Broadcaster(Namespace nsp)
         else
         {
             collector.AddGateways(nsp.Cluster.BroadcastWithAcksAsync(message, flags.Timeout));
+        }
+    }
+
+    private Task BroadcastRecoverableAsync(NamespaceLog log, EncodedPacket packet, (string, object?[]) outgoing, RoomSelection selection, BroadcastFlags flags)
+    {
+        var data = PacketEncoder.DataOf(packet);
+        var attachments = packet.AttachmentPayloads();
+        var message = new ClusterMessage
+        {
+            Type = ClusterMessageType.Broadcast,
+            Namespace = nsp.Name,
+            Rooms = [.. selection.Rooms],
+            Except = [.. selection.Except],
+            Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
+            Data = data,
+            Attachments = attachments,
+        };
+        if (flags.Volatile || flags.Local)
+        {
+            // Never replayed: delivered with the offset each gateway is at, without a place in the sequence.
+            lock (log.Lock)
+            {
+                Deliver(WithOffset(data, attachments, log.VectorLocked), outgoing, selection, flags, null, null);
+            }
+
+            return flags.Local ? Task.CompletedTask : nsp.Cluster.BroadcastAsync(message);
+        }
+
+        lock (log.Lock)
+        {
+            var (sequenced, vector) = log.PublishLocked(message, nsp.Cluster.Self);
+            Deliver(WithOffset(data, attachments, vector), outgoing, selection, flags, null, null);
+            return nsp.Cluster.IsDetached ? Task.CompletedTask : nsp.Cluster.Sequenced.SendLocked(log, sequenced);
         }
     }
 
@@ -134,14 +199,7 @@ internal sealed class Broadcaster(Namespace nsp)
                     socket.RegisterAck(ackId!.Value, acks);
                 }
 
-                if (flags.Volatile)
-                {
-                    socket.Client.SendVolatile(packet);
-                }
-                else
-                {
-                    socket.Client.Send(packet);
-                }
+                socket.SendBroadcast(packet, flags.Volatile);
             }
 
             var count = targets.Count;

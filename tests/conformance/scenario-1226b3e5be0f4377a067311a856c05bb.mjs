@@ -1,0 +1,11 @@
+import { io, URL, connect, connected, once, ack, record, eq, assert, bytes, done } from "./harness.mjs";
+const socket = connect("/", { transports: ["websocket"], reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+await connected(socket);
+const firstId = socket.id;
+await ack(socket, "join", "r1");
+socket.emit("ready");
+await once(socket, "disconnect", 10000);
+await once(socket, "connect", 15000);
+eq(socket.recovered, false, "not recovered");
+assert(socket.id !== firstId, "a new id");
+done();
