@@ -95,7 +95,12 @@ internal sealed class ClusterMessage
     public RoomSelection Selection => new(Rooms, Except);
 
     /// <summary>This message as broadcast number <paramref name="sequence"/> of <paramref name="origin"/>.</summary>
-    public ClusterMessage WithSequence(SiloAddress origin, long sequence) => new()
+    public ClusterMessage WithSequence(SiloAddress origin, long sequence) => Sequenced(origin, sequence, startsStream: false);
+
+    /// <summary>This message marked as the first its sender sends to a silo (<see cref="StartsStream"/>).</summary>
+    public ClusterMessage AsStreamStart() => Sequenced(Origin, Sequence, startsStream: true);
+
+    private ClusterMessage Sequenced(SiloAddress? origin, long sequence, bool startsStream) => new()
     {
         Type = Type,
         Namespace = Namespace,
@@ -107,22 +112,7 @@ internal sealed class ClusterMessage
         Attachments = Attachments,
         Origin = origin,
         Sequence = sequence,
-    };
-
-    /// <summary>This message marked as the first its sender sends to a silo (<see cref="StartsStream"/>).</summary>
-    public ClusterMessage AsStreamStart() => new()
-    {
-        Type = Type,
-        Namespace = Namespace,
-        Rooms = Rooms,
-        Except = Except,
-        TargetRooms = TargetRooms,
-        Flags = Flags,
-        Data = Data,
-        Attachments = Attachments,
-        Origin = Origin,
-        Sequence = Sequence,
-        StartsStream = true,
+        StartsStream = startsStream,
     };
 }
 

@@ -311,30 +311,8 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             return;
         }
 
-        var toLeave = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
-        toLeave.UnionWith(_dirty.ToArray());
-        foreach (var room in rooms)
-        {
-            if (room != Id)
-            {
-                toLeave.Add(room);
-            }
-        }
-
-        foreach (var room in _rooms.ToArray())
-        {
-            registry.Leave(Namespace, room, this);
-        }
-
-        _rooms.Clear();
-        _gateway = null;
-        registry.Disconnect(this);
-        if (_ownRoom is not null)
-        {
-            await _ownRoom.SetImplicitGatewayAsync(null);
-        }
-
-        await WriteAsync([.. toLeave], undoOnFailure: false);
+        var toLeave = await LeaveEveryRoomAsync(rooms);
+        await WriteAsync(toLeave, undoOnFailure: false);
         _secret = null;
         DeactivateWhenDone();
     }
@@ -364,27 +342,11 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
         _data = data;
         var saved = SavedRooms(rooms);
-        var toLeave = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
-        toLeave.UnionWith(_dirty.ToArray());
-        toLeave.UnionWith(saved);
-        toLeave.Remove(Id);
-        foreach (var room in _rooms.ToArray())
-        {
-            registry.Leave(Namespace, room, this);
-        }
-
-        _rooms.Clear();
-        _gateway = null;
-        registry.Disconnect(this);
-        if (_ownRoom is not null)
-        {
-            await _ownRoom.SetImplicitGatewayAsync(null);
-        }
-
+        var toLeave = await LeaveEveryRoomAsync(saved);
         Suspend(saved);
         try
         {
-            await WriteAsync([.. toLeave], undoOnFailure: false);
+            await WriteAsync(toLeave, undoOnFailure: false);
         }
         catch (RoomMembershipException)
         {
@@ -612,6 +574,30 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
 
         DeactivateWhenDone();
         return events.ToImmutable();
+    }
+
+    // The session is in no room and connected through no gateway any more; returns the rooms whose grains must be told:
+    // its own, those whose last write may have failed, and those its gateway knew it in (in case the session was lost).
+    private async Task<List<string>> LeaveEveryRoomAsync(ImmutableArray<string> known)
+    {
+        var toLeave = new HashSet<string>(_rooms.ToArray(), StringComparer.Ordinal);
+        toLeave.UnionWith(_dirty.ToArray());
+        toLeave.UnionWith(known);
+        toLeave.Remove(Id);
+        foreach (var room in _rooms.ToArray())
+        {
+            registry.Leave(Namespace, room, this);
+        }
+
+        _rooms.Clear();
+        _gateway = null;
+        registry.Disconnect(this);
+        if (_ownRoom is not null)
+        {
+            await _ownRoom.SetImplicitGatewayAsync(null);
+        }
+
+        return [.. toLeave];
     }
 
     // The rooms a suspended session keeps: its own room unless it left it, its rooms, and what the gateway knew.

@@ -591,7 +591,7 @@ public sealed class Socket : IRoomMember
             Task ending;
             lock (_lock)
             {
-                _membership = ending = Pid is not null && IsRecoverable(reason) ? SuspendSessionAfterAsync(_membership) : EndSessionAfterAsync(_membership);
+                _membership = ending = EndSessionAfterAsync(_membership, suspend: Pid is not null && IsRecoverable(reason));
             }
 
             await ending.ConfigureAwait(false);
@@ -685,9 +685,10 @@ public sealed class Socket : IRoomMember
         }
     }
 
-    // The socket's last change: its session leaves every room. If the cluster cannot take it now, the gateway keeps
-    // trying in the background: a room must not keep a member that is gone.
-    private async Task EndSessionAfterAsync(Task before)
+    // The socket's last change: its session leaves every room, and (suspend) keeps them for its client
+    // (connection state recovery). If the cluster cannot take it now, the gateway keeps ending it in the background: a
+    // room must not keep a member that is gone.
+    private async Task EndSessionAfterAsync(Task before, bool suspend)
     {
         await WaitAsync(before).ConfigureAwait(false);
         var rooms = _roomsAtClose;
@@ -699,7 +700,8 @@ public sealed class Socket : IRoomMember
 
         try
         {
-            await Namespace.Cluster.Sessions.DisconnectAsync(this, rooms).ConfigureAwait(false);
+            var sessions = Namespace.Cluster.Sessions;
+            await (suspend ? sessions.SuspendAsync(this, rooms, DataJson()) : sessions.DisconnectAsync(this, rooms)).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -711,28 +713,6 @@ public sealed class Socket : IRoomMember
     // not a disconnection anyone asked for.
     private static bool IsRecoverable(string reason) => reason is DisconnectReason.TransportError or DisconnectReason.TransportClose
         or DisconnectReason.ForcedClose or DisconnectReason.PingTimeout or DisconnectReason.ServerShuttingDown or DisconnectReason.ForcedServerClose;
-
-    // Like EndSessionAfterAsync, but the session keeps the socket's rooms, data and missed packets for its client.
-    private async Task SuspendSessionAfterAsync(Task before)
-    {
-        await WaitAsync(before).ConfigureAwait(false);
-        var rooms = _roomsAtClose;
-        var uncertain = TakeUncertain();
-        if (!uncertain.IsEmpty)
-        {
-            rooms = rooms.AddRange(uncertain);
-        }
-
-        try
-        {
-            await Namespace.Cluster.Sessions.SuspendAsync(this, rooms, DataJson()).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            // The session could not keep the socket: it ends, and its client will get a new one.
-            Namespace.Cluster.EndLater(this, rooms, ex);
-        }
-    }
 
     // A change that failed was reported to its own caller; the next one goes on regardless.
     private static async Task WaitAsync(Task before)

@@ -115,16 +115,7 @@ internal sealed class Broadcaster(Namespace nsp)
             return;
         }
 
-        var message = new ClusterMessage
-        {
-            Type = ClusterMessageType.Broadcast,
-            Namespace = nsp.Name,
-            Rooms = [.. selection.Rooms],
-            Except = [.. selection.Except],
-            Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
-            Data = PacketEncoder.DataOf(packet),
-            Attachments = packet.AttachmentPayloads(),
-        };
+        var message = MessageOf(packet, selection, flags);
         if (collector is null)
         {
             await nsp.Cluster.BroadcastAsync(message).ConfigureAwait(false);
@@ -137,18 +128,8 @@ internal sealed class Broadcaster(Namespace nsp)
 
     private Task BroadcastRecoverableAsync(NamespaceLog log, EncodedPacket packet, (string, object?[]) outgoing, RoomSelection selection, BroadcastFlags flags)
     {
-        var data = PacketEncoder.DataOf(packet);
-        var attachments = packet.AttachmentPayloads();
-        var message = new ClusterMessage
-        {
-            Type = ClusterMessageType.Broadcast,
-            Namespace = nsp.Name,
-            Rooms = [.. selection.Rooms],
-            Except = [.. selection.Except],
-            Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
-            Data = data,
-            Attachments = attachments,
-        };
+        var message = MessageOf(packet, selection, flags);
+        var (data, attachments) = (message.Data, message.Attachments);
         if (flags.Volatile || flags.Local)
         {
             // Never replayed: delivered with the offset each gateway is at, without a place in the sequence.
@@ -167,6 +148,18 @@ internal sealed class Broadcaster(Namespace nsp)
             return nsp.Cluster.IsDetached ? Task.CompletedTask : nsp.Cluster.Sequenced.SendLocked(log, sequenced);
         }
     }
+
+    // The broadcast as the other gateways get it: its selection, its flags, and the packet's data encoded once.
+    private ClusterMessage MessageOf(EncodedPacket packet, RoomSelection selection, BroadcastFlags flags) => new()
+    {
+        Type = ClusterMessageType.Broadcast,
+        Namespace = nsp.Name,
+        Rooms = [.. selection.Rooms],
+        Except = [.. selection.Except],
+        Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
+        Data = PacketEncoder.DataOf(packet),
+        Attachments = packet.AttachmentPayloads(),
+    };
 
     private int Deliver(
         EncodedPacket packet,
