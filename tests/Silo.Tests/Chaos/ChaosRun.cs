@@ -680,7 +680,8 @@ internal sealed class ChaosRun(OrleansGatewayCluster cluster, RedisServer redis,
                     var change = new Change(start, what) { End = finished ? end : long.MaxValue };
                     var history = client.History(to);
                     history.Add(change);
-                    history.Settle(change, finished && selected == Membership.In && failure is null ? (join ? Membership.In : Membership.Out) : Membership.Unknown);
+                    // A request whose gateway was killed under it may have reached some gateways and not others.
+                    history.Settle(change, finished && selected == Membership.In && failure is null && !gateway.IsKilled ? (join ? Membership.In : Membership.Out) : Membership.Unknown);
                 }
             }
         }

@@ -113,7 +113,15 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
             answers[i] = AskOneAsync(targets[i], ask, none);
         }
 
-        return [.. await Task.WhenAll(answers).ConfigureAwait(false)];
+        var all = await Task.WhenAll(answers).ConfigureAwait(false);
+        if (cluster.IsDetached)
+        {
+            // This gateway was cut off from the cluster while it asked: a gateway that seemed gone may only be out of
+            // its sight, so the answers cannot be trusted to be complete.
+            throw new ClusterChangingException("This gateway left the cluster while the request ran; its outcome is unknown.");
+        }
+
+        return [.. all];
     }
 
     /// <summary>
