@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrleansRooms.Grains.Hosting;
 using OrleansRooms.Grains.Messages;
@@ -11,13 +12,14 @@ namespace OrleansRooms.Grains.Recovery;
 /// recovery is on (<see cref="Enabled"/>); nothing otherwise. Once a second it lets the logs give up on broadcasts lost
 /// in a failure and forget senders long gone.
 /// </summary>
-internal sealed class RecoveryLogs(IRecoverySettings settings, IOptions<RoomsClusterOptions> cluster, TimeProvider time, IServiceProvider services) : IDisposable
+internal sealed partial class RecoveryLogs(IRecoverySettings settings, IOptions<RoomsClusterOptions> cluster, TimeProvider time, IServiceProvider services, ILogger<RecoveryLogs> logger) : IDisposable
 {
     private readonly ConcurrentDictionary<string, NamespaceLog> _logs = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private ITimer? _timer;
     private IRecoveryDelivery? _delivery;
     private bool _deliveryResolved;
+    private volatile bool _disposed;
 
     /// <summary>Whether connection state recovery is on.</summary>
     public bool Enabled => settings.Options is not null;
@@ -72,16 +74,43 @@ internal sealed class RecoveryLogs(IRecoverySettings settings, IOptions<RoomsClu
         }
     }
 
-    public void Dispose() => _timer?.Dispose();
+    public void Dispose()
+    {
+        _disposed = true;
+        _timer?.Dispose();
+    }
 
+    // A timer's callback: whatever it meets is logged here, since nothing else would see it.
     private void Tick()
     {
-        // A broadcast still missing after the retry bound was lost by its sender's calls, which give up then.
-        var limit = cluster.Value.RetryTimeout + TimeSpan.FromSeconds(1);
-        foreach (var log in _logs.Values)
+        if (_disposed)
         {
-            log.Tick(limit, Delivery);
+            return;
         }
+
+        try
+        {
+            // A broadcast still missing after the retry bound was lost by its sender's calls, which give up then.
+            var limit = cluster.Value.RetryTimeout + TimeSpan.FromSeconds(1);
+            foreach (var log in _logs.Values)
+            {
+                log.Tick(limit, Delivery);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopping and its services are going: nothing left to deliver to.
+        }
+        catch (Exception ex)
+        {
+            Log.TickFailed(logger, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Error, "The recovery logs' periodic check failed; it runs again in a second.")]
+        public static partial void TickFailed(ILogger logger, Exception exception);
     }
 }
 
