@@ -8,7 +8,7 @@ namespace OrleansRooms.Grains.Recovery;
 /// Sends sequenced broadcasts (connection state recovery) to every other live silo: each silo's log needs every one of
 /// a sender's broadcasts, in order, to keep what its disconnected sessions miss and to deliver to its gateway's sockets
 /// with offsets that mean the same thing everywhere. A call that fails for a reason that passes is retried within the
-/// bound; a silo that left the cluster needs nothing more.
+/// bound; a silo that left the cluster needs nothing more; one that still could not take it is logged and left out.
 /// </summary>
 internal sealed partial class SequencedBroadcasts(
     RecoveryLogs logs,
@@ -57,16 +57,17 @@ internal sealed partial class SequencedBroadcasts(
         {
             await retry.RunAsync(static s => s.Service.RecordAsync(s.message), (Service: silos.On(silo), message), silo).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ClusterRetry.IsTransient(ex))
         {
             if (membership.CurrentSnapshot.GetSiloStatus(silo) is SiloStatus.Dead or SiloStatus.None)
             {
                 return;
             }
 
-            // That silo gives up waiting for it after the bound: its disconnected sessions can no longer be recovered.
+            // As for any broadcast, a silo that cannot take it within the bound is left out: the broadcast reached every
+            // live gateway that took it, and that silo, after waiting for it as long, makes the sessions it keeps for
+            // recovery unrecoverable rather than replay them with a hole.
             Log.NotRecorded(logger, silo, ex);
-            throw;
         }
     }
 
