@@ -103,10 +103,11 @@ public sealed class ServerApiTests : IAsyncLifetime
         var client = await ConnectAsync();
 
         await client.EmitAsync("anything", 1, "two");
+        // The connection handler runs after the client is told it is connected: its listeners are on once it saw an event.
+        Assert.Equal("anything [1,\"two\"]", await incoming.Task.WaitAsync(TestClient.DefaultWait));
         await Io.EmitAsync("broadcast", 1, 2);
         await client.ExpectEventAsync("broadcast");
 
-        Assert.Equal("anything [1,\"two\"]", await incoming.Task.WaitAsync(TestClient.DefaultWait));
         Assert.Equal(["broadcast 2"], outgoing);
     }
 
