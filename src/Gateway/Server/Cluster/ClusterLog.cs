@@ -7,7 +7,7 @@ internal static partial class ClusterLog
     [LoggerMessage(101, LogLevel.Information, "Silo {Silo} left the cluster with the sessions of {Sockets} sockets of this gateway; restoring them.")]
     public static partial void Restoring(ILogger logger, SiloAddress silo, int sockets);
 
-    [LoggerMessage(102, LogLevel.Warning, "The session of socket {SocketId} could not be restored; it is restored again at its next change.")]
+    [LoggerMessage(102, LogLevel.Warning, "The session of socket {SocketId} could not be restored yet; it is tried again until it is.")]
     public static partial void RestoreFailed(ILogger logger, string socketId, Exception exception);
 
     [LoggerMessage(103, LogLevel.Warning, "The session of closed socket {SocketId} could not leave its rooms yet; it is tried again until it does.")]

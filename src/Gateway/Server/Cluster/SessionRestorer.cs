@@ -13,6 +13,8 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
     // Sessions restored at once at most.
     private const int Concurrency = 64;
 
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var self = server.Cluster.Self;
@@ -47,7 +49,7 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
         }
 
         ClusterLog.Restoring(logger, silo, lost.Count);
-        await Parallel.ForEachAsync(lost, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken }, async (socket, _) =>
+        await Parallel.ForEachAsync(lost, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken }, async (socket, token) =>
         {
             try
             {
@@ -55,10 +57,37 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                // The socket's next change finds its session not connected and restores it then.
+                // The cluster is still changing (another silo dying, a room that cannot be rebuilt yet): tried again.
                 ClusterLog.RestoreFailed(logger, socket.Id, ex);
+                _ = RestoreLaterAsync(socket, cancellationToken);
             }
         }).ConfigureAwait(false);
         server.Metrics.SessionsRestored(lost.Count);
+    }
+
+    // Again with growing pauses until the session is restored, the socket is gone or the gateway stops: a socket whose
+    // session is lost must not wait for its next change to be in its rooms again.
+    private async Task RestoreLaterAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var pause = TimeSpan.FromMilliseconds(500);
+        try
+        {
+            while (socket.Connected && !server.Cluster.IsDetached)
+            {
+                await Task.Delay(pause, server.TimeProvider, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await socket.RestoreSessionAsync().ConfigureAwait(false);
+                    return;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
     }
 }
