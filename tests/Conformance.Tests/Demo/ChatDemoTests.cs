@@ -46,7 +46,12 @@ public sealed class ChatDemoTests(ITestOutputHelper output)
                 };
 
                 const busy = await connected(open("busy"));
-                const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => ack(busy, "join", "room-" + i)));
+                // A socket's joins go through its queue one after the other: the last of 1,000 waits for the 999 before it.
+                const slowAck = (socket, event, ...args) => new Promise((resolve, reject) => {
+                  const timer = setTimeout(() => reject(new Error(`no acknowledgement of '${event}' within 30000 ms`)), 30000);
+                  socket.emit(event, ...args, (...response) => { clearTimeout(timer); resolve(response); });
+                });
+                const answers = await Promise.all(Array.from({ length: 1000 }, (_, i) => slowAck(busy, "join", "room-" + i)));
                 const accepted = answers.filter(([a]) => a.ok).map(([a]) => a.room);
                 eq(accepted.length, 20, "joins accepted");
                 eq(answers.filter(([a]) => !a.ok).map(([a]) => a.error)[0], "at most 20 rooms per client: leave one first", "the error of a join past the cap");
