@@ -45,6 +45,18 @@ public sealed class ClusterRetryTests
         Assert.Equal(3, calls);
     }
 
+    [Fact]
+    public async Task A_call_Orleans_cancelled_while_the_cluster_changed_is_retried()
+    {
+        // A grain's placement is cancelled when the directory partition it asked dies under it.
+        var retry = Retry(SiloStatus.Active, TimeSpan.FromMinutes(1));
+        var calls = 0;
+
+        var answer = await retry.RunAsync(_ => ++calls < 3 ? Task.FromException<int>(new OperationCanceledException()) : Task.FromResult(calls), 0);
+
+        Assert.Equal(3, answer);
+    }
+
     private static ClusterRetry Retry(SiloStatus status, TimeSpan bound) =>
         new(Options.Create(new RoomsClusterOptions { RetryTimeout = bound }), TimeProvider.System, new OneSilo(status));
 

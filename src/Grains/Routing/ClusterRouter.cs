@@ -71,7 +71,7 @@ internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCac
         {
             await Task.WhenAll(lookups).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             Log.RouteUnknown(logger, ex);
             AddLive(directory.Candidates, self, targets);
@@ -130,7 +130,7 @@ internal sealed partial class ClusterRouter(GatewayDirectory directory, RouteCac
             await delivery.SendAsync(gateway, message).ConfigureAwait(false);
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             if (directory.Gateways.Contains(gateway))
             {

@@ -16,9 +16,13 @@ internal sealed class ClusterRetry(IOptions<RoomsClusterOptions> options, TimePr
     private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(1);
 
-    /// <summary>Whether <paramref name="exception"/> is a failure that may pass if the call is made again.</summary>
+    /// <summary>
+    /// Whether <paramref name="exception"/> is a failure that may pass if the call is made again. Cancellation is among
+    /// them: the calls made here carry no token of their own, and Orleans cancels a grain's placement when the directory
+    /// partition it asked is on a silo that just died.
+    /// </summary>
     public static bool IsTransient(Exception exception) => exception is
-        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException;
+        SiloUnavailableException or OrleansMessageRejectionException or TimeoutException or ClusterChangingException or OperationCanceledException;
 
     /// <summary>
     /// Runs <paramref name="call"/> with <paramref name="state"/>, retrying transient failures within the bound, or until

@@ -70,7 +70,7 @@ internal sealed class ClusterReceiver(Namespace nsp)
         {
             await ApplyAsync(message).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             SocketIOLog.ClusterMessageRejected(nsp.Server.Logger, message.Type.ToString(), nsp.Name, ex);
         }

@@ -107,7 +107,7 @@ internal sealed class GatewayCluster(
                 ClusterLog.Ended(logger, socket.Id);
                 return;
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception)
             {
                 pause = pause * 2 > LongestEndPause ? LongestEndPause : pause * 2;
             }

@@ -213,7 +213,7 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
         {
             await before.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception)
         {
         }
     }
@@ -224,7 +224,7 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
         {
             return await cluster.Gateway(gateway).DeliverWithAcksAsync(message, timeout).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             // Not retried: the broadcast may have reached its sockets. The caller reports the answers as incomplete.
             SocketIOLog.GatewayDidNotAnswer(nsp.Server.Logger, gateway, ex);

@@ -57,7 +57,7 @@ internal sealed class ReleasedRooms(SocketIOServer server)
                     RaiseDeletedOnce(new RoomEvent(ns, room, null, lost));
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
                 SocketIOLog.ClusterMessageRejected(server.Logger, "delete-room", ns, ex);
             }

@@ -55,7 +55,7 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
             {
                 await socket.RestoreSessionAsync().ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (!token.IsCancellationRequested)
             {
                 // The cluster is still changing (another silo dying, a room that cannot be rebuilt yet): tried again.
                 ClusterLog.RestoreFailed(logger, socket.Id, ex);
@@ -80,7 +80,7 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
                     await socket.RestoreSessionAsync().ConfigureAwait(false);
                     return;
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception) when (!cancellationToken.IsCancellationRequested)
                 {
                     pause = pause * 2 > LongestPause ? LongestPause : pause * 2;
                 }

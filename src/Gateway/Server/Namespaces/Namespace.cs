@@ -203,7 +203,7 @@ public sealed class Namespace
                     continue;
                 }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
                 if (!Cluster.IsKnownGateway(gateway) && ClusterRetry.IsTransient(ex))
                 {
@@ -344,7 +344,7 @@ public sealed class Namespace
             {
                 await (RecoveryLog is null ? Cluster.Sessions.ConnectAsync(socket) : Cluster.Sessions.ConnectAsync(socket, secret)).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
                 SocketIOLog.SessionNotStarted(Server.Logger, socket.Id, ex);
                 Server.Metrics.ClusterFailure();
@@ -448,7 +448,7 @@ public sealed class Namespace
         {
             await Cluster.Gateway(gateway).ServerSideEmitAsync(message, null).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && (Cluster.IsKnownGateway(gateway) || !ClusterRetry.IsTransient(ex)))
+        catch (Exception ex) when (Cluster.IsKnownGateway(gateway) || !ClusterRetry.IsTransient(ex))
         {
             SocketIOLog.ServerSideEmitFailed(Server.Logger, Name, ex);
         }
@@ -547,7 +547,7 @@ public sealed class Namespace
             {
                 await Cluster.Sessions.SaveDataAsync(socket).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
                 SocketIOLog.DataNotSaved(Server.Logger, socket.Id, ex);
             }

@@ -703,7 +703,7 @@ public sealed class Socket : IRoomMember
             var sessions = Namespace.Cluster.Sessions;
             await (suspend ? sessions.SuspendAsync(this, rooms, DataJson()) : sessions.DisconnectAsync(this, rooms)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             Namespace.Cluster.EndLater(this, rooms, ex);
         }
@@ -721,7 +721,7 @@ public sealed class Socket : IRoomMember
         {
             await before.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception)
         {
         }
     }

@@ -122,8 +122,9 @@ internal sealed class BroadcastAckCollector(TimeSpan? timeout, TimeProvider time
         {
             received = await answers.ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception)
         {
+            // Each gateway that did not answer was logged where it was asked; the caller hears the answers are incomplete.
             received = [null];
         }
 
