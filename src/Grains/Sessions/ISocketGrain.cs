@@ -44,10 +44,11 @@ internal interface ISocketGrain : IRoomMembers, IGrainWithStringKey
     /// <summary>
     /// Completes a recovery <see cref="BeginRecoveryAsync"/> granted: the broadcasts that reached the socket after
     /// <paramref name="from"/> and up to <paramref name="until"/> (where the gateway started delivering to it), in order;
-    /// the session is then connected through <paramref name="gateway"/> and in its rooms again. Null when the session
-    /// cannot guarantee them all: it has ended, and the client gets a new session.
+    /// the session is then connected through <paramref name="gateway"/> and in its rooms again. Waits at most
+    /// <paramref name="wait"/> for its silo to have taken every broadcast up to <paramref name="until"/>. Null when the
+    /// session cannot guarantee them all: it has ended, and the client gets a new session.
     /// </summary>
-    Task<RecoveryReplay?> ResumeAsync(SiloAddress gateway, Recovery.RecoveryVector from, Recovery.RecoveryVector until);
+    Task<RecoveryReplay?> ResumeAsync(SiloAddress gateway, Recovery.RecoveryVector from, Recovery.RecoveryVector until, TimeSpan wait);
 
     /// <summary>
     /// A cluster-wide <c>socketsJoin</c>, <c>socketsLeave</c> or <c>disconnectSockets</c> selected this disconnected

@@ -381,7 +381,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         return Task.FromResult(new RecoveryGrant(RecoveryAnswer.Granted, _savedRooms, _data));
     }
 
-    public async Task<RecoveryReplay?> ResumeAsync(SiloAddress gateway, RecoveryVector from, RecoveryVector until)
+    public async Task<RecoveryReplay?> ResumeAsync(SiloAddress gateway, RecoveryVector from, RecoveryVector until, TimeSpan wait)
     {
         if (_missed is null || _recoveringBy is not { } granted || !granted.Equals(gateway) || recovery.Options is null)
         {
@@ -389,7 +389,7 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         var log = recovery.For(Namespace);
-        if (!await log.WaitForAsync(until.Max(from), retry.Timeout))
+        if (!await log.WaitForAsync(until.Max(from), wait < retry.Timeout ? wait : retry.Timeout))
         {
             EndRecoverable();
             return null;

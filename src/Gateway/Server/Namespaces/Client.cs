@@ -186,6 +186,17 @@ internal sealed class Client
         catch (Exception ex)
         {
             SocketIOLog.HandlerFailed(_server.Logger, "connect", Connection.Id, ex);
+            bool unanswered;
+            lock (_lock)
+            {
+                unanswered = _connecting?.Contains(packet.Namespace) == true;
+            }
+
+            if (unanswered)
+            {
+                // Neither accepted nor refused: the client hears why, rather than waiting for an answer that never comes.
+                RejectConnect(packet.Namespace, "Service unavailable", null);
+            }
         }
     }
 

@@ -45,7 +45,9 @@ internal readonly record struct RecoveryRequest(string Pid, SessionToken Token, 
 /// held back, gets from the session every broadcast it missed up to that moment, then writes those, the CONNECT
 /// answer, and what was held back, in that order. Exactly once: what the session replays is up to where this gateway
 /// started delivering, what this gateway delivers comes after it. Anything short of that (no such session, a wrong
-/// secret, the window over, a packet not kept) and the client gets a new session instead.
+/// secret, the window over, a packet not kept, the cluster not answering within
+/// <see cref="Grains.Hosting.RoomsClusterOptions.RetryTimeout"/> for the whole of it) and the client gets a new
+/// session instead.
 /// </summary>
 internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client client, JsonElement? auth, RecoveryRequest request)
 {
@@ -55,6 +57,19 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
     private static readonly TimeSpan GatewayAnswerWait = TimeSpan.FromSeconds(1);
 
     private readonly ISocketGrain _session = nsp.Cluster.Session(request.Token.SocketId);
+
+    // One bound for the whole recovery, not one per step: a client waiting for its CONNECT answer waits that long at most
+    // before it gets a new session.
+    private readonly long _started = nsp.Server.TimeProvider.GetTimestamp();
+
+    private TimeSpan Remaining
+    {
+        get
+        {
+            var left = nsp.Server.Cluster.Retry.Timeout - nsp.Server.TimeProvider.GetElapsedTime(_started);
+            return left > TimeSpan.Zero ? left : TimeSpan.Zero;
+        }
+    }
 
     /// <summary>True when the client's CONNECT was answered (recovered, or refused by the middleware); false for a new session.</summary>
     public async Task<bool> RunAsync()
@@ -85,7 +100,7 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
         }
 
         // This gateway first takes everything its client had: what it delivers from now on then comes after.
-        if (!await log.WaitForAsync(request.From, cluster.Retry.Timeout).ConfigureAwait(false))
+        if (!await log.WaitForAsync(request.From, Remaining).ConfigureAwait(false))
         {
             client.Remove(socket);
             await AbandonAsync(cluster).ConfigureAwait(false);
@@ -111,9 +126,10 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
         RecoveryReplay? replay;
         try
         {
-            replay = await cluster.Retry.RunAsync(static s => s.Session.ResumeAsync(s.Self, s.From, s.until), (Session: _session, cluster.Self, request.From, until)).ConfigureAwait(false);
+            // Not cut short here: a session that resumed is connected through this gateway, and must find its socket.
+            replay = await cluster.Retry.RunAsync(static s => s.Session.ResumeAsync(s.Self, s.From, s.until, s.Remaining), (Session: _session, cluster.Self, request.From, until, Remaining)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             SocketIOLog.RecoveryFailed(nsp.Server.Logger, socket.Id, ex);
             replay = null;
@@ -148,17 +164,20 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
     private async Task<RecoveryGrant?> BeginAsync(Cluster.GatewayCluster cluster)
     {
         var time = nsp.Server.TimeProvider;
-        var started = time.GetTimestamp();
         while (true)
         {
             RecoveryGrant grant;
             try
             {
-                grant = await cluster.Retry.RunAsync(static s => s.Session.BeginRecoveryAsync(s.Self, s.Secret), (Session: _session, cluster.Self, request.Token.Secret)).ConfigureAwait(false);
+                grant = await cluster.Retry.RunAsync(static s => s.Session.BeginRecoveryAsync(s.Self, s.Secret), (Session: _session, cluster.Self, request.Token.Secret))
+                    .WaitAsync(Remaining, time).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex)
             {
+                // A grant that comes too late is given back, while the client goes on with a new session: the session
+                // then does not wait for this gateway. AbandonAsync reports its own failure.
                 SocketIOLog.RecoveryFailed(nsp.Server.Logger, request.Token.SocketId, ex);
+                _ = AbandonAsync(cluster);
                 return null;
             }
 
@@ -168,7 +187,7 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
             }
 
             if (grant.Answer != RecoveryAnswer.Connected || grant.Gateway is not { } gateway
-                || time.GetElapsedTime(started) > cluster.Retry.Timeout || await IsConnectedAtAsync(cluster, gateway).ConfigureAwait(false))
+                || Remaining <= ConnectedPause || await IsConnectedAtAsync(cluster, gateway).ConfigureAwait(false))
             {
                 return null;
             }
@@ -186,10 +205,12 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
 
         try
         {
-            return await cluster.Gateway(gateway).HasSocketAsync(nsp.Name, request.Token.SocketId).WaitAsync(GatewayAnswerWait, nsp.Server.TimeProvider).ConfigureAwait(false);
+            var wait = Remaining < GatewayAnswerWait ? Remaining : GatewayAnswerWait;
+            return await cluster.Gateway(gateway).HasSocketAsync(nsp.Name, request.Token.SocketId).WaitAsync(wait, nsp.Server.TimeProvider).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception)
         {
+            // No answer is no evidence: that gateway may be dead, and membership will say so to the session.
             return false;
         }
     }
@@ -200,7 +221,7 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
         {
             await cluster.Retry.RunAsync(static s => s.Session.AbandonRecoveryAsync(s.Self), (Session: _session, cluster.Self)).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             // The grant stays with this gateway until the window ends: the client gets a new session next time.
             SocketIOLog.RecoveryFailed(nsp.Server.Logger, request.Token.SocketId, ex);
