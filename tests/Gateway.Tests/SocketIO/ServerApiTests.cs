@@ -194,6 +194,20 @@ public sealed class ServerApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_dynamic_namespace_check_that_throws_refuses_the_namespace_and_the_server_goes_on()
+    {
+        Io.Of((name, _) => name == "/throws" ? throw new InvalidOperationException("check failed") : ValueTask.FromResult(false));
+        var client = await TestClient.OpenAsync(_node.Url, "/throws");
+        _clients.Add(client);
+
+        var error = await Assert.ThrowsAsync<ConnectErrorException>(() => client.JoinNamespaceAsync());
+
+        Assert.Equal("""{"message":"Invalid namespace"}""", error.Payload.GetRawText());
+        await using var next = await TestClient.ConnectAsync(_node.Url);
+        Assert.NotNull(next.Id);
+    }
+
+    [Fact]
     public async Task Dynamic_namespaces_are_created_by_pattern_and_share_the_parent_handlers()
     {
         var parent = Io.Of(new Regex("^/dynamic-\\d+$"));

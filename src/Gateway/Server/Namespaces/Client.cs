@@ -174,7 +174,18 @@ internal sealed class Client
         try
         {
             var auth = packet.Data ?? Handshake.EmptyAuth; // Socket.IO's default: a CONNECT without payload means {}
-            var nsp = await _server.ResolveNamespaceAsync(packet.Namespace, auth).ConfigureAwait(false);
+            Namespace? nsp;
+            try
+            {
+                nsp = await _server.ResolveNamespaceAsync(packet.Namespace, auth).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                // A dynamic namespace's own check failed: as in Socket.IO, an error there refuses the namespace.
+                SocketIOLog.HandlerFailed(_server.Logger, "new_namespace", Connection.Id, ex);
+                nsp = null;
+            }
+
             if (nsp is null)
             {
                 RejectConnect(packet.Namespace, "Invalid namespace", null);
