@@ -46,7 +46,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
         Assert.Empty(await adapter.GetRoomMembersAsync(fine));
         // The broken room could not take the undo either (it may have rebuilt itself from the join's intent): the
         // session writes it again until it can.
-        await EventuallyAsync(async () => (await adapter.GetRoomMembersAsync(_room + "-broken")).Count == 0, "the broken room repaired");
+        await Eventually.HoldsAsync(async () => (await adapter.GetRoomMembersAsync(_room + "-broken")).Count == 0, "the broken room repaired", TimeSpan.FromSeconds(30));
 
         // Once the cluster can record it, the same join goes through.
         await socket.JoinAsync([fine, _room + "-broken"]);
@@ -146,15 +146,6 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
         Assert.True(socket.Connected);
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, what + " in time");
-            await Task.Delay(50);
-        }
-    }
 
     private async Task<List<string>> ActiveRoomGrainKeysAsync()
     {

@@ -67,7 +67,7 @@ public sealed class FailureLoggingTests : IAsyncLifetime, IAsyncDisposable
         var adapter = survivors[0].Io.Sockets.Adapter;
         foreach (var room in rooms)
         {
-            await EventuallyAsync(async () => (await adapter.GetRoomMembersAsync(room)).All(id => survivors.Any(g => g.Io.Sockets.Sockets.ContainsKey(id))));
+            await Eventually.HoldsAsync(async () => (await adapter.GetRoomMembersAsync(room)).All(id => survivors.Any(g => g.Io.Sockets.Sockets.ContainsKey(id))), "the rooms clean", TimeSpan.FromSeconds(30));
         }
 
         await stop.CancelAsync();
@@ -82,13 +82,4 @@ public sealed class FailureLoggingTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the rooms clean in time");
-            await Task.Delay(50);
-        }
-    }
 }

@@ -54,7 +54,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         var survivor = _cluster.Gateways[0].Io.Sockets.Adapter;
         // A room whose grain died with the gateway's silo is complete once the sessions that died with it are restored by
         // their gateways (the cluster converges within seconds of a fault, not at the instant of the last event).
-        await ConvergesAsync(async () => (await survivor.GetRoomMembersAsync("room")).SequenceEqual([stayingSocket.Id]), "the room with its member only");
+        await Eventually.HoldsAsync(async () => (await survivor.GetRoomMembersAsync("room")).SequenceEqual([stayingSocket.Id]), "the room with its member only", FailoverWait);
         Assert.Empty(await survivor.GetRoomMembersAsync("other"));
         Assert.Empty(await survivor.GetSocketRoomsAsync(doomedSocket.Id));
         Assert.DoesNotContain(doomedSocket.Id, await survivor.GetSocketIdsAsync());
@@ -143,7 +143,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         Assert.Equal(doomedSilo, await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(aSocket.Session));
 
         await _cluster.KillGatewayAsync(doomed);
-        await Until(() => !doomedSilo.Equals(aSocket.SessionSilo), "a's session restored elsewhere");
+        await Eventually.HoldsAsync(() => !doomedSilo.Equals(aSocket.SessionSilo), "a's session restored elsewhere", FailoverWait);
 
         var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
         Assert.Equal(new HashSet<string> { aSocket.Id, bSocket.Id }, (await adapter.GetRoomMembersAsync("room")).ToHashSet());
@@ -166,7 +166,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         await _cluster.KillGatewayAsync(doomed);
 
         // Restored with no change of the socket's to prompt it.
-        await Until(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere");
+        await Eventually.HoldsAsync(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere", FailoverWait);
         var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
         Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
     }
@@ -182,7 +182,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         var doomedSilo = _cluster.SiloOf(_cluster.Gateways[2]);
         await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
         var membership = _cluster.Gateways[1].Services.GetRequiredService<IClusterMembershipService>();
-        await Until(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead");
+        await Eventually.HoldsAsync(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead", FailoverWait);
         var (_, second) = await ConnectAsync(1);
 
         // A new gateway in the room's route: the join completes once the followers have it.
@@ -264,15 +264,6 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    private static async Task ConvergesAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + FailoverWait;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, what + " within " + FailoverWait.TotalSeconds + " s");
-            await Task.Delay(50);
-        }
-    }
 
     private async Task<(TestClient Client, Socket Socket)> ConnectAsync(int gateway)
     {
@@ -295,13 +286,4 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-    private static async Task Until(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + FailoverWait;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, what + " in time");
-            await Task.Delay(20);
-        }
-    }
 }
