@@ -8,8 +8,10 @@
 #   deploy/run-cluster.sh stop   [--run-dir DIR]
 #   deploy/run-cluster.sh status [--run-dir DIR]
 #
-# start runs everything in the background and returns once every gateway's and silo's /healthz says Healthy; it is a
-# no-op when the cluster of that run directory is already up. --foreground stays attached and stops everything on Ctrl-C.
+# start runs everything in the background and returns once every gateway's and silo's /healthz says Healthy. On a run
+# directory whose cluster is up it changes nothing; where part of it is down (a gateway, a silo, nginx) it starts that
+# part again, as it was; where redis is down it starts the whole cluster anew. --foreground stays attached and stops
+# everything on Ctrl-C. status lists each process and exits 1 when any of them is down or unhealthy, 3 when nothing runs.
 # Gateway i serves HTTP on base-port+i-1 and its silo listens on silo-port+i-1; grain-only silo j serves /healthz on
 # base-port+N+j-1 and listens on silo-port+N+j-1. --app and --silo-app run existing build outputs (directories with
 # OrleansRooms.Gateway.Host.dll, OrleansRooms.Silo.Host.dll) instead of publishing.
@@ -204,14 +206,96 @@ orleans_environment() {
   export Orleans__Endpoints__GatewayPort=0
 }
 
+# Gateway i: HTTP on `port`, its silo on `silo`, from the published app in $app.
+start_gateway() {
+  local i="$1" port="$2" silo="$3"
+  (
+    cd "$app"
+    export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+    orleans_environment "$silo"
+    export SocketIO__SessionIdPrefix="g$i." # nginx routes a session's requests by this prefix
+    exec dotnet OrleansRooms.Gateway.Host.dll --urls "http://127.0.0.1:$port"
+  ) </dev/null >>"$run_dir/logs/gateway-$i.log" 2>&1 &
+  echo $! >"$pids/gateway-$i.pid"
+}
+
+# Grain-only silo i: /healthz on `port`, the silo on `silo`, from the published app in $silo_app.
+start_silo() {
+  local i="$1" port="$2" silo="$3"
+  (
+    cd "$silo_app"
+    export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
+    orleans_environment "$silo"
+    exec dotnet OrleansRooms.Silo.Host.dll --urls "http://127.0.0.1:$port"
+  ) </dev/null >>"$run_dir/logs/silo-$i.log" 2>&1 &
+  echo $! >"$pids/silo-$i.pid"
+}
+
+# nginx on $nginx_port in front of the $gateways gateways from $base_port.
+start_nginx() {
+  local prefix="$run_dir/nginx"
+  mkdir -p "$prefix/logs" "$prefix/temp"
+  # The committed config, listening on the chosen loopback port, with upstreams for these gateways.
+  sed "s/^\(\s*\)listen 3000;/\1listen 127.0.0.1:$nginx_port;/" "$root/deploy/nginx/nginx.conf" >"$prefix/nginx.conf"
+  write_gateways_conf "$prefix/gateways.conf"
+  nginx -t -q -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" \
+    || die "nginx rejected $prefix/nginx.conf (see $prefix/logs/error.log)"
+  nginx -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" -g "daemon off;" </dev/null >/dev/null 2>&1 &
+  echo $! >"$pids/nginx.pid"
+  echo "$nginx_port" >"$run_dir/nginx-port"
+}
+
+# Waits until every node of the run is healthy (a node that exits fails at once, with its log).
+wait_for_nodes() {
+  local kind i port silo
+  while IFS=' ' read -r kind i port silo; do
+    wait_for 60 "$kind $i" node_ready "$kind-$i" "$port"
+  done <"$run_dir/nodes"
+}
+
+# The parts of a started run that are down, started again as they were: its gateways, silos and nginx. Redis runs.
+repair() {
+  app="$(cat "$run_dir/app-dir")"
+  silo_app="$(cat "$run_dir/silo-app-dir" 2>/dev/null || true)"
+  # The run's own layout, whatever this call's options say.
+  redis_port="$(cat "$run_dir/redis-port")"
+  gateways="$(grep -c '^gateway ' "$run_dir/nodes")"
+  base_port="$(awk '$1 == "gateway" && $2 == 1 { print $3 }' "$run_dir/nodes")"
+  [[ -f "$run_dir/nginx-port" ]] && { with_nginx=1; nginx_port="$(cat "$run_dir/nginx-port")"; }
+
+  local kind i port silo restarted=()
+  while IFS=' ' read -r kind i port silo; do
+    [[ -f "$pids/$kind-$i.pid" ]] && running "$(cat "$pids/$kind-$i.pid")" && continue
+    ! port_busy "$port" || die "$kind $i is down but its port $port is in use"
+    if [[ "$kind" == gateway ]]; then start_gateway "$i" "$port" "$silo"; else start_silo "$i" "$port" "$silo"; fi
+    restarted+=("$kind-$i")
+  done <"$run_dir/nodes"
+  if ((with_nginx)) && ! alive nginx nginx; then
+    ! port_busy "$nginx_port" || die "nginx is down but its port $nginx_port is in use"
+    restarted+=(nginx)
+  fi
+  if ((${#restarted[@]} == 0)); then
+    echo "already running (run dir $run_dir)"
+    print_urls
+    return 0
+  fi
+
+  echo "restarting what is down: ${restarted[*]}"
+  wait_for_nodes
+  if [[ " ${restarted[*]} " == *" nginx "* ]]; then
+    start_nginx
+    wait_for 10 "nginx on port $nginx_port" healthy "http://127.0.0.1:$nginx_port"
+  fi
+  print_urls
+}
+
 start() {
   if started; then
-    if alive redis redis-server; then
-      echo "already running (run dir $run_dir)"
-      print_urls
+    if alive redis redis-server && [[ -f "$run_dir/app-dir" && -f "$run_dir/nodes" ]]; then
+      repair
       return 0
     fi
-    echo "a previous run in $run_dir is partly down: stopping it first"
+    echo "redis of the previous run in $run_dir is down: starting the cluster anew"
     stop_all
   fi
 
@@ -243,7 +327,8 @@ start() {
   starting=1
   trap 'if ((starting)); then echo "run-cluster: start failed, stopping what was started" >&2; stop_all; fi' EXIT
   mkdir -p "$pids" "$run_dir/logs" "$run_dir/redis"
-  rm -f "$run_dir/nginx-port"
+  # A new run's logs start empty; a node started again by a later start appends to its own.
+  rm -f "$run_dir/nginx-port" "$run_dir/silo-app-dir" "$run_dir"/logs/*.log
   echo "$redis_port" >"$run_dir/redis-port"
   : >"$run_dir/nodes"
 
@@ -253,52 +338,26 @@ start() {
   echo $! >"$pids/redis.pid"
   wait_for 10 "redis-server on port $redis_port" redis_pong
 
+  echo "$app" >"$run_dir/app-dir"
+  [[ -z "$silo_app" ]] || echo "$silo_app" >"$run_dir/silo-app-dir"
+
   local port silo
   for ((i = 1; i <= gateways; i++)); do
     port=$((base_port + i - 1))
     silo=$((silo_port + i - 1))
-    (
-      cd "$app"
-      export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
-      orleans_environment "$silo"
-      export SocketIO__SessionIdPrefix="g$i." # nginx routes a session's requests by this prefix
-      exec dotnet OrleansRooms.Gateway.Host.dll --urls "http://127.0.0.1:$port"
-    ) </dev/null >"$run_dir/logs/gateway-$i.log" 2>&1 &
-    echo $! >"$pids/gateway-$i.pid"
+    start_gateway "$i" "$port" "$silo"
     echo "gateway $i $port $silo" >>"$run_dir/nodes"
   done
   for ((i = 1; i <= silos; i++)); do
     port=$((base_port + gateways + i - 1))
     silo=$((silo_port + gateways + i - 1))
-    (
-      cd "$silo_app"
-      export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Production}"
-      orleans_environment "$silo"
-      exec dotnet OrleansRooms.Silo.Host.dll --urls "http://127.0.0.1:$port"
-    ) </dev/null >"$run_dir/logs/silo-$i.log" 2>&1 &
-    echo $! >"$pids/silo-$i.pid"
+    start_silo "$i" "$port" "$silo"
     echo "silo $i $port $silo" >>"$run_dir/nodes"
   done
-  local kind
-  while IFS=' ' read -r kind i port silo; do
-    if [[ "$kind" == gateway ]]; then
-      wait_for 60 "gateway $i" node_ready "gateway-$i" "$port"
-    else
-      wait_for 60 "silo $i" node_ready "silo-$i" "$port"
-    fi
-  done <"$run_dir/nodes"
+  wait_for_nodes
 
   if ((with_nginx)); then
-    local prefix="$run_dir/nginx"
-    mkdir -p "$prefix/logs" "$prefix/temp"
-    # The committed config, listening on the chosen loopback port, with upstreams for these gateways.
-    sed "s/^\(\s*\)listen 3000;/\1listen 127.0.0.1:$nginx_port;/" "$root/deploy/nginx/nginx.conf" >"$prefix/nginx.conf"
-    write_gateways_conf "$prefix/gateways.conf"
-    nginx -t -q -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" \
-      || die "nginx rejected $prefix/nginx.conf (see $prefix/logs/error.log)"
-    nginx -c "$prefix/nginx.conf" -p "$prefix/" -e "$prefix/logs/error.log" -g "daemon off;" </dev/null >/dev/null 2>&1 &
-    echo $! >"$pids/nginx.pid"
-    echo "$nginx_port" >"$run_dir/nginx-port"
+    start_nginx
     wait_for 10 "nginx on port $nginx_port" healthy "http://127.0.0.1:$nginx_port"
   fi
   starting=0
@@ -314,11 +373,26 @@ start() {
   fi
 }
 
+# Each process of the run, up or DOWN (a gateway or silo is up when it runs and its /healthz says Healthy).
+status() {
+  started || { echo "not running (run dir $run_dir)"; exit 3; }
+  print_urls
+  local down=0 f name up port
+  for f in "$pids"/*.pid; do
+    name="$(basename "$f" .pid)"
+    up=0
+    if running "$(cat "$f")"; then
+      port="$(awk -v n="$name" '$1 "-" $2 == n { print $3 }' "$run_dir/nodes")"
+      if [[ -z "$port" ]] || healthy "http://127.0.0.1:$port"; then up=1; fi
+    fi
+    if ((up)); then echo "$name up"; else echo "$name DOWN"; down=1; fi
+  done
+  ((down == 0)) || exit 1
+}
+
 case "$command" in
   start) start ;;
   stop) stop_all ;;
-  status)
-    if started; then print_urls; for f in "$pids"/*.pid; do n="$(basename "$f" .pid)"; running "$(cat "$f")" && echo "$n up" || echo "$n DOWN"; done
-    else echo "not running (run dir $run_dir)"; exit 3; fi ;;
+  status) status ;;
   *) usage ;;
 esac

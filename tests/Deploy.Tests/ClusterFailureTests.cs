@@ -108,6 +108,7 @@ public sealed class ClusterFailureTests(ITestOutputHelper output)
         Assert.False(LocalCluster.IsAlive(victim), "gateway 2 still runs");
         var status = await LocalCluster.RunScriptAsync(["status", "--run-dir", cluster.RunDir]);
         Assert.Contains("gateway-2 DOWN", status.Output, StringComparison.Ordinal);
+        Assert.Equal(1, status.ExitCode);
 
         var outMs = result.GetProperty("outMs").GetInt32();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,

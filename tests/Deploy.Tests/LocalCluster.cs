@@ -192,7 +192,8 @@ public sealed partial class LocalCluster : IAsyncDisposable
         }
     }
 
-    private void ReadPids() =>
+    /// <summary>Reads the pid files again (after a start that restarted part of the cluster).</summary>
+    public void ReadPids() =>
         Pids = Directory.EnumerateFiles(Path.Combine(RunDir, "pids"), "*.pid")
             .ToDictionary(f => Path.GetFileNameWithoutExtension(f), f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture));
 

@@ -1,9 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 
 namespace OrleansRooms.Deploy;
 
-/// <summary>deploy/run-cluster.sh itself: start (gateways and a grain-only silo), status, idempotent start, stop.</summary>
+/// <summary>deploy/run-cluster.sh itself: start (gateways and a grain-only silo), status, idempotent start, repair, stop.</summary>
 public sealed class RunClusterScriptTests
 {
     [Fact]
@@ -39,6 +40,37 @@ public sealed class RunClusterScriptTests
 
         var stopAgain = await LocalCluster.RunScriptAsync(["stop", "--run-dir", cluster.RunDir]);
         Assert.True(stopAgain.ExitCode == 0, stopAgain.Output);
+    }
+    [Fact]
+    public async Task Status_fails_while_part_of_the_cluster_is_down_and_start_restarts_that_part()
+    {
+        await using var cluster = await LocalCluster.StartAsync(gateways: 2, nginx: true);
+        foreach (var name in new[] { "gateway-2", "nginx" })
+        {
+            // nginx with its workers, which would otherwise keep its port.
+            using var process = Process.GetProcessById(cluster.Pids[name]);
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        var down = await LocalCluster.RunScriptAsync(["status", "--run-dir", cluster.RunDir]);
+        Assert.True(down.ExitCode == 1, down.Output);
+        Assert.Contains("gateway-1 up", down.Output, StringComparison.Ordinal);
+        Assert.Contains("gateway-2 DOWN", down.Output, StringComparison.Ordinal);
+        Assert.Contains("nginx DOWN", down.Output, StringComparison.Ordinal);
+
+        var gateway1 = cluster.Pids["gateway-1"];
+        var repaired = await LocalCluster.RunScriptAsync(["start", "--nginx", "--run-dir", cluster.RunDir], timeout: TimeSpan.FromSeconds(120));
+        cluster.ReadPids();
+        Assert.True(repaired.ExitCode == 0, repaired.Output + cluster.Logs());
+        Assert.Contains("restarting what is down: gateway-2 nginx", repaired.Output, StringComparison.Ordinal);
+        Assert.Equal(gateway1, cluster.Pids["gateway-1"]); // what ran was left alone
+
+        var up = await LocalCluster.RunScriptAsync(["status", "--run-dir", cluster.RunDir]);
+        Assert.True(up.ExitCode == 0, up.Output);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        Assert.Equal("Healthy", await http.GetStringAsync(new Uri(cluster.Gateway(2), "/healthz")));
+        Assert.Equal("Healthy", await http.GetStringAsync(new Uri(cluster.Nginx, "/healthz")));
     }
 }
 
