@@ -16,6 +16,7 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// <list type="bullet">
     /// <item>Membership tuned so a dead silo is declared dead within about 3 s (<see cref="OrleansRoomsMembership"/>);
     /// <c>Orleans:Membership</c> overrides any of it.</item>
+    /// <item>Mutual TLS between silos when <c>Orleans:Tls</c> names a certificate (<see cref="OrleansRoomsTls"/>).</item>
     /// <item>Orleans' distributed grain directory, which keeps every surviving grain when a silo dies, without the
     /// range lease that would keep the dead silo's grains unreachable for 30 s (<see cref="OrleansRoomsDirectory"/>).</item>
     /// <item>With <see cref="GatewayDeliveryMode.Streams"/>, an in-memory stream provider of the configured name, unless
@@ -34,6 +35,7 @@ public static class OrleansRoomsSiloBuilderExtensions
         var orleans = configuration.GetSection("Orleans");
         OrleansRoomsMembership.Configure(silo.Services, orleans.GetSection("Membership"));
         OrleansRoomsDirectory.Configure(silo, orleans.GetSection("GrainDirectory"));
+        OrleansRoomsTls.Configure(silo, orleans.GetSection(OrleansRoomsTls.SectionName));
 
         var cluster = new RoomsClusterOptions();
         configuration.GetSection(RoomsClusterOptions.SectionName).Bind(cluster);
