@@ -8,9 +8,10 @@ internal static class OfficialEmitter
     /// <summary>
     /// Runs <paramref name="body"/> with <c>emitter</c> (an <c>Emitter</c> on a node-redis v4 client of
     /// <paramref name="server"/>), <c>redisClient</c> and <c>Emitter</c> in scope; the client quits once the body is
-    /// done, after Redis has answered its publishes.
+    /// done, after Redis has answered its publishes. <paramref name="user"/> and <paramref name="password"/> log the
+    /// client in as a Redis ACL user.
     /// </summary>
-    public static Task<string> RunAsync(RedisServer server, string body, string emitterOptions = "{}") =>
+    public static Task<string> RunAsync(RedisServer server, string body, string emitterOptions = "{}", string? user = null, string? password = null) =>
         NodeCompat.RunScriptAsync($$"""
             import { createClient } from "redis";
             import { Emitter } from "@socket.io/redis-emitter";
@@ -20,7 +21,7 @@ internal static class OfficialEmitter
             {{body}}
             await redisClient.quit();
             """,
-            new Dictionary<string, string> { ["REDIS_URL"] = $"redis://{server.Endpoint}" });
+            new Dictionary<string, string> { ["REDIS_URL"] = user is null ? $"redis://{server.Endpoint}" : $"redis://{Uri.EscapeDataString(user)}:{Uri.EscapeDataString(password ?? "")}@{server.Endpoint}" });
 
     /// <summary>
     /// What the official emitter publishes for <paramref name="body"/>, captured without Redis: the emitter is given a

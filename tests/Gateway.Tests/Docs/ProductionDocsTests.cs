@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.WebSockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OrleansRooms.Specification;
+
+namespace OrleansRooms.Tests.Docs;
+
+/// <summary>The samples of <c>docs/production.md</c>, each on a real gateway with real HTTP and WebSocket requests.</summary>
+public sealed class ProductionDocsTests
+{
+    private const string Handshake = "socket.io/?EIO=4&transport=polling";
+
+    [Fact]
+    public async Task The_origin_check_refuses_other_sites_on_both_transports_and_lets_clients_without_an_origin_in()
+    {
+        var builder = NewBuilder();
+
+        // docs/production.md: Which pages may connect
+        var allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "https://chat.example.com" };
+        builder.Services.AddSocketIO(options => options.AllowRequest = context =>
+        {
+            var origin = context.Request.Headers.Origin;
+            return ValueTask.FromResult(origin.Count == 0 || allowedOrigins.Contains(origin.ToString()));
+        });
+
+        await using var app = await StartAsync(builder, app => app.MapSocketIO());
+        using var http = new HttpClient { BaseAddress = Url(app) };
+
+        Assert.Equal(HttpStatusCode.OK, (await PollAsync(http, null)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await PollAsync(http, "https://chat.example.com")).StatusCode);
+        using var refused = await PollAsync(http, "https://evil.example");
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("""{"code":4,"message":"Forbidden"}""", await refused.Content.ReadAsStringAsync());
+
+        using var evil = new ClientWebSocket();
+        evil.Options.SetRequestHeader("Origin", "https://evil.example");
+        await Assert.ThrowsAsync<WebSocketException>(() => evil.ConnectAsync(WebSocketUrl(app), CancellationToken.None));
+        await using var page = await TestClient.ConnectAsync(Url(app), headers: new Dictionary<string, string> { ["Origin"] = "https://chat.example.com" });
+        Assert.NotNull(page.Id);
+    }
+
+    [Fact]
+    public async Task CORS_on_the_endpoint_lets_the_allowed_origin_read_long_polling()
+    {
+        var builder = NewBuilder();
+        builder.Services.AddSocketIO();
+
+        // docs/production.md: Which pages may connect (CORS)
+        builder.Services.AddCors(cors => cors.AddPolicy("chat", policy =>
+            policy.WithOrigins("https://chat.example.com").AllowCredentials()));
+
+        await using var app = await StartAsync(builder, app =>
+        {
+            app.UseCors();
+            app.MapSocketIO().RequireCors("chat");
+        });
+        using var http = new HttpClient { BaseAddress = Url(app) };
+
+        using var allowed = await PollAsync(http, "https://chat.example.com");
+        Assert.Equal("https://chat.example.com", Assert.Single(allowed.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(allowed.Headers.GetValues("Access-Control-Allow-Credentials")));
+        using var other = await PollAsync(http, "https://evil.example");
+        Assert.False(other.Headers.Contains("Access-Control-Allow-Origin"));
+    }
+
+    [Fact]
+    public async Task Behind_a_known_proxy_the_handshake_address_is_the_client_from_X_Forwarded_For()
+    {
+        var builder = NewBuilder();
+        builder.Services.AddSocketIO();
+        var proxyAddress = IPAddress.Loopback; // the test's requests come from here, as a proxy's would
+
+        // docs/production.md: The client's address behind a proxy
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            options.KnownIPNetworks.Clear();
+            options.KnownProxies.Clear();
+            options.KnownProxies.Add(proxyAddress); // only the proxy may speak for a client
+        });
+
+        var addresses = new ConcurrentQueue<string>();
+        await using var app = await StartAsync(builder, app =>
+        {
+            app.UseForwardedHeaders();
+            app.MapSocketIO("/socket.io", io => io.OnConnection(socket => addresses.Enqueue(socket.Handshake.Address)));
+        });
+
+        await using (await TestClient.ConnectAsync(Url(app), headers: new Dictionary<string, string> { ["X-Forwarded-For"] = "203.0.113.7" }))
+        {
+        }
+
+        Assert.Equal("203.0.113.7", Assert.Single(addresses));
+    }
+
+    private static WebApplicationBuilder NewBuilder()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.UseTestSilo();
+        return builder;
+    }
+
+    // The application as the page configures it, stopped then disposed at the end of the test.
+    private static async Task<GatewayNode> StartAsync(WebApplicationBuilder builder, Action<WebApplication> configure)
+    {
+        var app = builder.Build();
+        configure(app);
+        await app.StartAsync();
+        return new GatewayNode(app.Services, new Uri(app.Urls.First() + "/"), async () =>
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await app.StopAsync(timeout.Token);
+            await app.DisposeAsync();
+        });
+    }
+
+    private static Uri Url(GatewayNode app) => app.Url;
+
+    private static Uri WebSocketUrl(GatewayNode app) => new(app.Url.ToString().Replace("http://", "ws://", StringComparison.Ordinal) + "socket.io/?EIO=4&transport=websocket");
+
+    private static Task<HttpResponseMessage> PollAsync(HttpClient http, string? origin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, Handshake);
+        if (origin is not null)
+        {
+            request.Headers.Add("Origin", origin);
+        }
+
+        return http.SendAsync(request);
+    }
+}
