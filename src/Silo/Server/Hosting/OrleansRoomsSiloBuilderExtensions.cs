@@ -34,6 +34,7 @@ public static class OrleansRoomsSiloBuilderExtensions
         var orleans = configuration.GetSection("Orleans");
         OrleansRoomsMembership.Configure(silo.Services, orleans.GetSection("Membership"));
         OrleansRoomsDirectory.Configure(silo, orleans.GetSection("GrainDirectory"));
+        WatchdogClock.Configure(silo.Services);
 
         var cluster = new RoomsClusterOptions();
         configuration.GetSection(RoomsClusterOptions.SectionName).Bind(cluster);
