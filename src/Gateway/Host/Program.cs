@@ -32,6 +32,13 @@ builder.Services.AddOptions<ChatOptions>().BindConfiguration("Chat").ValidateDat
 
 var app = builder.Build();
 
+// A setting that keeps the gateway from starting (an unusable URL, a taken port, an invalid option, a membership Redis
+// that does not answer) ends it here with one line on standard error, before the silo starts.
+if (!app.CheckStartup())
+{
+    return HostStartupExtensions.StartupFailedExitCode;
+}
+
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
@@ -184,7 +191,7 @@ app.MapSocketIO("/socket.io", io =>
     }
 });
 
-app.Run();
+return app.RunChecked();
 
 static string? ReadRoom(SocketEvent e)
 {

@@ -32,6 +32,13 @@ builder.Services.AddHealthChecks().AddCheck<ActiveSiloHealthCheck>("orleans-memb
 
 var app = builder.Build();
 
+// A setting that keeps the silo from starting (an unusable URL, a taken port, a membership Redis that does not answer)
+// ends it here with one line on standard error.
+if (!app.CheckStartup())
+{
+    return HostStartupExtensions.StartupFailedExitCode;
+}
+
 // 200 "Healthy" while membership lists this silo as active, 503 otherwise (joining, shutting down, declared dead).
 app.MapHealthChecks("/healthz");
 
@@ -60,6 +67,6 @@ app.MapGet("/silo", async (ILocalSiloDetails silo, IClusterMembershipService mem
         activations));
 });
 
-app.Run();
+return app.RunChecked();
 
 internal sealed record SiloReport(string Address, string Name, string Status, IReadOnlyList<string> ActiveSilos, IReadOnlyDictionary<string, int> Activations);

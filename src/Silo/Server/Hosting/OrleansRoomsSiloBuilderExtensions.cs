@@ -26,6 +26,8 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// <item>On a gateway, the official <c>@socket.io/redis-emitter</c>'s channels (section <c>SocketIO:Emitter</c>,
     /// <see cref="RedisEmitterOptions"/>): listened to when a Redis is configured there, or when the cluster's
     /// membership is in Redis.</item>
+    /// <item>A silo or gateway port another process listens on stops the silo, even when that process is a silo that
+    /// shares its port (<see cref="ExclusiveListenerPorts"/>).</item>
     /// </list>
     /// </summary>
     public static ISiloBuilder AddOrleansRooms(this ISiloBuilder silo)
@@ -36,6 +38,8 @@ public static class OrleansRoomsSiloBuilderExtensions
         OrleansRoomsMembership.Configure(silo.Services, orleans.GetSection("Membership"));
         OrleansRoomsDirectory.Configure(silo, orleans.GetSection("GrainDirectory"));
         OrleansRoomsTls.Configure(silo, orleans.GetSection(OrleansRoomsTls.SectionName));
+        ExclusiveListenerPorts.Configure(silo.Services);
+        WatchdogClock.Configure(silo.Services);
 
         var cluster = new RoomsClusterOptions();
         configuration.GetSection(RoomsClusterOptions.SectionName).Bind(cluster);
