@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Grains.Hosting;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Silo.Compatibility;
+using OrleansRooms.Silo.Dashboard;
 
 namespace Orleans.Hosting;
 
@@ -25,6 +26,8 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// <item>On a gateway, the official <c>@socket.io/redis-emitter</c>'s channels (section <c>SocketIO:Emitter</c>,
     /// <see cref="RedisEmitterOptions"/>): listened to when a Redis is configured there, or when the cluster's
     /// membership is in Redis.</item>
+    /// <item>With <c>Orleans:Dashboard:Enabled</c> true, the Orleans Dashboard's statistics on this silo
+    /// (<see cref="OrleansRoomsDashboardOptions"/>); a host serves the dashboard with <c>MapOrleansRoomsDashboard</c>.</item>
     /// </list>
     /// </summary>
     public static ISiloBuilder AddOrleansRooms(this ISiloBuilder silo)
@@ -49,6 +52,7 @@ public static class OrleansRoomsSiloBuilderExtensions
 
         silo.Services.AddRoomsGrains();
         silo.Services.AddRedisEmitterListener(configuration);
+        OrleansRoomsDashboard.Configure(silo, orleans.GetSection("Dashboard"));
         return silo;
     }
 }
