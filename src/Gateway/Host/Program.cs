@@ -43,6 +43,7 @@ if (builder.Configuration.GetSection(BasicAuthenticationOptions.SectionName).Exi
             "BasicAuthentication needs a UserName (without ':') and a Password.")
         .ValidateOnStart();
 }
+
 builder.Services.AddOptions<ChatOptions>().BindConfiguration("Chat").ValidateDataAnnotations().ValidateOnStart();
 
 var app = builder.Build();
