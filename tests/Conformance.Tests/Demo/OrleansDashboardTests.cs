@@ -109,6 +109,20 @@ public sealed class OrleansDashboardTests(OrleansDashboardTests.EnabledDemo demo
         Assert.Contains("names the authorization policy 'SiteReliability', which is not registered", log, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("/")]
+    [InlineData("orleans")]
+    public async Task A_path_that_is_not_one_of_its_own_stops_the_gateway_from_starting(string path)
+    {
+        var (exitCode, log) = await DemoHost.RunRefusedAsync(new Dictionary<string, string>(EnabledDemo.Settings)
+        {
+            ["Orleans:Dashboard:Path"] = path,
+        });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Orleans:Dashboard:Path must be a path of its own", log, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task With_AllowAnonymous_it_is_served_to_anyone_and_says_so()
     {
