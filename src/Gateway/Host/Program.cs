@@ -2,6 +2,7 @@ using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
 using OrleansRooms;
 using OrleansRooms.Host.Chat;
+using OrleansRooms.Host.Operators;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -28,6 +29,21 @@ builder.UseOrleans(silo =>
 builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
 
 builder.Services.AddHealthChecks();
+
+// The Orleans Dashboard is off unless Orleans:Dashboard:Enabled, and then admits authenticated users only
+// (docs/orleans-dashboard.md). This demo can authenticate one operator with HTTP Basic: BasicAuthentication:UserName
+// and BasicAuthentication:Password (keep the password out of appsettings.json: BasicAuthentication__Password=...).
+if (builder.Configuration.GetSection(BasicAuthenticationOptions.SectionName).Exists())
+{
+    builder.Services.AddAuthentication(BasicAuthenticationHandler.SchemeName)
+        .AddScheme<BasicAuthenticationOptions, BasicAuthenticationHandler>(BasicAuthenticationHandler.SchemeName, configureOptions: null);
+    builder.Services.AddOptions<BasicAuthenticationOptions>(BasicAuthenticationHandler.SchemeName)
+        .BindConfiguration(BasicAuthenticationOptions.SectionName)
+        .Validate(o => o.UserName.Length > 0 && !o.UserName.Contains(':', StringComparison.Ordinal) && o.Password.Length > 0,
+            "BasicAuthentication needs a UserName (without ':') and a Password.")
+        .ValidateOnStart();
+}
+
 builder.Services.AddOptions<ChatOptions>().BindConfiguration("Chat").ValidateDataAnnotations().ValidateOnStart();
 
 var app = builder.Build();
@@ -53,6 +69,9 @@ if (Directory.Exists(bundle))
 // Liveness and readiness for load balancers and Kubernetes: healthy while the co-hosted silo is an active member of the
 // cluster (health check orleansrooms-cluster, added by AddSocketIO).
 app.MapHealthChecks("/healthz");
+
+// The Orleans Dashboard at Orleans:Dashboard:Path (/orleans) when enabled; nothing there otherwise.
+app.MapOrleansRoomsDashboard();
 
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
 var chat = app.Services.GetRequiredService<IOptions<ChatOptions>>().Value;

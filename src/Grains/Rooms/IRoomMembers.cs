@@ -53,6 +53,8 @@ internal interface IRoomMembers : IAddressable
 /// <summary>The room of one namespace that is not a socket's own room (key <c>namespace,room</c>).</summary>
 internal interface IRoomGrain : IRoomMembers, IGrainWithStringKey
 {
+    /// <summary>The grain type of the room grain (part of its grain ids: the same on every silo of a cluster).</summary>
+    public const string GrainTypeName = "orleansrooms-room";
 }
 
 /// <summary>One change of a room's members: socket <see cref="SocketId"/> joins, hosted by <see cref="Gateway"/>, or (no gateway) leaves.</summary>

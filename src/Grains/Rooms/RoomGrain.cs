@@ -12,7 +12,7 @@ namespace OrleansRooms.Grains.Rooms;
 /// no memory for long and busy empty rooms do not churn. Each activation starts by rebuilding the room from the
 /// sessions of every silo, so a room lost with its silo comes back complete.
 /// </summary>
-[PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-room")]
+[PreferLocalPlacement, CollectionAgeLimit(Minutes = 2), GrainType(IRoomGrain.GrainTypeName)]
 internal sealed class RoomGrain(RoomServices services) : Grain, IRoomGrain, IGrainMigrationParticipant
 {
     private const string StateKey = "room";

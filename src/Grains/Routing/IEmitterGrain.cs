@@ -11,12 +11,15 @@ namespace OrleansRooms.Grains.Routing;
 /// </summary>
 internal interface IEmitterGrain : IGrainWithIntegerKey
 {
+    /// <summary>The grain type of the emitter grain (part of its grain ids: the same on every silo and client of a cluster).</summary>
+    public const string GrainTypeName = "orleansrooms-emitter";
+
     /// <summary>Carries out <paramref name="message"/>; returns how many gateways took it.</summary>
     Task<int> SendAsync(ClusterMessage message);
 }
 
 /// <summary>Routes emitters' messages on whichever silo the call lands; stateless, so every silo runs its own copies.</summary>
-[StatelessWorker, GrainType("orleansrooms-emitter")]
+[StatelessWorker, GrainType(IEmitterGrain.GrainTypeName)]
 internal sealed class EmitterGrain(ClusterRouter router, GatewayServices gateways, Recovery.RecoveryLogs recovery, Recovery.SequencedBroadcasts sequenced) : Grain, IEmitterGrain
 {
     public async Task<int> SendAsync(ClusterMessage message)

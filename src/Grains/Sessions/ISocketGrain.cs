@@ -13,6 +13,9 @@ namespace OrleansRooms.Grains.Sessions;
 /// </summary>
 internal interface ISocketGrain : IRoomMembers, IGrainWithStringKey
 {
+    /// <summary>The grain type of the socket grain (part of its grain ids: the same on every silo of a cluster).</summary>
+    public const string GrainTypeName = "orleansrooms-socket";
+
     /// <summary>
     /// Starts the session of a new socket connected through <paramref name="gateway"/>, in its own room; returns the silo
     /// the session lives on (the gateway restores the session if that silo dies).

@@ -20,7 +20,7 @@ namespace OrleansRooms.Grains.Sessions;
 /// <see cref="NamespaceLog"/>), and hands them to the gateway its client comes back through, once, within the window.
 /// </para>
 /// </summary>
-[SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType("orleansrooms-socket")]
+[SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType(ISocketGrain.GrainTypeName)]
 internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains, RecoveryLogs recovery, RecoveryMetrics metrics)
     : Grain, ISocketGrain, IGrainMigrationParticipant
 {

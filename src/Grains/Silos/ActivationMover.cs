@@ -20,7 +20,7 @@ internal sealed partial class ActivationMover(
     IClusterManifestProvider manifests,
     ILogger<ActivationMover> logger) : ILifecycleParticipant<ISiloLifecycle>, IDisposable
 {
-    private static readonly GrainType SessionType = GrainType.Create("orleansrooms-socket");
+    private static readonly GrainType SessionType = GrainType.Create(ISocketGrain.GrainTypeName);
 
     // How long a stopping silo waits for its grains to move before Orleans deactivates what is left.
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(30);

@@ -25,6 +25,8 @@ builder.UseOrleans(silo =>
             primarySiloEndpoint: new IPEndPoint(IPAddress.Loopback, 11111));
     }
 
+    // With Orleans:Dashboard:Enabled, set alike on every silo of the cluster, this silo reports to the Orleans Dashboard;
+    // the gateways serve it (docs/orleans-dashboard.md).
     silo.AddOrleansRooms();
 });
 

@@ -55,6 +55,76 @@ internal sealed partial class DemoHost : IAsyncDisposable
     /// </summary>
     public static async Task<DemoHost> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
+        var log = new StringBuilder();
+        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var process = Launch(settings, log, line =>
+        {
+            if (ListeningLine().Match(line) is { Success: true } match)
+            {
+                listening.TrySetResult(new Uri(match.Groups[1].Value));
+            }
+        });
+        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("the demo exited"));
+        try
+        {
+            return new DemoHost(process, log, await listening.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            string output;
+            lock (log)
+            {
+                output = log.ToString();
+            }
+
+            throw new Xunit.Sdk.XunitException($"the demo did not start: {ex.Message}\n{output}");
+        }
+    }
+
+    /// <summary>
+    /// Starts the demo with settings it must refuse to start with, and returns its exit code and what it printed; fails
+    /// the test if it starts listening instead, or is still running after 30 s.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunRefusedAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var log = new StringBuilder();
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var process = Launch(settings, log, line =>
+        {
+            if (ListeningLine().IsMatch(line))
+            {
+                listening.TrySetResult();
+            }
+        });
+        try
+        {
+            var exited = process.WaitForExitAsync();
+            await Task.WhenAny(exited, listening.Task).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+
+            // Until both streams are read to their end, so the log is complete.
+            await process.WaitForExitAsync();
+            process.WaitForExit();
+        }
+
+        lock (log)
+        {
+            Assert.False(listening.Task.IsCompleted, $"the demo started:\n{log}");
+            return (process.ExitCode, log.ToString());
+        }
+    }
+
+    private static Process Launch(IReadOnlyDictionary<string, string>? settings, StringBuilder log, Action<string> onLine)
+    {
         var dll = Path.Combine(Output, "OrleansRooms.Gateway.Host.dll");
         Assert.True(File.Exists(dll), $"the demo is not built in {Output}");
         var start = new ProcessStartInfo("dotnet")
@@ -76,8 +146,6 @@ internal sealed partial class DemoHost : IAsyncDisposable
             start.ArgumentList.Add($"--{key}={value}");
         }
 
-        var log = new StringBuilder();
-        var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var process = Process.Start(start)!;
         process.StandardInput.Close();
         DataReceivedEventHandler record = (_, e) =>
@@ -92,34 +160,14 @@ internal sealed partial class DemoHost : IAsyncDisposable
                 log.AppendLine(e.Data);
             }
 
-            if (ListeningLine().Match(e.Data) is { Success: true } match)
-            {
-                listening.TrySetResult(new Uri(match.Groups[1].Value));
-            }
+            onLine(e.Data);
         };
         process.OutputDataReceived += record;
         process.ErrorDataReceived += record;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.EnableRaisingEvents = true;
-        process.Exited += (_, _) => listening.TrySetException(new InvalidOperationException("the demo exited"));
-        try
-        {
-            return new DemoHost(process, log, await listening.Task.WaitAsync(TimeSpan.FromSeconds(30)));
-        }
-        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            process.Dispose();
-            string output;
-            lock (log)
-            {
-                output = log.ToString();
-            }
-
-            throw new Xunit.Sdk.XunitException($"the demo did not start: {ex.Message}\n{output}");
-        }
+        return process;
     }
 
     public async ValueTask DisposeAsync()

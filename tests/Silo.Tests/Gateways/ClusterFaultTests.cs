@@ -1,3 +1,4 @@
+using OrleansRooms.Grains.Rooms;
 using OrleansRooms.Grains.Sessions;
 using OrleansRooms.Specification;
 using OrleansRooms.TestCluster;
@@ -153,7 +154,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
         var keys = new List<string>();
         foreach (var silo in _cluster.Orleans.GetActiveSilos())
         {
-            var details = await management.GetDetailedGrainStatistics(["orleansrooms-room"], [silo.SiloAddress]);
+            var details = await management.GetDetailedGrainStatistics([IRoomGrain.GrainTypeName], [silo.SiloAddress]);
             keys.AddRange(details.Select(d => d.GrainId.Key.ToString()!));
         }
 

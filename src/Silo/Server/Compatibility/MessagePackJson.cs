@@ -21,7 +21,7 @@ internal static class MessagePackJson
     /// <summary>
     /// Reads one value and writes it; false with a reason when it cannot be written as JSON (a string that is not UTF-8,
     /// a map key that is neither a string nor an integer, nesting deeper than <see cref="MaxDepth"/>). Malformed or
-    /// truncated input throws the package's <see cref="MessagePackSerializationException"/> or <see cref="EndOfStreamException"/>.
+    /// truncated input throws the package's <c>MessagePack.MessagePackSerializationException</c> or <see cref="EndOfStreamException"/>.
     /// </summary>
     public static bool TryWrite(ref MessagePackReader reader, Utf8JsonWriter writer, List<ReadOnlyMemory<byte>> attachments, out string? error) =>
         TryWrite(ref reader, writer, attachments, 0, out error);

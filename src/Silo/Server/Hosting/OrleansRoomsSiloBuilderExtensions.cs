@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Grains.Hosting;
 using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Silo.Compatibility;
+using OrleansRooms.Silo.Dashboard;
 
 namespace Orleans.Hosting;
 
@@ -28,6 +29,8 @@ public static class OrleansRoomsSiloBuilderExtensions
     /// membership is in Redis.</item>
     /// <item>A silo or gateway port another process listens on stops the silo, even when that process is a silo that
     /// shares its port (<see cref="ExclusiveListenerPorts"/>).</item>
+    /// <item>With <c>Orleans:Dashboard:Enabled</c> true, the Orleans Dashboard's statistics on this silo
+    /// (<see cref="OrleansRoomsDashboardOptions"/>); a host serves the dashboard with <c>MapOrleansRoomsDashboard</c>.</item>
     /// </list>
     /// </summary>
     public static ISiloBuilder AddOrleansRooms(this ISiloBuilder silo)
@@ -55,6 +58,7 @@ public static class OrleansRoomsSiloBuilderExtensions
 
         silo.Services.AddRoomsGrains();
         silo.Services.AddRedisEmitterListener(configuration);
+        OrleansRoomsDashboard.Configure(silo, orleans.GetSection("Dashboard"));
         return silo;
     }
 }
