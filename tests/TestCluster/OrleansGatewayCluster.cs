@@ -269,7 +269,14 @@ public sealed class GatewayHostConfigurator : IHostConfigurator, ISiloConfigurat
                 app.UseEndpoints(endpoints => endpoints.MapSocketIO());
             });
         });
-        hostBuilder.ConfigureServices(services => services.AddSocketIO());
+        hostBuilder.ConfigureServices((context, services) =>
+        {
+            services.AddSocketIO();
+            if (context.Configuration.GetSection(OrleansRooms.Admin.AdminUIOptions.SectionName).Exists())
+            {
+                services.AddSocketIOAdminUI();
+            }
+        });
     }
 
     public void Configure(ISiloBuilder siloBuilder)

@@ -28,6 +28,12 @@ builder.UseOrleans(silo =>
 });
 builder.Services.AddSocketIO(); // options from the "SocketIO" section of appsettings.json
 
+// The Socket.IO Admin UI's server side, when configured (SocketIO:AdminUI, docs/admin-ui.md); off by default.
+if (builder.Configuration.GetSection(OrleansRooms.Admin.AdminUIOptions.SectionName).Exists())
+{
+    builder.Services.AddSocketIOAdminUI();
+}
+
 builder.Services.AddHealthChecks();
 
 // The Orleans Dashboard is off unless Orleans:Dashboard:Enabled, and then admits authenticated users only
@@ -64,6 +70,22 @@ var bundle = Path.Combine(app.Environment.ContentRootPath, "node_modules", "sock
 if (Directory.Exists(bundle))
 {
     app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(bundle), RequestPath = "/vendor" });
+}
+
+// The Admin UI's page itself, from @socket.io/admin-ui's built files, at AdminUI:Path (such as /admin-ui) when set.
+if (builder.Configuration["AdminUI:Path"] is { Length: > 0 } adminUIPath)
+{
+    var adminUI = Path.Combine(app.Environment.ContentRootPath, "node_modules", "@socket.io", "admin-ui", "ui", "dist");
+    if (!Directory.Exists(adminUI))
+    {
+        throw new InvalidOperationException($"AdminUI:Path is set but the Admin UI's files are missing from {adminUI} (npm ci in the project installs them).");
+    }
+
+    var files = new PhysicalFileProvider(adminUI);
+    var requestPath = "/" + adminUIPath.Trim('/');
+    // The page loads its scripts relative to itself: the default-files middleware redirects /admin-ui to /admin-ui/.
+    app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = requestPath });
+    app.UseStaticFiles(new StaticFileOptions { FileProvider = files, RequestPath = requestPath });
 }
 
 // Liveness and readiness for load balancers and Kubernetes: healthy while the co-hosted silo is an active member of the

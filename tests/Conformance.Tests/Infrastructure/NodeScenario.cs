@@ -47,7 +47,7 @@ internal static class NodeScenario
         }
     }
 
-    /// <summary>Installs the client from the lock file when it is missing, so `dotnet test` alone works.</summary>
+    /// <summary>Installs the client (and puppeteer-core) from the lock file when missing, so `dotnet test` alone works.</summary>
     private static async Task EnsureClientInstalledAsync()
     {
         if (s_installed)
@@ -58,7 +58,8 @@ internal static class NodeScenario
         await InstallLock.WaitAsync();
         try
         {
-            if (!File.Exists(Path.Combine(Directory, "node_modules", "socket.io-client", "package.json")))
+            if (!File.Exists(Path.Combine(Directory, "node_modules", "socket.io-client", "package.json"))
+                || !File.Exists(Path.Combine(Directory, "node_modules", "puppeteer-core", "package.json")))
             {
                 var npm = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], Directory, new Dictionary<string, string> { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
                 Assert.True(npm.ExitCode == 0, $"npm ci failed in {Directory}:\n{npm.Stderr}");

@@ -34,7 +34,8 @@ internal sealed class TestGateway : IAsyncDisposable
     public static async Task<TestGateway> StartAsync(
         Action<SocketIOServer> configure,
         Action<SocketIOOptions>? options = null,
-        int port = 0)
+        int port = 0,
+        Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.UseTestSilo();
@@ -43,6 +44,7 @@ internal sealed class TestGateway : IAsyncDisposable
         // A test that restarts the gateway should not wait for connections to drain.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
         builder.Services.AddSocketIO(options);
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.MapSocketIO("/socket.io", configure);

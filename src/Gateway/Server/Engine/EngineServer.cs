@@ -67,6 +67,24 @@ internal sealed class EngineServer : IDisposable
     /// <summary>Sessions open now (handshake done, not yet closed).</summary>
     public int OpenSessionCount => Volatile.Read(ref _openSessions);
 
+    /// <summary>What the sessions did, counted only once someone attached it (the admin UI); null, nothing is counted.</summary>
+    internal EngineActivity? Activity { get; set; }
+
+    /// <summary>How many open sessions still use long-polling (read by walking the sessions: for statistics, not hot paths).</summary>
+    internal int CountPollingSessions()
+    {
+        var count = 0;
+        foreach (var session in _sessions.Values)
+        {
+            if (session.TransportName == "polling")
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
     /// <summary>Answers one request under the Socket.IO path.</summary>
     public Task HandleRequestAsync(HttpContext context)
     {
@@ -165,6 +183,7 @@ internal sealed class EngineServer : IDisposable
     {
         Interlocked.Decrement(ref _openSessions);
         Metrics.Connections.Add(-1);
+        Activity?.Closed(reason);
         EngineLog.SessionClosed(Logger, session.Id, reason);
     }
 
@@ -260,6 +279,7 @@ internal sealed class EngineServer : IDisposable
         _sessions[session.Id] = session;
         Interlocked.Increment(ref _openSessions);
         Metrics.Connections.Add(1);
+        Activity?.Opened();
         EngineLog.SessionOpened(Logger, session.Id, session.TransportName);
     }
 
@@ -428,12 +448,28 @@ internal sealed class EngineServer : IDisposable
             }
 
             Metrics.PacketsSent.Add(batch.Count);
+            if (Activity is { } activity)
+            {
+                activity.Sent(batch.Count, SumPayloads(batch));
+            }
+
             await WritePayloadAsync(context, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
         }
         finally
         {
             session.ReturnBatch(batch);
         }
+    }
+
+    internal static long SumPayloads(List<EnginePacket> batch)
+    {
+        long bytes = 0;
+        foreach (var packet in batch)
+        {
+            bytes += packet.PayloadLength;
+        }
+
+        return bytes;
     }
 
     /// <summary>Writes packets joined by 0x1E into the response pipe, then flushes once.</summary>

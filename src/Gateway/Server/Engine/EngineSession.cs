@@ -622,6 +622,7 @@ internal sealed class EngineSession : IEngineConnection
         }
 
         _server.Metrics.PacketsReceived.Add(1);
+        _server.Activity?.Received((int)packet.Length);
         if (isBinary)
         {
             Deliver(packet, isBinary: true);

@@ -123,6 +123,7 @@ internal sealed class EngineUpgrade(EngineSession session, TimerWheel wheel, Tim
 
         session.Server.Metrics.Upgrades.Add(1);
         EngineLog.Upgraded(session.Server.Logger, session.Id);
+        session.Server.Activity?.OnUpgraded(session.Id);
         return ProbeResult.Upgraded;
     }
 

@@ -522,6 +522,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 if (batch.Count != 0)
                 {
                     _server.Metrics.PacketsSent.Add(batch.Count);
+                    _server.Activity?.Sent(batch.Count, EngineServer.SumPayloads(batch));
                 }
 
                 batch.Clear();

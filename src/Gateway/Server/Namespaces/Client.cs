@@ -30,6 +30,15 @@ internal sealed class Client
 
     public IEngineConnection Connection { get; }
 
+    /// <summary>A copy of the sockets connected over this client.</summary>
+    public Socket[] SnapshotSockets()
+    {
+        lock (_lock)
+        {
+            return [.. _sockets.Values];
+        }
+    }
+
     public bool Send(EncodedPacket packet) => Connection.Send(packet.Parts);
 
     public bool SendVolatile(EncodedPacket packet) => Connection.TrySendVolatile(packet.Parts);

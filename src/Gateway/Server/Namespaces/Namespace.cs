@@ -311,8 +311,26 @@ public sealed class Namespace
 
     internal int NextAckId() => Interlocked.Increment(ref _ackIds) & int.MaxValue;
 
-    internal Namespace GetOrAddChild(string name) =>
-        Children!.GetOrAdd(name, static (childName, parent) => new Namespace(parent.Server, childName, parent, isDynamicParent: false), this);
+    internal Namespace GetOrAddChild(string name)
+    {
+        if (Children!.TryGetValue(name, out var child))
+        {
+            return child;
+        }
+
+        lock (_lock)
+        {
+            if (Children.TryGetValue(name, out child))
+            {
+                return child;
+            }
+
+            child = Children[name] = new Namespace(Server, name, this, isDynamicParent: false);
+        }
+
+        Server.OnNamespaceCreated(child);
+        return child;
+    }
 
     /// <summary>
     /// Runs a client's CONNECT: middleware, own room, CONNECT packet, then starts the connection handlers. Completes
@@ -382,6 +400,7 @@ public sealed class Namespace
     {
         Server.Metrics.SocketConnected();
         SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
+        Server.OnSocketConnected(socket);
         _ = RunConnectionHandlersAsync(socket);
         socket.Start();
     }

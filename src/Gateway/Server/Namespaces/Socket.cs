@@ -598,6 +598,7 @@ public sealed class Socket : IRoomMember
         }
 
         SocketIOLog.SocketDisconnected(Server.Logger, Id, Namespace.Name, reason);
+        Server.OnSocketDisconnected(this, reason);
         await RunLifecycleHandlersAsync(_disconnectHandlers, "disconnect", reason).ConfigureAwait(false);
     }
 

@@ -62,6 +62,40 @@ public sealed class SocketIOServer
 
     internal IEngineHandler EngineHandler { get; }
 
+    /// <summary>Raised when a namespace is created on this gateway (a dynamic parent's child included).</summary>
+    internal event Action<Namespace>? NamespaceCreated;
+
+    /// <summary>Raised when a socket has connected to a namespace of this gateway, before its connection handlers run.</summary>
+    internal event Action<Socket>? SocketConnected;
+
+    /// <summary>Raised when a socket of this gateway has disconnected and left its rooms: (socket, reason).</summary>
+    internal event Action<Socket, string>? SocketDisconnected;
+
+    /// <summary>Every namespace of this gateway, dynamic parents' children included (a copy).</summary>
+    internal List<Namespace> SnapshotNamespaces()
+    {
+        var namespaces = new List<Namespace>(_namespaces.Values);
+        lock (_lock)
+        {
+            foreach (var (_, parent) in _dynamicParents)
+            {
+                namespaces.AddRange(parent.Children!.Values);
+            }
+        }
+
+        return namespaces;
+    }
+
+    /// <summary>The sockets of Engine.IO session <paramref name="connectionId"/> on this gateway.</summary>
+    internal Socket[] SocketsOfConnection(string connectionId) =>
+        _clients.TryGetValue(connectionId, out var client) ? client.SnapshotSockets() : [];
+
+    internal void OnNamespaceCreated(Namespace nsp) => NamespaceCreated?.Invoke(nsp);
+
+    internal void OnSocketConnected(Socket socket) => SocketConnected?.Invoke(socket);
+
+    internal void OnSocketDisconnected(Socket socket, string reason) => SocketDisconnected?.Invoke(socket, reason);
+
     /// <summary>Returns namespace <paramref name="name"/>, creating it if needed (a missing leading <c>/</c> is added).</summary>
     public Namespace Of(string name)
     {
@@ -86,7 +120,14 @@ public sealed class SocketIOServer
                 }
             }
 
-            return _namespaces.GetOrAdd(name, static (n, server) => new Namespace(server, n, null, isDynamicParent: false), this);
+            if (_namespaces.TryGetValue(name, out existing))
+            {
+                return existing;
+            }
+
+            var created = _namespaces[name] = new Namespace(this, name, null, isDynamicParent: false);
+            OnNamespaceCreated(created);
+            return created;
         }
     }
 
