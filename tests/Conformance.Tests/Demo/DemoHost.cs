@@ -35,6 +35,9 @@ internal sealed partial class DemoHost : IAsyncDisposable
         ["Orleans:Clustering:ProviderType"] = "Redis",
         ["Orleans:Clustering:ConnectionString"] = redis.ConnectionString,
         ["Orleans:Endpoints:AdvertisedIPAddress"] = "127.0.0.1",
+        // No Orleans client connects to a demo: no client gateway port (Orleans' default, 30000, is one port for every
+        // gateway on this machine, and a second one refuses to start on it).
+        ["Orleans:Endpoints:GatewayPort"] = "0",
     };
 
     /// <summary>What the host printed so far.</summary>
