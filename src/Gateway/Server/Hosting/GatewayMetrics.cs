@@ -46,7 +46,7 @@ internal sealed class GatewayMetrics
         _sockets = meter.CreateUpDownCounter<long>("orleansrooms.socketio.sockets", "{socket}", "Sockets connected to a namespace.");
         _connectRejected = meter.CreateCounter<long>("orleansrooms.socketio.connect_errors", "{socket}", "Namespace connections refused.");
         _eventsReceived = meter.CreateCounter<long>("orleansrooms.socketio.events.received", "{event}", "Events received from clients.");
-        _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts sent.");
+        _broadcasts = meter.CreateCounter<long>("orleansrooms.socketio.broadcasts", "{broadcast}", "Broadcasts delivered on this gateway (emitted here or received from another).");
         _deliveries = meter.CreateCounter<long>("orleansrooms.socketio.broadcast.deliveries", "{packet}", "Packets written to sockets by broadcasts.");
         _clusterFailures = meter.CreateCounter<long>("orleansrooms.socketio.cluster.failures", "{change}", "Joins, leaves and connections the cluster could not record within its retry bound (the caller got the error).");
         _restores = meter.CreateCounter<long>("orleansrooms.cluster.sessions.restored", "{session}", "Sessions of this gateway's sockets restored from its table after the silo holding them died.");
