@@ -1,5 +1,8 @@
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using OrleansRooms;
 using OrleansRooms.Host.Chat;
 using OrleansRooms.Host.Operators;
@@ -10,6 +13,39 @@ var builder = WebApplication.CreateBuilder(args);
 if (builder.Configuration["urls"] is null && builder.Configuration["http_ports"] is null)
 {
     builder.WebHost.UseUrls("http://*:3000");
+}
+
+// Spans and metrics (docs/observability.md), exported only when asked: over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is
+// set, to the console with OrleansRooms:Telemetry:Console=true.
+var exportOtlp = !string.IsNullOrEmpty(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+var exportConsole = builder.Configuration.GetValue("OrleansRooms:Telemetry:Console", false);
+if (exportOtlp || exportConsole)
+{
+    var telemetry = builder.Services.AddOpenTelemetry()
+        .WithTracing(tracing =>
+        {
+            tracing.AddSource("OrleansRooms.Gateway", "Microsoft.Orleans.Runtime").AddAspNetCoreInstrumentation();
+            if (exportConsole)
+            {
+                tracing.AddConsoleExporter();
+            }
+        })
+        .WithMetrics(metrics =>
+        {
+            metrics.AddMeter("OrleansRooms.Gateway", "OrleansRooms.Recovery", "OrleansRooms.Silo");
+            if (exportConsole)
+            {
+                metrics.AddConsoleExporter();
+            }
+        });
+    if (exportOtlp)
+    {
+        telemetry.UseOtlpExporter();
+    }
+
+    // The grain calls of joins, leaves and connects, as children of their spans (on Microsoft.Orleans.Runtime: Orleans
+    // counts the OrleansRooms.Grains interfaces as its own).
+    builder.UseOrleans(silo => silo.AddActivityPropagation());
 }
 
 // The co-hosted Orleans silo that holds the rooms. A cluster configures its membership, for instance

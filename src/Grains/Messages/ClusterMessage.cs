@@ -91,6 +91,13 @@ internal sealed class ClusterMessage
     [Id(10)]
     public bool StartsStream { get; init; }
 
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the span that sent the message, when one was traced: the span of its delivery on
+    /// the receiving gateway is that span's child, whichever way the message went (a call, a stream, a silo's log).
+    /// </summary>
+    [Id(11)]
+    public string? TraceParent { get; init; }
+
     /// <summary>The sockets the message selects.</summary>
     public RoomSelection Selection => new(Rooms, Except);
 
@@ -113,6 +120,7 @@ internal sealed class ClusterMessage
         Origin = origin,
         Sequence = sequence,
         StartsStream = startsStream,
+        TraceParent = TraceParent,
     };
 }
 

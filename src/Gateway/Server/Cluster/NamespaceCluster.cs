@@ -43,12 +43,12 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
     /// <inheritdoc cref="GatewayCluster.EndLater"/>
     public void EndLater(Socket socket, ImmutableArray<string> rooms, Exception failure) => cluster.EndLater(socket, rooms, failure);
 
-    /// <summary>Sends a broadcast once to each other gateway hosting a selected socket; completes once each took it.</summary>
-    public Task BroadcastAsync(ClusterMessage message)
+    /// <summary>Sends a broadcast once to each other gateway hosting a selected socket; completes once each took it, with how many did.</summary>
+    public Task<int> BroadcastAsync(ClusterMessage message)
     {
         if (cluster.IsDetached)
         {
-            return Task.CompletedTask;
+            return Task.FromResult(0);
         }
 
         lock (_lock)
@@ -60,7 +60,7 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
                 {
                     if (cluster.Router.TryResolve(nsp.Name, message.Rooms, Self, targets))
                     {
-                        return targets.Count == 0 ? Task.CompletedTask : cluster.Router.BroadcastAsync(targets, message);
+                        return targets.Count == 0 ? Task.FromResult(0) : cluster.Router.BroadcastAsync(targets, message);
                     }
                 }
                 finally

@@ -1,11 +1,13 @@
 using System.Buffers;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using OrleansRooms.Hosting;
 
 namespace OrleansRooms.Engine;
 
@@ -36,7 +38,7 @@ internal sealed class EngineServer : IDisposable
         Handler = handler;
         Logger = loggerFactory.CreateLogger("OrleansRooms.Engine");
         Time = timeProvider;
-        Metrics = new EngineMetrics(meterFactory);
+        Metrics = new EngineMetrics(meterFactory, SendBufferUsage);
         _webSocketAllowed = Options.Transports.HasFlag(SocketIOTransports.WebSocket);
         _pollingAllowed = Options.Transports.HasFlag(SocketIOTransports.Polling);
 
@@ -200,68 +202,112 @@ internal sealed class EngineServer : IDisposable
 
     private async Task HandshakeAsync(HttpContext context, bool isWebSocket)
     {
-        if (!HttpMethods.IsGet(context.Request.Method))
-        {
-            await RefuseAsync(context, EngineErrors.BadHandshakeMethod);
-            return;
-        }
-
-        // Kestrel still accepts while the sessions close: a session opened now would die at once.
-        if (_shuttingDown)
-        {
-            await RefuseAsync(context, EngineErrors.ShuttingDown);
-            return;
-        }
-
-        if (!await IsAllowedAsync(context))
-        {
-            await RefuseAsync(context, EngineErrors.Forbidden);
-            return;
-        }
-
-        var id = NewSessionId();
-        var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
-        if (!isWebSocket)
-        {
-            var captured = new EngineRequest(context, Time.GetUtcNow());
-            try
-            {
-                var session = new EngineSession(this, id, captured, webSocket: null, first: null);
-                Register(session);
-                session.Open();
-                CloseIfShuttingDown(session);
-                await WritePayloadAsync(context, [open]);
-            }
-            finally
-            {
-                captured.Detach();
-            }
-
-            return;
-        }
-
-        var webSocket = new WebSocketTransport(this);
-        var (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
-        if (stream is null)
-        {
-            await RefuseAsync(context, refusal ?? EngineErrors.BadRequest);
-            return;
-        }
-
-        var request = new EngineRequest(context, Time.GetUtcNow());
+        // Started as a child of the handshake's HTTP request, and ended before a WebSocket runs: its connection is not part of it.
+        var activity = GatewayActivities.Source.StartActivity(GatewayActivities.Handshake, ActivityKind.Server);
+        var transport = isWebSocket ? "websocket" : "polling";
+        activity?.SetTag(GatewayActivities.TransportTag, transport);
+        var start = Metrics.HandshakeDuration.Enabled ? Time.GetTimestamp() : 0;
+        var stream = (Stream?)null;
+        WebSocketTransport? webSocket = null;
+        EngineSession? wsSession = null;
+        EngineRequest? request = null;
         try
         {
-            var wsSession = new EngineSession(this, id, request, webSocket, first: open);
+            if (!HttpMethods.IsGet(context.Request.Method))
+            {
+                await RefuseHandshakeAsync(activity, context, EngineErrors.BadHandshakeMethod);
+                return;
+            }
+
+            // Kestrel still accepts while the sessions close: a session opened now would die at once.
+            if (_shuttingDown)
+            {
+                await RefuseHandshakeAsync(activity, context, EngineErrors.ShuttingDown);
+                return;
+            }
+
+            if (!await IsAllowedAsync(context))
+            {
+                await RefuseHandshakeAsync(activity, context, EngineErrors.Forbidden);
+                return;
+            }
+
+            var id = NewSessionId();
+            var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
+            if (!isWebSocket)
+            {
+                var captured = new EngineRequest(context, Time.GetUtcNow());
+                try
+                {
+                    var session = new EngineSession(this, id, captured, webSocket: null, first: null);
+                    Register(session);
+                    session.Open();
+                    CloseIfShuttingDown(session);
+                    await WritePayloadAsync(context, [open]);
+                }
+                finally
+                {
+                    captured.Detach();
+                }
+
+                Handshaken(activity, start, transport);
+                return;
+            }
+
+            webSocket = new WebSocketTransport(this);
+            (stream, var refusal) = await WebSocketTransport.AcceptAsync(context);
+            if (stream is null)
+            {
+                await RefuseHandshakeAsync(activity, context, refusal ?? EngineErrors.BadRequest);
+                return;
+            }
+
+            request = new EngineRequest(context, Time.GetUtcNow());
+            wsSession = new EngineSession(this, id, request, webSocket, first: open);
             webSocket.Attach(wsSession);
             Register(wsSession);
             wsSession.Open();
             CloseIfShuttingDown(wsSession);
             webSocket.Signal();
-            await webSocket.RunAsync(stream, context);
+            Handshaken(activity, start, transport);
+        }
+        catch (Exception ex)
+        {
+            GatewayActivities.Fail(activity, ex);
+            request?.Detach();
+            throw;
         }
         finally
         {
-            request.Detach();
+            activity?.Stop();
+        }
+
+        if (wsSession is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await webSocket!.RunAsync(stream!, context);
+        }
+        finally
+        {
+            request!.Detach();
+        }
+    }
+
+    private Task RefuseHandshakeAsync(Activity? activity, HttpContext context, EngineError error)
+    {
+        activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+        return RefuseAsync(context, error);
+    }
+
+    private void Handshaken(Activity? activity, long start, string transport)
+    {
+        if (start != 0)
+        {
+            Metrics.HandshakeDuration.Record(Time.GetElapsedTime(start).TotalSeconds, new KeyValuePair<string, object?>(GatewayActivities.TransportTag, transport));
         }
     }
 
@@ -272,6 +318,17 @@ internal sealed class EngineServer : IDisposable
         {
             session.CloseCore("server shutting down", CloseKind.Forced);
         }
+    }
+
+    private long SendBufferUsage()
+    {
+        long bytes = 0;
+        foreach (var session in _sessions.Values)
+        {
+            bytes += session.PendingBytes;
+        }
+
+        return bytes;
     }
 
     private void Register(EngineSession session)

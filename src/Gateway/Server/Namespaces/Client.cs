@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
 using OrleansRooms.Engine;
+using OrleansRooms.Hosting;
 using OrleansRooms.Protocol;
 
 namespace OrleansRooms;
@@ -85,6 +87,7 @@ internal sealed class Client
 
     public void RejectConnect(string nsp, string message, object? data)
     {
+        GatewayActivities.CurrentOf(GatewayActivities.Connect)?.SetStatus(ActivityStatusCode.Error, message);
         lock (_lock)
         {
             DoneConnecting(nsp);
@@ -180,6 +183,9 @@ internal sealed class Client
 
     private async Task ConnectAsync(Packet packet)
     {
+        // The root of its own trace: the connection's request may last as long as the connection.
+        using var activity = GatewayActivities.StartRoot(GatewayActivities.Connect, ActivityKind.Server, out _);
+        activity?.SetTag(GatewayActivities.NamespaceTag, packet.Namespace);
         try
         {
             var auth = packet.Data ?? Handshake.EmptyAuth; // Socket.IO's default: a CONNECT without payload means {}
@@ -205,6 +211,7 @@ internal sealed class Client
         }
         catch (Exception ex)
         {
+            GatewayActivities.Fail(activity, ex);
             SocketIOLog.HandlerFailed(_server.Logger, "connect", Connection.Id, ex);
             bool unanswered;
             lock (_lock)

@@ -3,6 +3,7 @@ using System.Text.Json;
 using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Silos;
+using OrleansRooms.Hosting;
 using OrleansRooms.Protocol;
 using OrleansRooms.Recovery;
 using OrleansRooms.Rooms;
@@ -398,6 +399,7 @@ public sealed class Namespace
     /// <summary>A socket is connected and its client knows it: the connection handlers start, then its packets flow.</summary>
     internal void Connected(Socket socket)
     {
+        GatewayActivities.CurrentOf(GatewayActivities.Connect)?.SetTag(GatewayActivities.SocketIdTag, socket.Id);
         Server.Metrics.SocketConnected();
         SocketIOLog.SocketConnected(Server.Logger, socket.Id, Name);
         Server.OnSocketConnected(socket);

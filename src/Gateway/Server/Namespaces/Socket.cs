@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Collections.Immutable;
+using System.Diagnostics;
 using System.Text.Json;
 using OrleansRooms.Grains.Sessions;
+using OrleansRooms.Hosting;
 using OrleansRooms.Protocol;
 using OrleansRooms.Rooms;
 
@@ -653,7 +655,46 @@ public sealed class Socket : IRoomMember
     /// Applies a join or leave after the changes before it: first the session (the truth), then this gateway's table,
     /// so the table only ever holds what the session accepted. A failure reaches the caller and changes nothing here.
     /// </summary>
-    private async Task ChangeAfterAsync(Task before, string[] rooms, bool join)
+    private Task ChangeAfterAsync(Task before, string[] rooms, bool join) =>
+        GatewayActivities.Source.HasListeners() || Server.Metrics.MeasuresRoomChanges
+            ? ChangeObservedAsync(before, rooms, join)
+            : ChangeAfterCoreAsync(before, rooms, join);
+
+    // A change with its span and its duration, for whoever listens.
+    private async Task ChangeObservedAsync(Task before, string[] rooms, bool join)
+    {
+        var metrics = Server.Metrics;
+        var start = metrics.MeasuresRoomChanges ? Server.TimeProvider.GetTimestamp() : 0;
+        using var activity = GatewayActivities.Source.StartActivity(join ? GatewayActivities.Join : GatewayActivities.Leave);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(GatewayActivities.NamespaceTag, Namespace.Name);
+            activity.SetTag(GatewayActivities.SocketIdTag, Id);
+            activity.SetTag(GatewayActivities.RoomsTag, rooms);
+        }
+
+        try
+        {
+            await ChangeAfterCoreAsync(before, rooms, join).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            GatewayActivities.Fail(activity, ex);
+            if (start != 0)
+            {
+                metrics.RoomChanged(join, Server.TimeProvider.GetElapsedTime(start), ex.GetType().FullName);
+            }
+
+            throw;
+        }
+
+        if (start != 0)
+        {
+            metrics.RoomChanged(join, Server.TimeProvider.GetElapsedTime(start), error: null);
+        }
+    }
+
+    private async Task ChangeAfterCoreAsync(Task before, string[] rooms, bool join)
     {
         await WaitAsync(before).ConfigureAwait(false);
         if (!InRooms)
@@ -741,18 +782,39 @@ public sealed class Socket : IRoomMember
             middlewares = _middlewares;
         }
 
-        if (middlewares is null)
+        var activity = GatewayActivities.StartRoot(GatewayActivities.Event, ActivityKind.Server, out var previous);
+        var handling = activity is null && !Server.Metrics.MeasuresEvents ? null : new EventHandling(this, activity, Server.TimeProvider.GetTimestamp());
+        if (activity is { IsAllDataRequested: true })
         {
-            Dispatch(e);
+            activity.SetTag(GatewayActivities.NamespaceTag, Namespace.Name);
+            activity.SetTag(GatewayActivities.SocketIdTag, Id);
+            activity.SetTag(GatewayActivities.EventNameTag, name);
         }
-        else
+
+        try
         {
-            _ = RunMiddlewaresAsync(e, [.. middlewares]);
+            if (middlewares is null)
+            {
+                var pending = Dispatch(e, handling);
+                if (handling is not null)
+                {
+                    handling.EndAfter(pending);
+                }
+            }
+            else
+            {
+                _ = RunMiddlewaresAsync(e, [.. middlewares], handling);
+            }
+        }
+        finally
+        {
+            GatewayActivities.Restore(activity, previous);
         }
     }
 
-    private async Task RunMiddlewaresAsync(SocketEvent e, Func<SocketEvent, Func<Task>, Task>[] middlewares)
+    private async Task RunMiddlewaresAsync(SocketEvent e, Func<SocketEvent, Func<Task>, Task>[] middlewares, EventHandling? handling)
     {
+        Task? pending = null;
         try
         {
             var index = 0;
@@ -760,7 +822,7 @@ public sealed class Socket : IRoomMember
             {
                 if (index == middlewares.Length)
                 {
-                    Dispatch(e);
+                    pending = Dispatch(e, handling);
                     return Task.CompletedTask;
                 }
 
@@ -771,8 +833,11 @@ public sealed class Socket : IRoomMember
         }
         catch (Exception ex)
         {
+            handling?.Failed(ex);
             RaiseError(ex);
         }
+
+        handling?.EndAfter(pending);
     }
 
     private void RaiseError(Exception ex)
@@ -802,7 +867,8 @@ public sealed class Socket : IRoomMember
         }
     }
 
-    private void Dispatch(SocketEvent e)
+    // Runs the handlers; with handling (traced or measured), returns what they still do asynchronously, if anything.
+    private Task? Dispatch(SocketEvent e, EventHandling? handling)
     {
         Func<SocketEvent, Task?>[]? any;
         Func<SocketEvent, Task?>[]? handlers;
@@ -812,45 +878,60 @@ public sealed class Socket : IRoomMember
             handlers = _handlers is not null && _handlers.TryGetValue(e.Name, out var list) ? list : null;
         }
 
-        if (any is not null)
+        Task? pending = null;
+        List<Task>? more = null;
+        foreach (var list in (ReadOnlySpan<Func<SocketEvent, Task?>[]?>)[any, handlers])
         {
-            foreach (var handler in any)
+            if (list is null)
             {
-                Invoke(handler, e);
+                continue;
+            }
+
+            foreach (var handler in list)
+            {
+                if (Invoke(handler, e, handling) is { } task && handling is not null)
+                {
+                    if (pending is null)
+                    {
+                        pending = task;
+                    }
+                    else
+                    {
+                        (more ??= [pending]).Add(task);
+                    }
+                }
             }
         }
 
-        if (handlers is not null)
-        {
-            foreach (var handler in handlers)
-            {
-                Invoke(handler, e);
-            }
-        }
+        return more is null ? pending : Task.WhenAll(more);
     }
 
     // Handlers run in arrival order; an asynchronous one is not awaited before the next event, as in Socket.IO.
-    private void Invoke(Func<SocketEvent, Task?> handler, SocketEvent e)
+    private Task? Invoke(Func<SocketEvent, Task?> handler, SocketEvent e, EventHandling? handling)
     {
         try
         {
             var task = handler(e);
             if (task is { IsCompleted: false })
             {
-                _ = ObserveAsync(task, e.Name);
+                return ObserveAsync(task, e.Name, handling);
             }
             else if (task is { IsFaulted: true })
             {
+                handling?.Failed(task.Exception!.GetBaseException());
                 SocketIOLog.HandlerFailed(Server.Logger, e.Name, Id, task.Exception!.GetBaseException());
             }
         }
         catch (Exception ex)
         {
+            handling?.Failed(ex);
             SocketIOLog.HandlerFailed(Server.Logger, e.Name, Id, ex);
         }
+
+        return null;
     }
 
-    private async Task ObserveAsync(Task task, string eventName)
+    private async Task ObserveAsync(Task task, string eventName, EventHandling? handling)
     {
         try
         {
@@ -858,7 +939,45 @@ public sealed class Socket : IRoomMember
         }
         catch (Exception ex)
         {
+            handling?.Failed(ex);
             SocketIOLog.HandlerFailed(Server.Logger, eventName, Id, ex);
+        }
+    }
+
+    /// <summary>
+    /// One event being handled while something listens (its span, its duration): ends once the middleware and every
+    /// handler, asynchronous ones included, are done.
+    /// </summary>
+    private sealed class EventHandling(Socket socket, Activity? activity, long start)
+    {
+        public void Failed(Exception exception) => GatewayActivities.Fail(activity, exception);
+
+        public void EndAfter(Task? pending)
+        {
+            if (pending is null)
+            {
+                End();
+            }
+            else
+            {
+                _ = EndAsync(pending);
+            }
+        }
+
+        private async Task EndAsync(Task pending)
+        {
+            // The handlers' failures were logged where they were observed.
+            await pending.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            End();
+        }
+
+        private void End()
+        {
+            activity?.Stop();
+            if (socket.Server.Metrics.MeasuresEvents)
+            {
+                socket.Server.Metrics.EventHandled(socket.Server.TimeProvider.GetElapsedTime(start));
+            }
         }
     }
 

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Recovery;
+using OrleansRooms.Hosting;
 using OrleansRooms.Protocol;
 using OrleansRooms.Recovery;
 
@@ -24,42 +26,106 @@ internal sealed class Broadcaster(Namespace nsp)
     /// <summary>Delivers to the matching sockets of this namespace (of every child, for a dynamic parent), on every gateway unless <see cref="BroadcastFlags.Local"/>.</summary>
     public async ValueTask BroadcastAsync(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
     {
-        if (nsp.Children is { } children)
+        var activity = GatewayActivities.Source.HasListeners() ? StartBroadcast(selection) : null;
+        try
         {
-            foreach (var child in children.Values)
+            var sent = new BroadcastCounts();
+            if (nsp.Children is { } children)
             {
-                await child.Broadcaster.BroadcastOneAsync(eventName, args, selection, flags, collector).ConfigureAwait(false);
+                foreach (var child in children.Values)
+                {
+                    sent += await child.Broadcaster.BroadcastOneAsync(eventName, args, selection, flags, collector, activity?.Id).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                sent = await BroadcastOneAsync(eventName, args, selection, flags, collector, activity?.Id).ConfigureAwait(false);
+            }
+
+            if (activity is not null)
+            {
+                activity.SetTag(GatewayActivities.RecipientsTag, sent.Recipients);
+                if (sent.Gateways >= 0)
+                {
+                    activity.SetTag(GatewayActivities.GatewaysTag, sent.Gateways);
+                }
+            }
+
+            collector?.Seal();
+        }
+        catch (Exception ex)
+        {
+            GatewayActivities.Fail(activity, ex);
+            throw;
+        }
+        finally
+        {
+            activity?.Stop();
+        }
+    }
+
+    private Activity? StartBroadcast(RoomSelection selection)
+    {
+        var activity = GatewayActivities.Source.StartActivity(GatewayActivities.Broadcast, ActivityKind.Producer);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(GatewayActivities.NamespaceTag, nsp.Name);
+            activity.SetTag(GatewayActivities.RoomsTag, selection.Rooms.ToArray());
+            if (selection.Except.Count != 0)
+            {
+                activity.SetTag(GatewayActivities.ExceptTag, selection.Except.ToArray());
             }
         }
-        else
-        {
-            await BroadcastOneAsync(eventName, args, selection, flags, collector).ConfigureAwait(false);
-        }
 
-        collector?.Seal();
+        return activity;
     }
 
     /// <summary>Delivers a broadcast that another gateway or an emitter published.</summary>
     public void DeliverFromCluster(ClusterMessage message)
     {
+        using var activity = StartDelivery(message);
         var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        int count;
         if (nsp.RecoveryLog is { } log)
         {
             lock (log.Lock)
             {
-                Deliver(WithOffset(message.Data, message.Attachments, log.VectorLocked), null, message.Selection, flags, null, null);
+                count = Deliver(WithOffset(message.Data, message.Attachments, log.VectorLocked), null, message.Selection, flags, null, null);
             }
-
-            return;
+        }
+        else
+        {
+            var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
+            count = Deliver(packet, null, message.Selection, flags, null, null);
         }
 
-        var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, null);
-        Deliver(packet, null, message.Selection, flags, null, null);
+        activity?.SetTag(GatewayActivities.RecipientsTag, count);
     }
 
     /// <summary>Delivers a sequenced broadcast this silo took, with the offset it was taken at (under the log's lock).</summary>
-    public void DeliverSequenced(ClusterMessage message, RecoveryVector vector) =>
-        Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, new BroadcastFlags(false, Local: true, null), null, null);
+    public void DeliverSequenced(ClusterMessage message, RecoveryVector vector)
+    {
+        using var activity = StartDelivery(message);
+        var count = Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, new BroadcastFlags(false, Local: true, null), null, null);
+        activity?.SetTag(GatewayActivities.RecipientsTag, count);
+    }
+
+    // The delivery here of a broadcast another gateway sent: a child of its broadcast span when that one was traced.
+    private Activity? StartDelivery(ClusterMessage message)
+    {
+        var activity = GatewayActivities.StartFromMessage(GatewayActivities.Deliver, message.TraceParent);
+        if (activity is { IsAllDataRequested: true })
+        {
+            activity.SetTag(GatewayActivities.NamespaceTag, nsp.Name);
+            activity.SetTag(GatewayActivities.RoomsTag, message.Rooms.ToArray());
+            if (!message.Except.IsEmpty)
+            {
+                activity.SetTag(GatewayActivities.ExceptTag, message.Except.ToArray());
+            }
+        }
+
+        return activity;
+    }
 
     /// <summary>A packet of <paramref name="data"/> with <paramref name="vector"/>'s offset appended.</summary>
     public EncodedPacket WithOffset(ReadOnlyMemory<byte> data, IReadOnlyList<ReadOnlyMemory<byte>> attachments, RecoveryVector vector) =>
@@ -71,11 +137,13 @@ internal sealed class Broadcaster(Namespace nsp)
     /// </summary>
     public Task<BroadcastAcks> DeliverWithAcksFromCluster(ClusterMessage message, TimeSpan? timeout)
     {
+        using var activity = StartDelivery(message);
         var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
         var ackId = nsp.NextAckId();
         var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
         var collector = new RemoteAckCollector(timeout, nsp.Server.TimeProvider);
         var count = Deliver(packet, null, message.Selection, flags, ackId, collector);
+        activity?.SetTag(GatewayActivities.RecipientsTag, count);
         collector.Seal(count);
         return collector.Task;
     }
@@ -99,43 +167,46 @@ internal sealed class Broadcaster(Namespace nsp)
         return result;
     }
 
-    private async ValueTask BroadcastOneAsync(string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector)
+    private async ValueTask<BroadcastCounts> BroadcastOneAsync(
+        string eventName, object?[] args, RoomSelection selection, BroadcastFlags flags, BroadcastAckCollector? collector, string? traceParent)
     {
         int? ackId = collector is null ? null : nsp.NextAckId();
         var packet = PacketEncoder.Event(nsp.Name, eventName, args, ackId, nsp.Server.JsonOptions);
         if (collector is null && nsp.RecoveryLog is { } log)
         {
-            await BroadcastRecoverableAsync(log, packet, (eventName, args), selection, flags).ConfigureAwait(false);
-            return;
+            await BroadcastRecoverableAsync(log, packet, (eventName, args), selection, flags, traceParent, out var delivered).ConfigureAwait(false);
+            return new BroadcastCounts(delivered, Gateways: -1);
         }
 
-        Deliver(packet, (eventName, args), selection, flags, ackId, collector);
+        var recipients = Deliver(packet, (eventName, args), selection, flags, ackId, collector);
         if (flags.Local)
         {
-            return;
+            return new BroadcastCounts(recipients, Gateways: 0);
         }
 
-        var message = MessageOf(packet, selection, flags);
-        if (collector is null)
-        {
-            await nsp.Cluster.BroadcastAsync(message).ConfigureAwait(false);
-        }
-        else
+        var message = MessageOf(packet, selection, flags, traceParent);
+        if (collector is not null)
         {
             collector.AddGateways(nsp.Cluster.BroadcastWithAcksAsync(message, flags.Timeout));
+            return new BroadcastCounts(recipients, Gateways: -1);
         }
+
+        var gateways = await nsp.Cluster.BroadcastAsync(message).ConfigureAwait(false);
+        nsp.Server.Metrics.BroadcastSent(gateways);
+        return new BroadcastCounts(recipients, gateways);
     }
 
-    private Task BroadcastRecoverableAsync(NamespaceLog log, EncodedPacket packet, (string, object?[]) outgoing, RoomSelection selection, BroadcastFlags flags)
+    private Task BroadcastRecoverableAsync(
+        NamespaceLog log, EncodedPacket packet, (string, object?[]) outgoing, RoomSelection selection, BroadcastFlags flags, string? traceParent, out int recipients)
     {
-        var message = MessageOf(packet, selection, flags);
+        var message = MessageOf(packet, selection, flags, traceParent);
         var (data, attachments) = (message.Data, message.Attachments);
         if (flags.Volatile || flags.Local)
         {
             // Never replayed: delivered with the offset each gateway is at, without a place in the sequence.
             lock (log.Lock)
             {
-                Deliver(WithOffset(data, attachments, log.VectorLocked), outgoing, selection, flags, null, null);
+                recipients = Deliver(WithOffset(data, attachments, log.VectorLocked), outgoing, selection, flags, null, null);
             }
 
             return flags.Local ? Task.CompletedTask : nsp.Cluster.BroadcastAsync(message);
@@ -144,13 +215,13 @@ internal sealed class Broadcaster(Namespace nsp)
         lock (log.Lock)
         {
             var (sequenced, vector) = log.PublishLocked(message, nsp.Cluster.Self);
-            Deliver(WithOffset(data, attachments, vector), outgoing, selection, flags, null, null);
+            recipients = Deliver(WithOffset(data, attachments, vector), outgoing, selection, flags, null, null);
             return nsp.Cluster.IsDetached ? Task.CompletedTask : nsp.Cluster.Sequenced.SendLocked(log, sequenced);
         }
     }
 
     // The broadcast as the other gateways get it: its selection, its flags, and the packet's data encoded once.
-    private ClusterMessage MessageOf(EncodedPacket packet, RoomSelection selection, BroadcastFlags flags) => new()
+    private ClusterMessage MessageOf(EncodedPacket packet, RoomSelection selection, BroadcastFlags flags, string? traceParent) => new()
     {
         Type = ClusterMessageType.Broadcast,
         Namespace = nsp.Name,
@@ -159,6 +230,7 @@ internal sealed class Broadcaster(Namespace nsp)
         Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
         Data = PacketEncoder.DataOf(packet),
         Attachments = packet.AttachmentPayloads(),
+        TraceParent = traceParent,
     };
 
     private int Deliver(
@@ -208,4 +280,11 @@ internal sealed class Broadcaster(Namespace nsp)
             }
         }
     }
+}
+
+/// <summary>What one broadcast reached from here: sockets written to on this gateway, and other gateways that took it (-1: not known here).</summary>
+internal readonly record struct BroadcastCounts(int Recipients, int Gateways)
+{
+    public static BroadcastCounts operator +(BroadcastCounts a, BroadcastCounts b) =>
+        new(a.Recipients + b.Recipients, a.Gateways < 0 || b.Gateways < 0 ? -1 : a.Gateways + b.Gateways);
 }
