@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Metrics;
 using OrleansRooms.Specification;
 
 namespace OrleansRooms.Tests.Docs;
@@ -96,6 +97,31 @@ public sealed class ProductionDocsTests
         }
 
         Assert.Equal("203.0.113.7", Assert.Single(addresses));
+    }
+
+    [Fact]
+    public async Task Prometheus_scrapes_the_gateway_metrics_at_metrics()
+    {
+        var builder = NewBuilder();
+        builder.Services.AddSocketIO();
+
+        // docs/production.md: Monitoring
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter("OrleansRooms.Gateway")
+            .AddPrometheusExporter());
+
+        await using var app = await StartAsync(builder, app =>
+        {
+            app.MapSocketIO();
+            app.MapPrometheusScrapingEndpoint(); // GET /metrics, in Prometheus' text format
+        });
+        await using var client = await TestClient.ConnectAsync(Url(app));
+        using var http = new HttpClient { BaseAddress = Url(app) };
+
+        var scraped = await http.GetStringAsync("metrics");
+
+        Assert.Contains("orleansrooms_socketio_sockets", scraped, StringComparison.Ordinal);
+        Assert.Contains("orleansrooms_engine_handshake_duration_seconds_bucket", scraped, StringComparison.Ordinal);
     }
 
     private static WebApplicationBuilder NewBuilder()
