@@ -22,6 +22,8 @@ namespace OrleansRooms.Admin;
 /// </summary>
 internal sealed class AdminInstrumentation : IHostedService, IDisposable
 {
+    private const int OutboxCapacity = 10_000;
+
     private static readonly DateTimeOffset ProcessStarted = new(Process.GetCurrentProcess().StartTime.ToUniversalTime(), TimeSpan.Zero);
 
     private readonly SocketIOServer _io;
@@ -34,8 +36,10 @@ internal sealed class AdminInstrumentation : IHostedService, IDisposable
     private readonly AdminAuthentication? _authentication;
     private readonly ConcurrentDictionary<Namespace, bool> _watched = new();
     // One sender, in order: events raised under the rooms' locks are sent from outside them, and keep their order.
-    private readonly Channel<(string Event, object?[] Args)> _outbox =
-        Channel.CreateUnbounded<(string, object?[])>(new UnboundedChannelOptions { SingleReader = true });
+    // Bounded: a connection storm faster than the cluster takes the events drops the oldest (counted, and logged with
+    // the next statistics) rather than growing without end; the UI then reloads its sockets to be exact again.
+    private readonly Channel<(string Event, object?[] Args)> _outbox;
+    private long _dropped;
     private readonly EngineActivity _activity = new();
     private Namespace? _namespace;
     private AdminOperations? _operations;
@@ -58,6 +62,9 @@ internal sealed class AdminInstrumentation : IHostedService, IDisposable
         _mode = _options.Mode ?? (environment.IsDevelopment() ? AdminUIMode.Development : AdminUIMode.Production);
         _serverId = _options.ServerId ?? $"{Environment.MachineName}#{silo.SiloAddress.Endpoint}";
         _time = time;
+        _outbox = Channel.CreateBounded<(string, object?[])>(
+            new BoundedChannelOptions(OutboxCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest },
+            _ => Interlocked.Increment(ref _dropped));
         _logger = loggerFactory.CreateLogger("OrleansRooms.Admin");
         if (_options.Auth.Type == AdminUIAuthType.Basic)
         {
@@ -265,6 +272,11 @@ internal sealed class AdminInstrumentation : IHostedService, IDisposable
 
     private void QueueStats()
     {
+        if (Interlocked.Exchange(ref _dropped, 0) is var dropped and > 0)
+        {
+            AdminLog.EventsDropped(_logger, dropped, OutboxCapacity);
+        }
+
         try
         {
             Queue("server_stats", BuildStats());

@@ -31,4 +31,7 @@ internal static partial class AdminLog
 
     [LoggerMessage(9, LogLevel.Warning, "The admin UI's {Event} could not be sent to the cluster.")]
     public static partial void EmitFailed(ILogger logger, string @event, Exception exception);
+
+    [LoggerMessage(10, LogLevel.Warning, "The admin UI dropped its {Count} oldest events: more than {Capacity} were waiting to be sent.")]
+    public static partial void EventsDropped(ILogger logger, long count, int capacity);
 }
