@@ -172,6 +172,25 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_session_placed_on_a_silo_already_declared_dead_is_restored_at_once()
+    {
+        var doomedSilo = _cluster.SiloOf(_cluster.Gateways[2]);
+        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        var membership = _cluster.Gateways[0].Services.GetRequiredService<IClusterMembershipService>();
+        await Eventually.HoldsAsync(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead", FailoverWait);
+        var (_, socket) = await ConnectAsync(0);
+        await socket.JoinAsync("room");
+
+        // As when the call that placed the session was answered by a silo dying at that moment, after this gateway had
+        // looked for the sessions that silo held.
+        _cluster.Gateways[0].Services.GetRequiredService<OrleansRooms.Cluster.GatewayCluster>().Sessions.Placed(socket, doomedSilo);
+
+        await Eventually.HoldsAsync(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere", FailoverWait);
+        var adapter = _cluster.Gateways[1].Io.Sockets.Adapter;
+        Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
+    }
+
+    [Fact]
     public async Task A_join_is_not_held_up_by_a_dead_gateway_that_used_to_broadcast_to_its_room()
     {
         // The room grain lives with the first member's session, on a silo that stays.

@@ -58,6 +58,12 @@ internal sealed class GatewayCluster(
     /// <summary>The calls to this gateway's sockets' sessions.</summary>
     public SessionClient Sessions => _sessions ??= new SessionClient(this);
 
+    /// <summary>
+    /// Restores the session of a socket that turned out to live on a silo already declared dead: the call that placed
+    /// it was answered as that silo died, after the restorer had looked for the sessions it held. Set by the restorer.
+    /// </summary>
+    internal Action<Socket>? SessionLost { get; set; }
+
     /// <summary>The inbox of another gateway.</summary>
     public IGatewayService Gateway(SiloAddress gateway) => gateways.On(gateway);
 

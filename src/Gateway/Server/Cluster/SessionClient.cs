@@ -16,14 +16,14 @@ internal sealed class SessionClient(GatewayCluster cluster)
     public async Task ConnectAsync(Socket socket)
     {
         var grain = socket.Session;
-        socket.SessionSilo = await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self), (grain, cluster.Self)).ConfigureAwait(false);
+        Placed(socket, await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self), (grain, cluster.Self)).ConfigureAwait(false));
     }
 
     /// <summary>Starts the session of a new socket that its client may recover with <paramref name="secret"/>.</summary>
     public async Task ConnectAsync(Socket socket, ReadOnlyMemory<byte> secret)
     {
         var grain = socket.Session;
-        socket.SessionSilo = await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self, s.secret), (grain, cluster.Self, secret)).ConfigureAwait(false);
+        Placed(socket, await cluster.Retry.RunAsync(static s => s.grain.ConnectAsync(s.Self, s.secret), (grain, cluster.Self, secret)).ConfigureAwait(false));
     }
 
     /// <summary>Suspends the session of a socket whose client may come back; <paramref name="rooms"/> are the rooms this gateway knew it in.</summary>
@@ -52,14 +52,24 @@ internal sealed class SessionClient(GatewayCluster cluster)
         try
         {
             var secret = socket.Pid is { } pid && Grains.Recovery.SessionToken.TryParse(pid, out var token) ? token.Secret : default;
-            socket.SessionSilo = await cluster.Retry.RunAsync(
+            Placed(socket, await cluster.Retry.RunAsync(
                 static s => s.Session.RestoreAsync(s.Self, s.rooms, s.reconcile, s.secret),
-                (socket.Session, cluster.Self, rooms, reconcile, secret)).ConfigureAwait(false);
+                (socket.Session, cluster.Self, rooms, reconcile, secret)).ConfigureAwait(false));
         }
         catch
         {
             socket.AddUncertain(reconcile);
             throw;
+        }
+    }
+
+    /// <summary>Records the silo <paramref name="socket"/>'s session lives on; restored at once if that silo is already dead.</summary>
+    public void Placed(Socket socket, SiloAddress silo)
+    {
+        socket.SessionSilo = silo;
+        if (cluster.Membership.CurrentSnapshot.GetSiloStatus(silo) == SiloStatus.Dead)
+        {
+            cluster.SessionLost?.Invoke(socket);
         }
     }
 

@@ -13,11 +13,14 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
     // Sessions restored at once at most.
     private const int Concurrency = 64;
 
-    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(30);
+    // Short: a session that could not be restored leaves its socket out of its rooms until it is. Only sockets whose
+    // restore failed are tried again, and only while the cluster is changing.
+    private static readonly TimeSpan LongestPause = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var self = server.Cluster.Self;
+        server.Cluster.SessionLost = socket => _ = RestoreOneAsync(socket, stoppingToken);
         HashSet<SiloAddress>? dead = null;
         try
         {
@@ -63,6 +66,19 @@ internal sealed class SessionRestorer(IClusterMembershipService membership, Sock
             }
         }).ConfigureAwait(false);
         server.Metrics.SessionsRestored(lost.Count);
+    }
+
+    private async Task RestoreOneAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await socket.RestoreSessionAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            ClusterLog.RestoreFailed(logger, socket.Id, ex);
+            await RestoreLaterAsync(socket, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     // Again with growing pauses until the session is restored, the socket is gone or the gateway stops: a socket whose

@@ -142,7 +142,7 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
             return false;
         }
 
-        socket.SessionSilo = replay.Silo;
+        nsp.Cluster.Sessions.Placed(socket, replay.Silo);
         var vector = request.From;
         foreach (var missed in replay.Missed)
         {
