@@ -14,9 +14,7 @@ public sealed class AdminUIDocsTests
     [Fact]
     public async Task Basic_auth_with_a_bcrypt_hash_lets_the_operator_in_and_refuses_a_wrong_password()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = DocsHost.NewBuilder();
         builder.UseTestSilo();
 
         // docs/admin-ui.md: Enabling it
@@ -31,15 +29,7 @@ public sealed class AdminUIDocsTests
             };
         });
 
-        var app = builder.Build();
-        app.MapSocketIO();
-        await app.StartAsync();
-        await using var gateway = new GatewayNode(app.Services, new Uri(app.Urls.First() + "/"), async () =>
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await app.StopAsync(timeout.Token);
-            await app.DisposeAsync();
-        });
+        await using var gateway = await DocsHost.StartAsync(builder, app => app.MapSocketIO());
 
         await using var admin = await TestClient.ConnectAsync(gateway.Url, "/admin", new { username = "admin", password = "changeit" });
         Assert.NotNull(admin.Id);

@@ -13,9 +13,7 @@ public sealed class EngineIODocsTests
     [Fact]
     public async Task The_echo_sample_answers_text_and_binary()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = DocsHost.NewBuilder();
 
         // docs/engine-io.md
         builder.Services.AddEngineIO(options => options.PingInterval = TimeSpan.FromSeconds(10));

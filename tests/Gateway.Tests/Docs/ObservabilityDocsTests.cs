@@ -20,9 +20,7 @@ public sealed class ObservabilityDocsTests
     [Fact]
     public async Task The_gateway_source_and_meter_export_spans_and_every_documented_instrument()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = DocsHost.NewBuilder();
         builder.UseTestSilo();
         builder.Services.AddSocketIO();
 
@@ -74,9 +72,10 @@ public sealed class ObservabilityDocsTests
             Assert.Contains(name, names);
         }
 
-        // A handshake is a child of its HTTP request.
-        var handshake = spans.First(s => s.OperationName == "engineio.handshake");
-        Assert.Contains(spans, s => s.Source.Name == "Microsoft.AspNetCore" && s.SpanId == handshake.ParentSpanId);
+        // A handshake is a child of its HTTP request. The sources are the process's: tests running beside this one add
+        // handshakes whose requests may end after this host stopped, so this client's is one of those that have theirs.
+        Assert.Contains(spans, handshake => handshake.OperationName == "engineio.handshake"
+            && spans.Any(s => s.Source.Name == "Microsoft.AspNetCore" && s.SpanId == handshake.ParentSpanId));
 
         // The join's grain calls are its children (Orleans' propagation, on the source Orleans puts this project's grains on).
         var join = spans.Single(s => s.OperationName == "socketio.join" && (string?)s.GetTagItem("socketio.socket.id") == socketId);

@@ -19,9 +19,7 @@ public sealed class OrleansDashboardDocsTests
     [Fact]
     public async Task A_policy_with_a_role_admits_the_operators_and_sends_the_others_to_sign_in()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = DocsHost.NewBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Orleans:Dashboard:Enabled"] = "true",

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
@@ -19,7 +18,8 @@ public sealed class ProductionDocsTests
     [Fact]
     public async Task The_origin_check_refuses_other_sites_on_both_transports_and_lets_clients_without_an_origin_in()
     {
-        var builder = NewBuilder();
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
 
         // docs/production.md: Which pages may connect
         var allowedOrigins = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { "https://chat.example.com" };
@@ -29,7 +29,7 @@ public sealed class ProductionDocsTests
             return ValueTask.FromResult(origin.Count == 0 || allowedOrigins.Contains(origin.ToString()));
         });
 
-        await using var app = await StartAsync(builder, app => app.MapSocketIO());
+        await using var app = await DocsHost.StartAsync(builder, app => app.MapSocketIO());
         using var http = new HttpClient { BaseAddress = Url(app) };
 
         Assert.Equal(HttpStatusCode.OK, (await PollAsync(http, null)).StatusCode);
@@ -48,14 +48,15 @@ public sealed class ProductionDocsTests
     [Fact]
     public async Task CORS_on_the_endpoint_lets_the_allowed_origin_read_long_polling()
     {
-        var builder = NewBuilder();
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
         builder.Services.AddSocketIO();
 
         // docs/production.md: Which pages may connect (CORS)
         builder.Services.AddCors(cors => cors.AddPolicy("chat", policy =>
             policy.WithOrigins("https://chat.example.com").AllowCredentials()));
 
-        await using var app = await StartAsync(builder, app =>
+        await using var app = await DocsHost.StartAsync(builder, app =>
         {
             app.UseCors();
             app.MapSocketIO().RequireCors("chat");
@@ -72,7 +73,8 @@ public sealed class ProductionDocsTests
     [Fact]
     public async Task Behind_a_known_proxy_the_handshake_address_is_the_client_from_X_Forwarded_For()
     {
-        var builder = NewBuilder();
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
         builder.Services.AddSocketIO();
         var proxyAddress = IPAddress.Loopback; // the test's requests come from here, as a proxy's would
 
@@ -85,24 +87,24 @@ public sealed class ProductionDocsTests
             options.KnownProxies.Add(proxyAddress); // only the proxy may speak for a client
         });
 
-        var addresses = new ConcurrentQueue<string>();
-        await using var app = await StartAsync(builder, app =>
+        // The connection handler runs once the client is told it is connected: waited for, not read at once.
+        var address = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var app = await DocsHost.StartAsync(builder, app =>
         {
             app.UseForwardedHeaders();
-            app.MapSocketIO("/socket.io", io => io.OnConnection(socket => addresses.Enqueue(socket.Handshake.Address)));
+            app.MapSocketIO("/socket.io", io => io.OnConnection(socket => address.TrySetResult(socket.Handshake.Address)));
         });
 
-        await using (await TestClient.ConnectAsync(Url(app), headers: new Dictionary<string, string> { ["X-Forwarded-For"] = "203.0.113.7" }))
-        {
-        }
+        await using var client = await TestClient.ConnectAsync(Url(app), headers: new Dictionary<string, string> { ["X-Forwarded-For"] = "203.0.113.7" });
 
-        Assert.Equal("203.0.113.7", Assert.Single(addresses));
+        Assert.Equal("203.0.113.7", await address.Task.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]
     public async Task Prometheus_scrapes_the_gateway_metrics_at_metrics()
     {
-        var builder = NewBuilder();
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
         builder.Services.AddSocketIO();
 
         // docs/production.md: Monitoring
@@ -110,7 +112,7 @@ public sealed class ProductionDocsTests
             .AddMeter("OrleansRooms.Gateway")
             .AddPrometheusExporter());
 
-        await using var app = await StartAsync(builder, app =>
+        await using var app = await DocsHost.StartAsync(builder, app =>
         {
             app.MapSocketIO();
             app.MapPrometheusScrapingEndpoint(); // GET /metrics, in Prometheus' text format
@@ -124,28 +126,7 @@ public sealed class ProductionDocsTests
         Assert.Contains("orleansrooms_engine_handshake_duration_seconds_bucket", scraped, StringComparison.Ordinal);
     }
 
-    private static WebApplicationBuilder NewBuilder()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.UseTestSilo();
-        return builder;
-    }
 
-    // The application as the page configures it, stopped then disposed at the end of the test.
-    private static async Task<GatewayNode> StartAsync(WebApplicationBuilder builder, Action<WebApplication> configure)
-    {
-        var app = builder.Build();
-        configure(app);
-        await app.StartAsync();
-        return new GatewayNode(app.Services, new Uri(app.Urls.First() + "/"), async () =>
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            await app.StopAsync(timeout.Token);
-            await app.DisposeAsync();
-        });
-    }
 
     private static Uri Url(GatewayNode app) => app.Url;
 

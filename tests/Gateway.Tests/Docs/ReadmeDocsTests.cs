@@ -14,9 +14,7 @@ public sealed class ReadmeDocsTests
     [Fact]
     public async Task Getting_io_from_MapSocketIO_and_from_dependency_injection()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = DocsHost.NewBuilder();
 
         // docs/README.md: Getting io (the only test on Orleans' default silo port, 11111)
         builder.UseOrleans(silo => silo.UseLocalhostClustering().AddOrleansRooms());
