@@ -39,6 +39,12 @@ internal interface IGatewayService : IGrainService
 
     /// <summary>Raises, on this gateway's adapters, the room events of the sockets of a gateway that left the cluster.</summary>
     Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events);
+
+    /// <summary>
+    /// The session of socket <paramref name="id"/> of <paramref name="ns"/> moved to <paramref name="silo"/> (Orleans' live
+    /// migration): the silo whose death the gateway restores it after.
+    /// </summary>
+    Task SessionMovedAsync(string ns, string id, SiloAddress silo);
 }
 
 /// <summary>References to the <see cref="IGatewayService"/> of any gateway.</summary>

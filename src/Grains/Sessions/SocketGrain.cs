@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using Microsoft.Extensions.Logging;
 using Orleans.Placement;
+using OrleansRooms.Grains.Gateways;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Naming;
 using OrleansRooms.Grains.Recovery;
@@ -21,7 +23,16 @@ namespace OrleansRooms.Grains.Sessions;
 /// </para>
 /// </summary>
 [SessionPlacement, CollectionAgeLimit(Minutes = 2), GrainType(ISocketGrain.GrainTypeName)]
-internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, SessionRegistry registry, ClusterRetry retry, IGrainFactory grains, RecoveryLogs recovery, RecoveryMetrics metrics)
+internal sealed partial class SocketGrain(
+    RoomServices roomServices,
+    RoomWriter writer,
+    SessionRegistry registry,
+    ClusterRetry retry,
+    IGrainFactory grains,
+    RecoveryLogs recovery,
+    RecoveryMetrics metrics,
+    GatewayServices gateways,
+    ILogger<SocketGrain> logger)
     : Grain, ISocketGrain, IGrainMigrationParticipant
 {
     private static readonly TimeSpan RepairPeriod = TimeSpan.FromSeconds(1);
@@ -70,6 +81,11 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
             {
                 _gateway = null;
             }
+            else
+            {
+                // The gateway restores a session after the death of the silo it knows it on: this one, from now on.
+                _ = TellMovedAsync(gateway);
+            }
 
             foreach (var room in _rooms.ToArray())
             {
@@ -84,6 +100,27 @@ internal sealed class SocketGrain(RoomServices roomServices, RoomWriter writer, 
         }
 
         return Task.CompletedTask;
+    }
+
+    private async Task TellMovedAsync(SiloAddress gateway)
+    {
+        var here = GrainContext.Address.SiloAddress!;
+        try
+        {
+            await retry.RunAsync(static s => s.gateways.On(s.gateway).SessionMovedAsync(s.Namespace, s.Id, s.here), (gateways, gateway, Namespace, Id, here), gateway);
+        }
+        catch (Exception ex)
+        {
+            // A gateway declared dead has no socket to restore; one that did not answer within the bound restores this
+            // session only once the socket changes.
+            Log.MoveNotTold(logger, Id, gateway, ex);
+        }
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "The gateway {Gateway} of socket {SocketId} could not be told that its session moved; it restores the session only when the socket changes.")]
+        public static partial void MoveNotTold(ILogger logger, string socketId, SiloAddress gateway, Exception exception);
     }
 
     public void OnDehydrate(IDehydrationContext dehydrationContext)

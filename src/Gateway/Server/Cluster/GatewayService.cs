@@ -49,6 +49,16 @@ internal sealed class GatewayService(GrainId id, Silo silo, ILoggerFactory logge
     public Task<bool> HasSocketAsync(string ns, string id) =>
         Task.FromResult(Server.FindNamespace(ns) is { } nsp && nsp.Sockets.TryGetValue(id, out var socket) && socket.Connected);
 
+    public Task SessionMovedAsync(string ns, string id, SiloAddress silo)
+    {
+        if (Server.FindNamespace(ns) is { } nsp && nsp.Sockets.TryGetValue(id, out var socket) && socket.Connected)
+        {
+            nsp.Cluster.Sessions.Placed(socket, silo);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events)
     {
         Server.Metrics.Released();
