@@ -496,7 +496,7 @@ public abstract class RoomSemanticsSpecification : IAsyncLifetime
         answering.AutoAcks["question"] = "yes";
 
         var error = await Assert.ThrowsAsync<BroadcastAckTimeoutException>(
-            () => Io.Timeout(TimeSpan.FromMilliseconds(500)).EmitWithAckAsync("question"));
+            () => Io.Timeout(TimeSpan.FromMilliseconds(500)).EmitWithAckAsync("question").AsTask());
 
         Assert.Equal("yes", Assert.Single(error.Responses).Get<string>(0));
         await silent.ExpectEventAsync("question");

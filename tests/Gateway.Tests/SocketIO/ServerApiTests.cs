@@ -73,7 +73,7 @@ public sealed class ServerApiTests : IAsyncLifetime
         var client = await ConnectAsync();
         var socket = Io.Sockets.Sockets[client.Id];
 
-        await Assert.ThrowsAsync<TimeoutException>(() => socket.Timeout(TimeSpan.FromMilliseconds(200)).EmitWithAckAsync("ignored"));
+        await Assert.ThrowsAsync<TimeoutException>(() => socket.Timeout(TimeSpan.FromMilliseconds(200)).EmitWithAckAsync("ignored").AsTask());
         await client.ExpectEventAsync("ignored");
     }
 
@@ -82,7 +82,7 @@ public sealed class ServerApiTests : IAsyncLifetime
     {
         var client = await ConnectAsync();
         var socket = Io.Sockets.Sockets[client.Id];
-        var pending = socket.EmitWithAckAsync("never answered");
+        var pending = socket.EmitWithAckAsync("never answered").AsTask();
         await client.ExpectEventAsync("never answered");
 
         await client.CloseAsync();

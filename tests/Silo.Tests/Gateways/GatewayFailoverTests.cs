@@ -241,7 +241,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         answering.AutoAcks["question"] = "yes";
         await answeringSocket.JoinAsync("room");
         await silentSocket.JoinAsync("room");
-        var question = _cluster.Gateways[0].Io.To("room").EmitWithAckAsync("question");
+        var question = _cluster.Gateways[0].Io.To("room").EmitWithAckAsync("question").AsTask();
 
         // The client on the doomed gateway never answers; its gateway dies with the question pending.
         await _cluster.KillGatewayAsync(_cluster.Gateways[2]);

@@ -57,7 +57,7 @@ internal sealed class ClusterReceiver(Namespace nsp)
             {
                 ClusterMessageType.SocketsJoin => sockets[i].JoinAsync(rooms).AsTask(),
                 ClusterMessageType.SocketsLeave => sockets[i].LeaveAsync(rooms).AsTask(),
-                _ => sockets[i].DisconnectAsync((flags & ClusterMessageFlags.Close) != 0),
+                _ => sockets[i].DisconnectAsync((flags & ClusterMessageFlags.Close) != 0).AsTask(),
             };
         }
 

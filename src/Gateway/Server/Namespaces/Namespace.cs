@@ -142,7 +142,7 @@ public sealed class Namespace
     public ValueTask EmitAsync(string eventName, params object?[] args) => ToOperator().EmitAsync(eventName, args);
 
     /// <summary>Sends event <paramref name="eventName"/> to every socket and returns their acknowledgements.</summary>
-    public Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args) =>
+    public ValueTask<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args) =>
         ToOperator().EmitWithAckAsync(eventName, args);
 
     /// <summary>Returns every socket of the namespace.</summary>
@@ -180,7 +180,7 @@ public sealed class Namespace
     /// a single node. Fails with <see cref="BroadcastAckTimeoutException"/>, carrying the answers received, when a
     /// server does not answer within <see cref="SocketIOOptions.ClusterRequestTimeout"/>.
     /// </summary>
-    public async Task<IReadOnlyList<SocketArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
+    public async ValueTask<IReadOnlyList<SocketArguments>> ServerSideEmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);

@@ -342,7 +342,7 @@ public sealed class Socket : IRoomMember
     public ValueTask EmitAsync(string eventName, params object?[] args) => new SocketEmitter(this).EmitAsync(eventName, args);
 
     /// <summary>Sends event <paramref name="eventName"/> and waits for the client's acknowledgement.</summary>
-    public Task<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args) =>
+    public ValueTask<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args) =>
         new SocketEmitter(this).EmitWithAckAsync(eventName, args);
 
     /// <summary>Sets how long <c>EmitWithAckAsync</c> waits before it fails with <see cref="TimeoutException"/>.</summary>
@@ -433,20 +433,20 @@ public sealed class Socket : IRoomMember
     /// Disconnects the socket from its namespace (reason <c>server namespace disconnect</c>). With
     /// <paramref name="close"/>, closes the underlying connection too, which disconnects its other namespaces.
     /// </summary>
-    public Task DisconnectAsync(bool close = false)
+    public ValueTask DisconnectAsync(bool close = false)
     {
         if (close)
         {
-            return Client.DisconnectAllAsync();
+            return new(Client.DisconnectAllAsync());
         }
 
         if (!Connected)
         {
-            return Task.CompletedTask;
+            return ValueTask.CompletedTask;
         }
 
         Client.Send(PacketEncoder.Disconnect(Namespace.Name));
-        return CloseAsync(DisconnectReason.ServerNamespaceDisconnect);
+        return new(CloseAsync(DisconnectReason.ServerNamespaceDisconnect));
     }
 
     /// <inheritdoc />

@@ -61,13 +61,13 @@ public sealed class SocketEmitter
     /// <summary>Sends event <paramref name="eventName"/> and waits for the client's acknowledgement, which it returns.</summary>
     /// <exception cref="TimeoutException">No acknowledgement within the timeout set with <see cref="Timeout"/>.</exception>
     /// <exception cref="SocketDisconnectedException">The socket disconnected first.</exception>
-    public Task<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args)
+    public ValueTask<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
         if (!_socket.Connected)
         {
-            return Task.FromException<SocketArguments>(new SocketDisconnectedException(_socket.Id));
+            return ValueTask.FromException<SocketArguments>(new SocketDisconnectedException(_socket.Id));
         }
 
         var ackId = _socket.Namespace.NextAckId();
@@ -75,11 +75,11 @@ public sealed class SocketEmitter
         _socket.RegisterAck(ackId, waiter);
         var packet = PacketEncoder.Event(_socket.Namespace.Name, eventName, args, ackId, _socket.Server.JsonOptions);
         Send(eventName, args, packet);
-        return waiter.Task;
+        return new(waiter.Task);
     }
 
     /// <summary>Sends event <paramref name="eventName"/> and returns the first argument of the client's acknowledgement as <typeparamref name="T"/>.</summary>
-    public async Task<T?> EmitWithAckAsync<T>(string eventName, params object?[] args)
+    public async ValueTask<T?> EmitWithAckAsync<T>(string eventName, params object?[] args)
     {
         var response = await EmitWithAckAsync(eventName, args).ConfigureAwait(false);
         return response.Count > 0 ? response.Get<T>(0) : default;

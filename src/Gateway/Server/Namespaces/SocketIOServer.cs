@@ -197,7 +197,7 @@ public sealed class SocketIOServer
     public ValueTask EmitAsync(string eventName, params object?[] args) => Sockets.EmitAsync(eventName, args);
 
     /// <summary>Sends event <paramref name="eventName"/> to every socket of the main namespace and returns their acknowledgements.</summary>
-    public Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args) =>
+    public ValueTask<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args) =>
         Sockets.EmitWithAckAsync(eventName, args);
 
     /// <summary>Returns every socket of the main namespace.</summary>

@@ -80,7 +80,7 @@ public sealed class BroadcastOperator
     /// one's arguments) once all answered or disconnected.
     /// </summary>
     /// <exception cref="BroadcastAckTimeoutException">Some did not answer within <see cref="Timeout"/>; it carries the answers received.</exception>
-    public async Task<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
+    public async ValueTask<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);

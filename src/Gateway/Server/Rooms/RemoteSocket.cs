@@ -48,5 +48,5 @@ public sealed class RemoteSocket
     public ValueTask LeaveAsync(string room) => _namespace.To(Id).SocketsLeaveAsync(room);
 
     /// <summary>Disconnects the socket; with <paramref name="close"/>, closes its connection too.</summary>
-    public async Task DisconnectAsync(bool close = false) => await _namespace.To(Id).DisconnectSocketsAsync(close).ConfigureAwait(false);
+    public ValueTask DisconnectAsync(bool close = false) => _namespace.To(Id).DisconnectSocketsAsync(close);
 }
