@@ -134,6 +134,12 @@ app.MapOrleansRoomsDashboard();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Chat");
 var chat = app.Services.GetRequiredService<IOptions<ChatOptions>>().Value;
 
+// Which gateway holds a user's connection matters in a cluster only: a lone gateway has no name to show, unless given one.
+var gatewayName = chat.GatewayName?.Trim()
+    ?? (builder.Configuration.GetSection("Orleans:Clustering").Exists()
+        ? $"{Environment.MachineName}#{app.Services.GetRequiredService<Orleans.Runtime.ILocalSiloDetails>().SiloAddress.Endpoint}"
+        : null);
+
 app.MapSocketIO("/socket.io", io =>
 {
     var rooms = new RoomDirectory(io.Sockets, chat.RoomListInterval, TimeProvider.System, log);
@@ -239,6 +245,12 @@ app.MapSocketIO("/socket.io", io =>
         });
 
         socket.OnDisconnect(reason => ChatLog.Disconnected(log, name, reason));
+
+        // Sent by the gateway that holds the socket, so it names that one even behind a load balancer.
+        if (gatewayName is not null)
+        {
+            await socket.EmitAsync("gateway", new { name = gatewayName });
+        }
 
         // The whole list once; every change after this arrives as "rooms:changed" (see RoomDirectory).
         rooms.Track(socket);

@@ -27,6 +27,13 @@ internal sealed partial class DemoHost : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>
+    /// The demo's project folder, to pass as content root (setting <c>contentRoot</c>) when a test needs the page: a build
+    /// output has neither its wwwroot nor the client bundle in node_modules, which a publish output and
+    /// <c>dotnet run</c> have.
+    /// </summary>
+    public static string ProjectDirectory { get; } = Path.GetFullPath(Path.Combine(Output, "..", "..", ".."));
+
     /// <summary>The settings that make a demo a gateway of cluster <paramref name="clusterId"/>, its membership in <paramref name="redis"/>.</summary>
     public static Dictionary<string, string> ClusterSettings(OrleansRooms.TestCluster.RedisServer redis, string clusterId) => new()
     {

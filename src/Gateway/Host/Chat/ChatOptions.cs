@@ -20,4 +20,15 @@ public sealed class ChatOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
     public TimeSpan RoomListInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// The name of this gateway, which the page shows in its status line so that a user knows which gateway of a
+    /// cluster holds their connection (sent to each socket as the event <c>gateway</c>, <c>{ name }</c>, so it names
+    /// the gateway behind any load balancer). Default: unset; a gateway of a cluster (<c>Orleans:Clustering</c>
+    /// configured) is then named like in the Admin UI, <c>machine#silo-address:port</c>, and a lone gateway sends no
+    /// name (the page shows none).
+    /// </summary>
+    [StringLength(64, MinimumLength = 1, ErrorMessage = "Chat:GatewayName must have 1 to 64 characters.")]
+    [RegularExpression(@".*\S.*", ErrorMessage = "Chat:GatewayName must not be blank (leave it unset for the default).")]
+    public string? GatewayName { get; set; }
 }
