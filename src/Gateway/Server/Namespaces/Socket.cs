@@ -706,6 +706,10 @@ public sealed class Socket : IRoomMember
         {
             var sessions = Namespace.Cluster.Sessions;
             await (join ? sessions.JoinAsync(this, rooms) : sessions.LeaveAsync(this, rooms)).ConfigureAwait(false);
+            if (Namespace.Presence.IsSubscribed)
+            {
+                Namespace.Presence.Changed(Id, rooms, join, Namespace.Table.GetRooms(Id));
+            }
         }
 
         if (join)
@@ -744,6 +748,11 @@ public sealed class Socket : IRoomMember
         {
             var sessions = Namespace.Cluster.Sessions;
             await (suspend ? sessions.SuspendAsync(this, rooms, DataJson()) : sessions.DisconnectAsync(this, rooms)).ConfigureAwait(false);
+            if (!suspend)
+            {
+                // A suspended session keeps its rooms: nothing left them.
+                Namespace.Presence.Changed(Id, _roomsAtClose, joined: false, _roomsAtClose);
+            }
         }
         catch (Exception ex)
         {
