@@ -77,6 +77,7 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
         }
 
         var adapter = _cluster.Gateways[1].Io.Sockets.Adapter;
+        var everyone = sockets.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var listed = new List<string>();
         var left = new HashSet<string>(StringComparer.Ordinal);
         var joined = new HashSet<string>(StringComparer.Ordinal);
@@ -91,13 +92,14 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
             // sockets join (wherever their ids fall in the order).
             foreach (var id in page.SocketIds.Take(2))
             {
-                await sockets.Single(s => s.Id == id).LeaveAsync(_room);
+                await everyone[id].LeaveAsync(_room);
                 left.Add(id);
             }
 
             var newcomer = await ConnectAsync(listed.Count % 2);
             await newcomer.JoinAsync(_room);
             joined.Add(newcomer.Id);
+            everyone[newcomer.Id] = newcomer;
         }
         while (token is not null);
 

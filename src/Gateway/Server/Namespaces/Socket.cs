@@ -702,14 +702,12 @@ public sealed class Socket : IRoomMember
             return;
         }
 
+        IReadOnlyCollection<string>? roomsBefore = null;
         if (!Namespace.Cluster.IsDetached)
         {
             var sessions = Namespace.Cluster.Sessions;
             await (join ? sessions.JoinAsync(this, rooms) : sessions.LeaveAsync(this, rooms)).ConfigureAwait(false);
-            if (Namespace.Presence.IsSubscribed)
-            {
-                Namespace.Presence.Changed(Id, rooms, join, Namespace.Table.GetRooms(Id));
-            }
+            roomsBefore = Namespace.Presence.IsSubscribed ? Namespace.Table.GetRooms(Id) : null;
         }
 
         if (join)
@@ -719,6 +717,12 @@ public sealed class Socket : IRoomMember
         else
         {
             Namespace.Table.Leave(Id, rooms);
+        }
+
+        if (roomsBefore is not null)
+        {
+            // After the table, so a handler reading socket.Rooms sees the change.
+            Namespace.Presence.Changed(Id, rooms, join, roomsBefore);
         }
     }
 
