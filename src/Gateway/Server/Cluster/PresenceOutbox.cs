@@ -55,15 +55,28 @@ internal sealed class PresenceOutbox
             }
 
             var changes = batch.DrainToImmutable();
-            var targets = _cluster.IsDetached ? [] : _cluster.OtherKnownGateways();
-            var sends = new Task[targets.Count];
-            for (var i = 0; i < sends.Length; i++)
+            try
             {
-                sends[i] = SendAsync(targets[i], changes);
+                await SendAsync(changes).ConfigureAwait(false);
             }
-
-            await Task.WhenAll(sends).ConfigureAwait(false);
+            catch (Exception ex)
+            {
+                // The loop outlives a batch it could not send: the next changes still go out.
+                PresenceLog.BatchFailed(_logger, changes.Length, _namespace, ex);
+            }
         }
+    }
+
+    private Task SendAsync(ImmutableArray<PresenceChange> changes)
+    {
+        var targets = _cluster.IsDetached ? [] : _cluster.OtherKnownGateways();
+        var sends = new Task[targets.Count];
+        for (var i = 0; i < sends.Length; i++)
+        {
+            sends[i] = SendAsync(targets[i], changes);
+        }
+
+        return Task.WhenAll(sends);
     }
 
     private async Task SendAsync(SiloAddress gateway, ImmutableArray<PresenceChange> changes)

@@ -12,4 +12,7 @@ internal static partial class PresenceLog
 
     [LoggerMessage(203, LogLevel.Warning, "{Count} presence changes of namespace {Namespace} did not reach gateway {Gateway}; they are not sent again.")]
     public static partial void NotDelivered(ILogger logger, int count, LogText @namespace, SiloAddress gateway, Exception exception);
+
+    [LoggerMessage(204, LogLevel.Error, "{Count} presence changes of namespace {Namespace} could not be sent to the other gateways; they are not sent again.")]
+    public static partial void BatchFailed(ILogger logger, int count, LogText @namespace, Exception exception);
 }
