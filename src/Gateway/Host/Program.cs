@@ -253,12 +253,12 @@ app.MapSocketIO("/socket.io", io =>
         }
 
         // The whole list once; every change after this arrives as "rooms:changed" (see RoomDirectory).
-        rooms.Track(socket);
         await rooms.SendSnapshotAsync(socket);
     });
 
     // A gateway that died cannot say goodbye for its users: the gateway that takes their sockets out of their rooms raises
-    // leave-room for each, for sockets it does not host. Tell those rooms (the counts follow through RoomDirectory).
+    // leave-room for each, for sockets it does not host. Tell those rooms (the counts follow through presence, see
+    // RoomDirectory).
     io.Sockets.Adapter.LeaveRoom += (room, socketId) =>
     {
         if (room != socketId && !io.Sockets.Sockets.ContainsKey(socketId))

@@ -41,6 +41,12 @@ internal interface IGatewayService : IGrainService
     Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events);
 
     /// <summary>
+    /// Raises, on this gateway's namespace <paramref name="ns"/>, the presence changes of another gateway's sockets, in
+    /// the order that gateway recorded them; a namespace without presence subscribers here drops them.
+    /// </summary>
+    Task PresenceAsync(string ns, ImmutableArray<PresenceChange> changes);
+
+    /// <summary>
     /// The session of socket <paramref name="id"/> of <paramref name="ns"/> moved to <paramref name="silo"/> (Orleans' live
     /// migration): the silo whose death the gateway restores it after.
     /// </summary>

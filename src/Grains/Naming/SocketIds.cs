@@ -47,7 +47,7 @@ internal static class SocketIds
 /// A socket id in 16 bytes instead of a 20-character string (64 bytes on the heap and a reference): how a room grain
 /// keeps its members, so a room of a million members costs tens of megabytes, not a hundred.
 /// </summary>
-internal readonly record struct SocketKey(ulong High, ulong Low)
+internal readonly record struct SocketKey(ulong High, ulong Low) : IComparable<SocketKey>
 {
     /// <summary>Reads <paramref name="id"/>, which must be a socket id (<see cref="SocketIds.IsShaped"/>).</summary>
     public static bool TryParse(string id, out SocketKey key)
@@ -67,6 +67,9 @@ internal readonly record struct SocketKey(ulong High, ulong Low)
     /// <summary>Reads <paramref name="id"/>; throws <see cref="ArgumentException"/> when it is no socket id.</summary>
     public static SocketKey Parse(string id) =>
         TryParse(id, out var key) ? key : throw new ArgumentException($"Not a socket id: '{id}'.", nameof(id));
+
+    /// <summary>Orders keys as unsigned 128-bit numbers (not as their ids' text): the order room member pages follow.</summary>
+    public int CompareTo(SocketKey other) => High != other.High ? High.CompareTo(other.High) : Low.CompareTo(other.Low);
 
     /// <summary>The socket id.</summary>
     public override string ToString()

@@ -43,6 +43,14 @@ internal interface IRoomMembers : IAddressable
     Task<ImmutableArray<string>> GetMembersAsync(int part, int parts);
 
     /// <summary>
+    /// At most <paramref name="limit"/> member ids, in the order of their keys (<see cref="Naming.SocketKey"/>), from the
+    /// first after member id <paramref name="after"/> (null: from the first). The order does not depend on when members
+    /// came or on the activation, so a walk from page to page lists a member present throughout exactly once.
+    /// </summary>
+    [AlwaysInterleave]
+    Task<MemberPage> GetMembersAfterAsync(string? after, int limit);
+
+    /// <summary>
     /// Gateway <paramref name="gateway"/> left the cluster: its members leave the room (they cannot be reached, and their
     /// sessions will not take them out). Returns the room events this grain is the one to report: a room deleted when
     /// that left it empty; for a session whose socket was on that gateway, its leaving each of its rooms.
@@ -62,6 +70,12 @@ internal interface IRoomGrain : IRoomMembers, IGrainWithStringKey
 internal readonly record struct MemberChange(
     [property: Id(0)] string SocketId,
     [property: Id(1)] SiloAddress? Gateway);
+
+/// <summary>A page of a room's member ids, in key order, and whether members follow the last of them.</summary>
+[GenerateSerializer, Immutable, Alias("orleansrooms.member-page")]
+internal sealed record MemberPage(
+    [property: Id(0)] ImmutableArray<string> Ids,
+    [property: Id(1)] bool More);
 
 /// <summary>Which gateways host members of a room, and the version of that answer (a route cache keeps the newest).</summary>
 [GenerateSerializer, Immutable, Alias("orleansrooms.room-route")]

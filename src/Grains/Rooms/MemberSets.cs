@@ -10,6 +10,8 @@ namespace OrleansRooms.Grains.Rooms;
 /// </summary>
 internal sealed class MemberSets
 {
+    private static readonly Comparer<SocketKey> DescendingKeys = Comparer<SocketKey>.Create(static (a, b) => b.CompareTo(a));
+
     // Few gateways per room: a list beats a dictionary.
     private readonly List<(SiloAddress Gateway, HashSet<SocketKey> Members)> _byGateway = [];
     private ImmutableArray<SiloAddress> _gateways = [];
@@ -150,6 +152,61 @@ internal sealed class MemberSets
                     into.Add(member.ToString());
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The <paramref name="limit"/> smallest members greater than <paramref name="after"/> (null: all of them), with
+    /// <paramref name="extra"/>, a member held outside these sets, among them; ascending, and whether more follow.
+    /// </summary>
+    public (List<SocketKey> Page, bool More) PageAfter(SocketKey? after, int limit, SocketKey? extra)
+    {
+        // One pass keeping the limit + 1 smallest keys in a heap whose top is the largest: O(n log limit), whatever the
+        // room's size, and no sorted copy of the room kept between pages.
+        var heap = new PriorityQueue<SocketKey, SocketKey>(limit + 1, DescendingKeys);
+        foreach (var (_, members) in _byGateway)
+        {
+            foreach (var member in members)
+            {
+                Offer(heap, member, after, limit);
+            }
+        }
+
+        if (extra is { } held)
+        {
+            Offer(heap, held, after, limit);
+        }
+
+        var more = heap.Count > limit;
+        if (more)
+        {
+            heap.Dequeue();
+        }
+
+        var page = new List<SocketKey>(heap.Count);
+        while (heap.Count > 0)
+        {
+            page.Add(heap.Dequeue());
+        }
+
+        page.Reverse();
+        return (page, more);
+    }
+
+    private static void Offer(PriorityQueue<SocketKey, SocketKey> heap, SocketKey member, SocketKey? after, int limit)
+    {
+        if (after is { } cursor && member.CompareTo(cursor) <= 0)
+        {
+            return;
+        }
+
+        if (heap.Count <= limit)
+        {
+            heap.Enqueue(member, member);
+        }
+        else if (member.CompareTo(heap.Peek()) < 0)
+        {
+            heap.EnqueueDequeue(member, member);
         }
     }
 

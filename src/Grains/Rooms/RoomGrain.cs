@@ -77,6 +77,8 @@ internal sealed class RoomGrain(RoomServices services) : Grain, IRoomGrain, IGra
 
     public Task<ImmutableArray<string>> GetMembersAsync(int part, int parts) => Task.FromResult(_half.GetMembers(part, parts));
 
+    public Task<MemberPage> GetMembersAfterAsync(string? after, int limit) => Task.FromResult(_half.GetMembersAfter(after, limit));
+
     public Task<ImmutableArray<RoomEvent>> OnGatewayLostAsync(SiloAddress gateway)
     {
         var emptied = _half.OnGatewayLost(gateway);

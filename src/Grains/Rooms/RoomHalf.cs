@@ -132,6 +132,27 @@ internal sealed class RoomHalf
         return ids.ToImmutable();
     }
 
+    /// <summary>
+    /// At most <paramref name="limit"/> member ids after member <paramref name="after"/> in key order (see
+    /// <see cref="IRoomMembers.GetMembersAfterAsync"/>), <paramref name="implicitMember"/> (the socket in its own room)
+    /// among them.
+    /// </summary>
+    public MemberPage GetMembersAfter(string? after, int limit, string? implicitMember = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, RoomPages.PageSize);
+        SocketKey? cursor = after is null ? null : SocketKey.Parse(after);
+        SocketKey? held = implicitMember is null ? null : SocketKey.Parse(implicitMember);
+        var (page, more) = _members.PageAfter(cursor, limit, held);
+        var ids = ImmutableArray.CreateBuilder<string>(page.Count);
+        foreach (var member in page)
+        {
+            ids.Add(member.ToString());
+        }
+
+        return new MemberPage(ids.MoveToImmutable(), more);
+    }
+
     /// <summary>The grain is deactivating: its gateways are no longer tracked here.</summary>
     public void Close()
     {

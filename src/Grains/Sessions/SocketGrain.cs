@@ -570,6 +570,12 @@ internal sealed partial class SocketGrain(
         return OwnRoomGateway is not null && part == 0 ? members.Insert(0, Id) : members;
     }
 
+    public async Task<MemberPage> GetMembersAfterAsync(string? after, int limit)
+    {
+        await OwnRoomAsync();
+        return _ownRoom!.GetMembersAfter(after, limit, OwnRoomGateway is null ? null : Id);
+    }
+
     public async Task<ImmutableArray<RoomEvent>> OnGatewayLostAsync(SiloAddress gateway)
     {
         var events = ImmutableArray.CreateBuilder<RoomEvent>();

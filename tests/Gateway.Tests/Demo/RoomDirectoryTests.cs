@@ -63,6 +63,32 @@ public sealed class RoomDirectoryTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_client_that_disconnects_is_counted_out_of_its_rooms()
+    {
+        await using var watcher = await TestClient.ConnectAsync(_node.Url);
+        var leaving = await TestClient.ConnectAsync(_node.Url);
+        await _node.Io.Sockets.Sockets[leaving.Id].JoinAsync(["a", "b"]);
+        await _node.Io.Sockets.Sockets[watcher.Id].JoinAsync("b");
+        _time.Advance(Interval);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 1, ["b"] = 2 }, Counts(await watcher.ExpectEventAsync("rooms:changed")));
+
+        // Presence raises the leaves once the session has left the room grains: the counts read then are without it.
+        var left = new TaskCompletionSource();
+        _node.Io.Sockets.Presence.Left += (room, id) =>
+        {
+            if (room == "b" && id == leaving.Id)
+            {
+                left.TrySetResult();
+            }
+        };
+        await leaving.DisposeAsync();
+        await left.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        _time.Advance(Interval);
+
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 0, ["b"] = 1 }, Counts(await watcher.ExpectEventAsync("rooms:changed")));
+    }
+
+    [Fact]
     public async Task The_whole_list_leaves_out_the_private_rooms()
     {
         await using var busy = await TestClient.ConnectAsync(_node.Url);

@@ -6,11 +6,11 @@ namespace OrleansRooms.Host.Chat;
 /// (<c>rooms:changed</c>, <c>{ "room": count }</c>, count 0 for a room that is gone), coalesced so that each gateway
 /// sends at most one update per <see cref="ChatOptions.RoomListInterval"/>, however fast rooms change.
 /// <para>
-/// Each gateway reports the rooms its own sockets joined or left (and those of a dead gateway's sockets it was chosen to
-/// report), to every client of the namespace on every gateway. A count is the room grain's: one call, whatever the
-/// room's size, and never a list of members. A gateway's adapter raises <c>join-room</c> once the room grain has the
-/// member, so the count read then includes it. Two gateways changing one room at once may send their counts in either
-/// order; the next change of that room sends the right count.
+/// Each gateway follows the namespace's presence (<see cref="Namespace.Presence"/>): every join and leave of the
+/// cluster, its own sockets' and the other gateways' (and those of a dead gateway's sockets), raised once the room grain
+/// has the change, and tells its own clients only. A count is the room grain's: one call per changed room and gateway
+/// per interval, whatever the room's size, and never a list of members. Two changes of one room on two gateways may
+/// arrive in either order; the count is read when the update leaves, so it is the room's count then.
 /// </para>
 /// </summary>
 internal sealed class RoomDirectory : IDisposable
@@ -30,21 +30,9 @@ internal sealed class RoomDirectory : IDisposable
         _logger = logger;
         _timer = time.CreateTimer(static state => _ = ((RoomDirectory)state!).FlushAsync(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
 
-        // A socket's own room (named after its id) is private: not listed.
-        @namespace.Adapter.JoinRoom += (room, id) =>
-        {
-            if (room != id)
-            {
-                MarkChanged(room);
-            }
-        };
-        @namespace.Adapter.LeaveRoom += (room, id) =>
-        {
-            if (room != id)
-            {
-                MarkChanged(room);
-            }
-        };
+        // Presence leaves out the sockets' own rooms, which are private here too.
+        @namespace.Presence.Joined += (room, _) => MarkChanged(room);
+        @namespace.Presence.Left += (room, _) => MarkChanged(room);
     }
 
     /// <summary>Every room of the cluster (not the sockets' own rooms) with its number of members.</summary>
@@ -61,23 +49,6 @@ internal sealed class RoomDirectory : IDisposable
         }
 
         return counts;
-    }
-
-    /// <summary>
-    /// Reports <paramref name="socket"/>'s rooms again once it has left them cluster-wide: the adapter drops a
-    /// disconnected socket before its grain has taken it out of the room grains, so the first report may still count it.
-    /// </summary>
-    public void Track(Socket socket)
-    {
-        string[] wasIn = [];
-        socket.OnDisconnecting(_ => wasIn = [.. socket.Rooms.Where(room => room != socket.Id)]);
-        socket.OnDisconnect(_ =>
-        {
-            foreach (var room in wasIn)
-            {
-                MarkChanged(room);
-            }
-        });
     }
 
     /// <summary>Sends <paramref name="socket"/> the whole list (event <c>rooms</c>).</summary>
@@ -117,7 +88,7 @@ internal sealed class RoomDirectory : IDisposable
 
             if (changes.Count > 0)
             {
-                await _namespace.EmitAsync("rooms:changed", changes).ConfigureAwait(false);
+                await _namespace.Local.EmitAsync("rooms:changed", changes).ConfigureAwait(false);
             }
         }
         catch (Exception ex)

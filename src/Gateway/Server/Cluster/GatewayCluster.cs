@@ -110,6 +110,7 @@ internal sealed class GatewayCluster(
             try
             {
                 await Sessions.DisconnectAsync(socket, rooms).ConfigureAwait(false);
+                socket.Namespace.Presence.Changed(socket.Id, rooms, joined: false, rooms);
                 ClusterLog.Ended(logger, socket.Id);
                 return;
             }

@@ -59,6 +59,12 @@ internal sealed class GatewayService(GrainId id, Silo silo, ILoggerFactory logge
         return Task.CompletedTask;
     }
 
+    public Task PresenceAsync(string ns, ImmutableArray<PresenceChange> changes)
+    {
+        Server.FindNamespace(ns)?.Presence.RaiseFromCluster(changes);
+        return Task.CompletedTask;
+    }
+
     public Task RaiseReleasedAsync(ImmutableArray<RoomEvent> events)
     {
         Server.Metrics.Released();

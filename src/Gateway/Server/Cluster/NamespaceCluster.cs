@@ -147,6 +147,21 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
 
     public IGatewayService Gateway(SiloAddress gateway) => cluster.Gateway(gateway);
 
+    /// <summary>Every other live gateway whose grain types this silo knows (a grain-only silo has no inbox).</summary>
+    public List<SiloAddress> OtherKnownGateways()
+    {
+        var others = new List<SiloAddress>();
+        foreach (var gateway in cluster.Router.Directory.Gateways)
+        {
+            if (!gateway.Equals(Self))
+            {
+                others.Add(gateway);
+            }
+        }
+
+        return others;
+    }
+
     /// <summary>How many sockets are in <paramref name="room"/>, on every gateway (its grain).</summary>
     public Task<int> CountRoomMembersAsync(string room) =>
         cluster.Retry.RunAsync(static s => s.Room.CountAsync(), (Room: cluster.Room(nsp.Name, room), true));
@@ -165,6 +180,13 @@ internal sealed class NamespaceCluster(Namespace nsp, GatewayCluster cluster)
 
         return members;
     }
+
+    /// <summary>
+    /// At most <paramref name="pageSize"/> ids of the sockets in <paramref name="room"/>, on every gateway, after socket
+    /// <paramref name="after"/> in the room grain's order (one call to it).
+    /// </summary>
+    public Task<MemberPage> GetRoomMembersPageAsync(string room, string? after, int pageSize) =>
+        cluster.Retry.RunAsync(static s => s.Room.GetMembersAfterAsync(s.after, s.pageSize), (Room: cluster.Room(nsp.Name, room), after, pageSize));
 
     /// <summary>The rooms of socket <paramref name="socketId"/>, wherever it is connected (its session).</summary>
     public async Task<IReadOnlyCollection<string>> GetSocketRoomsAsync(string socketId) =>

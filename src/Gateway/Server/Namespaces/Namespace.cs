@@ -33,7 +33,8 @@ public sealed class Namespace
         _parent = parent;
         Table = new RoomTable<Socket>();
         Cluster = new NamespaceCluster(this, server.Cluster);
-        Adapter = new Adapter(Table, Cluster);
+        Presence = new RoomPresence(this);
+        Adapter = new Adapter(Table, Cluster, Presence);
         Broadcaster = new Broadcaster(this);
         Receiver = new ClusterReceiver(this);
         RecoveryLog = server.Cluster.Recovery.Enabled ? server.Cluster.Recovery.For(name) : null;
@@ -52,6 +53,9 @@ public sealed class Namespace
 
     /// <summary>The room bookkeeping of this namespace on this node.</summary>
     public Adapter Adapter { get; }
+
+    /// <summary>Who joins and leaves this namespace's rooms on every gateway of the cluster; off until subscribed.</summary>
+    public RoomPresence Presence { get; }
 
     /// <summary>The sockets connected to this namespace on this node, by id.</summary>
     public IReadOnlyDictionary<string, Socket> Sockets { get; }

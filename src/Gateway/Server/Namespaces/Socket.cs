@@ -702,10 +702,12 @@ public sealed class Socket : IRoomMember
             return;
         }
 
+        IReadOnlyCollection<string>? roomsBefore = null;
         if (!Namespace.Cluster.IsDetached)
         {
             var sessions = Namespace.Cluster.Sessions;
             await (join ? sessions.JoinAsync(this, rooms) : sessions.LeaveAsync(this, rooms)).ConfigureAwait(false);
+            roomsBefore = Namespace.Presence.IsSubscribed ? Namespace.Table.GetRooms(Id) : null;
         }
 
         if (join)
@@ -715,6 +717,12 @@ public sealed class Socket : IRoomMember
         else
         {
             Namespace.Table.Leave(Id, rooms);
+        }
+
+        if (roomsBefore is not null)
+        {
+            // After the table, so a handler reading socket.Rooms sees the change.
+            Namespace.Presence.Changed(Id, rooms, join, roomsBefore);
         }
     }
 
@@ -744,6 +752,11 @@ public sealed class Socket : IRoomMember
         {
             var sessions = Namespace.Cluster.Sessions;
             await (suspend ? sessions.SuspendAsync(this, rooms, DataJson()) : sessions.DisconnectAsync(this, rooms)).ConfigureAwait(false);
+            if (!suspend)
+            {
+                // A suspended session keeps its rooms: nothing left them.
+                Namespace.Presence.Changed(Id, _roomsAtClose, joined: false, _roomsAtClose);
+            }
         }
         catch (Exception ex)
         {

@@ -17,10 +17,13 @@ public sealed class Adapter
     private readonly RoomTable<Socket> _table;
     private readonly NamespaceCluster _cluster;
 
-    internal Adapter(RoomTable<Socket> table, NamespaceCluster cluster)
+    private readonly RoomPresence _presence;
+
+    internal Adapter(RoomTable<Socket> table, NamespaceCluster cluster, RoomPresence presence)
     {
         _table = table;
         _cluster = cluster;
+        _presence = presence;
         table.RoomCreated += room => CreateRoom?.Invoke(room);
         table.RoomDeleted += room => DeleteRoom?.Invoke(room);
         table.MemberJoined += (room, id) => JoinRoom?.Invoke(room, id);
@@ -51,6 +54,7 @@ public sealed class Adapter
         if (change.SocketId is { } socketId)
         {
             LeaveRoom?.Invoke(change.Room, socketId);
+            _presence.Released(change.Room, socketId);
         }
         else
         {
@@ -70,6 +74,34 @@ public sealed class Adapter
     {
         ArgumentNullException.ThrowIfNull(room);
         return new(_cluster.GetRoomMembersAsync(room));
+    }
+
+    /// <summary>
+    /// One page of the ids of the sockets in <paramref name="room"/> on every gateway of the cluster: one call to the
+    /// room's grain, which scans its members once (no sorted copy is kept). Start with no
+    /// <paramref name="continuationToken"/> and pass each page's <see cref="RoomMembersPage.ContinuationToken"/> to read
+    /// the next, until it is null. Members come in an order of their own (not alphabetical) that does not change while
+    /// members come and go, so a walk lists a socket that is in the room for the whole walk exactly once; a socket that
+    /// joins or leaves during it may or may not be listed.
+    /// </summary>
+    /// <param name="room">The room.</param>
+    /// <param name="pageSize">At most this many ids per page, from 1 to <see cref="RoomMembersPage.MaxPageSize"/>.</param>
+    /// <param name="continuationToken">The token of the page before, or null for the first page.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="pageSize"/> is out of range.</exception>
+    /// <exception cref="ArgumentException"><paramref name="continuationToken"/> is not a token of a room's page.</exception>
+    public async ValueTask<RoomMembersPage> GetRoomMembersAsync(string room, int pageSize, string? continuationToken = null)
+    {
+        ArgumentNullException.ThrowIfNull(room);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pageSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(pageSize, RoomMembersPage.MaxPageSize);
+        if (continuationToken is not null && !Grains.Naming.SocketKey.TryParse(continuationToken, out _))
+        {
+            throw new ArgumentException("Not a continuation token of a room's member pages.", nameof(continuationToken));
+        }
+
+        var page = await _cluster.GetRoomMembersPageAsync(room, continuationToken, pageSize).ConfigureAwait(false);
+        // The token is the last id of the page: where the next page starts, whatever joined or left meanwhile.
+        return new RoomMembersPage(page.Ids, page.More ? page.Ids[^1] : null);
     }
 
     /// <summary>The rooms of socket <paramref name="socketId"/>, wherever it is connected (the socket grain).</summary>
