@@ -702,6 +702,11 @@ public sealed class Socket : IRoomMember
             return;
         }
 
+        if (join)
+        {
+            await Namespace.AuthorizeJoinAsync(this, rooms).ConfigureAwait(false);
+        }
+
         if (!Namespace.Cluster.IsDetached)
         {
             var sessions = Namespace.Cluster.Sessions;
