@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using OrleansRooms.Conformance.Infrastructure;
+using OrleansRooms.Grains.Recovery;
 
 namespace OrleansRooms.Conformance;
 
@@ -124,6 +125,34 @@ public sealed class AuthorizationTests
             const [err] = await once(forged, "connect_error");
             eq([err.message, err.data], ["Unauthorized", { status: 401 }], "forged token");
             """);
+    }
+
+    [Fact]
+    public async Task A_client_that_recovers_its_socket_is_authorized_again()
+    {
+        await using var gateway = await TestGateway.StartAsync(
+            io => io.Of("/admin")
+                .Authenticate(handshake => TestTokens.ValidateAsync(handshake.GetAuth<TokenAuth>()?.Token))
+                .RequireAuthorization("AdminsOnly")
+                .OnConnection(AnswerWhoAmI),
+            options => options.ConnectionStateRecovery = new ConnectionStateRecoveryOptions(),
+            services: TestTokens.AddTo);
+
+        await NodeScenario.RunAsync(gateway.Url, $$"""
+            const socket = connect("/admin", { auth: { token: "{{TestTokens.For("ada", ["admin"])}}" }, reconnection: true, reconnectionDelay: 100, reconnectionDelayMax: 200 });
+            await connected(socket);
+            eq(await ack(socket, "whoami"), ["ada", true], "first connection");
+            assert(socket._pid, "a recoverable session");
+
+            // Meanwhile the client's credentials went bad: its recovery, which skips the middleware, is refused all the same.
+            socket.auth = { token: "{{TestTokens.Forged("ada", ["admin"])}}" };
+            const disconnect = once(socket, "disconnect", 10000);
+            socket.io.engine.close();
+            await disconnect;
+            const [err] = await once(socket, "connect_error", 15000);
+            eq([err.message, err.data], ["Unauthorized", { status: 401 }], "recovery refused");
+            eq(socket.connected, false, "connected");
+            """, TimeSpan.FromSeconds(30));
     }
 
     [Fact]

@@ -498,7 +498,8 @@ public sealed class Namespace
     internal async Task<bool> AuthorizeOrRejectAsync(Socket socket, Client client)
     {
         var authenticate = System.Threading.Volatile.Read(ref _authenticate) ?? (_parent is null ? null : System.Threading.Volatile.Read(ref _parent._authenticate));
-        if (authenticate is null && _authorization.IsEmpty && (_parent is null || _parent._authorization.IsEmpty))
+        var requiresAuthorization = !_authorization.IsEmpty || _parent is { _authorization.IsEmpty: false };
+        if (authenticate is null && !requiresAuthorization)
         {
             return true;
         }
@@ -512,7 +513,7 @@ public sealed class Namespace
                 socket.Handshake.Authenticated(user);
             }
 
-            if (_authorization.IsEmpty && (_parent is null || _parent._authorization.IsEmpty))
+            if (!requiresAuthorization)
             {
                 return true;
             }
@@ -523,8 +524,9 @@ public sealed class Namespace
                 return true;
             }
 
-            AuthorizationLog.NamespaceRefused(Server.Logger, socket.Id, Name, status == NamespaceAuthorization.Forbidden ? "forbidden" : "not authenticated", status == NamespaceAuthorization.Forbidden);
-            (message, data) = (status == NamespaceAuthorization.Forbidden ? "Forbidden" : "Unauthorized", new { status });
+            var forbidden = status == NamespaceAuthorization.Forbidden;
+            AuthorizationLog.NamespaceRefused(Server.Logger, socket.Id, Name, forbidden ? "forbidden" : "not authenticated");
+            (message, data) = (forbidden ? "Forbidden" : "Unauthorized", new { status });
         }
         catch (Exception ex)
         {
