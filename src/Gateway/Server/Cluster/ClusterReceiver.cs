@@ -55,13 +55,25 @@ internal sealed class ClusterReceiver(Namespace nsp)
         {
             changes[i] = type switch
             {
-                ClusterMessageType.SocketsJoin => sockets[i].JoinAsync(rooms).AsTask(),
+                ClusterMessageType.SocketsJoin => JoinUnlessDeniedAsync(sockets[i], rooms),
                 ClusterMessageType.SocketsLeave => sockets[i].LeaveAsync(rooms).AsTask(),
                 _ => sockets[i].DisconnectAsync((flags & ClusterMessageFlags.Close) != 0).AsTask(),
             };
         }
 
         return Task.WhenAll(changes);
+    }
+
+    // A socket a join guard refuses stays out, logged by its namespace; the others join.
+    private static async Task JoinUnlessDeniedAsync(Socket socket, string[] rooms)
+    {
+        try
+        {
+            await socket.JoinAsync(rooms).ConfigureAwait(false);
+        }
+        catch (RoomJoinDeniedException)
+        {
+        }
     }
 
     private async Task ApplyAndLogAsync(ClusterMessage message)

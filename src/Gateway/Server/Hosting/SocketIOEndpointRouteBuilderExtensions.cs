@@ -12,7 +12,8 @@ public static class SocketIOEndpointRouteBuilderExtensions
     /// <summary>
     /// Maps the Engine.IO / Socket.IO endpoint at <paramref name="path"/> (default <c>/socket.io</c>, the clients'
     /// default) for long-polling and WebSocket. The result accepts the usual conventions, such as
-    /// <c>RequireCors</c> and <c>RequireAuthorization</c>.
+    /// <c>RequireCors</c> and <c>RequireAuthorization</c> (for every namespace at once; see
+    /// <see cref="Namespace.RequireAuthorization(string[])"/> for one namespace).
     /// </summary>
     public static IEndpointConventionBuilder MapSocketIO(this IEndpointRouteBuilder endpoints, string path = "/socket.io")
     {

@@ -80,7 +80,8 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<GatewayCluster>(),
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<GatewayMetrics>()));
+            sp.GetRequiredService<GatewayMetrics>(),
+            sp));
         services.TryAddSingleton(sp => new EngineServer(
             sp.GetRequiredService<IOptions<SocketIOOptions>>().Value,
             sp.GetRequiredService<SocketIOServer>().EngineHandler,

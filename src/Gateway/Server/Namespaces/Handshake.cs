@@ -11,6 +11,7 @@ public sealed class Handshake
     // Shared by the client's sockets of every namespace; builds what it is asked for on first use.
     private readonly EngineRequest _request;
     private string? _time;
+    private ClaimsPrincipal? _user;
 
     internal Handshake(EngineRequest request, JsonElement? auth)
     {
@@ -56,8 +57,15 @@ public sealed class Handshake
     /// <summary>Whether the request was cross-origin (an <c>Origin</c> header was sent).</summary>
     public bool XDomain => _request.CrossDomain;
 
-    /// <summary>The authenticated user of the first request (ASP.NET Core authentication), anonymous if none.</summary>
-    public ClaimsPrincipal User => _request.User;
+    /// <summary>
+    /// The authenticated user: the one the namespace's <see cref="Namespace.Authenticate"/> made from this handshake
+    /// if it made one, else the user of the session's first HTTP request (ASP.NET Core authentication, whichever
+    /// transport it came by), anonymous if none.
+    /// </summary>
+    public ClaimsPrincipal User => _user ?? _request.User;
+
+    /// <summary>The namespace's authentication made <paramref name="user"/> from this handshake.</summary>
+    internal void Authenticated(ClaimsPrincipal user) => _user = user;
 
     /// <summary>
     /// Reads the <c>auth</c> payload as <typeparamref name="T"/> (web defaults: camelCase, case-insensitive). A client

@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
+using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
 using OrleansRooms.Cluster;
 using OrleansRooms.Grains.Messages;
 using OrleansRooms.Grains.Silos;
@@ -23,7 +26,10 @@ public sealed class Namespace
     private readonly List<Func<Socket, Task?>> _connectionHandlers = [];
     private readonly List<Func<Socket, Func<Task>, Task>> _middlewares = [];
     private readonly Dictionary<string, List<Action<ServerSideEvent>>> _serverSideHandlers = new(StringComparer.Ordinal);
+    private readonly NamespaceAuthorization _authorization = new();
     private readonly Namespace? _parent;
+    private Func<Socket, string, ValueTask<bool>>[] _joinGuards = [];
+    private Func<Handshake, ValueTask<ClaimsPrincipal?>>? _authenticate;
     private int _ackIds;
 
     internal Namespace(SocketIOServer server, string name, Namespace? parent, bool isDynamicParent)
@@ -116,6 +122,81 @@ public sealed class Namespace
         }
 
         return this;
+    }
+
+    /// <summary>
+    /// Sets how this namespace authenticates a connecting socket from its handshake, typically a token in its
+    /// <c>auth</c> payload (which no HTTP request carries). It runs before <see cref="RequireAuthorization(string[])"/>
+    /// and the middleware; the principal it returns becomes <see cref="Handshake.User"/>, and null leaves the user of the
+    /// HTTP request. An exception refuses the socket with a generic CONNECT_ERROR. A second call replaces the first; a
+    /// dynamic parent's applies to each child that sets none.
+    /// </summary>
+    public Namespace Authenticate(Func<Handshake, ValueTask<ClaimsPrincipal?>> authenticate)
+    {
+        ArgumentNullException.ThrowIfNull(authenticate);
+        System.Threading.Volatile.Write(ref _authenticate, authenticate);
+        return this;
+    }
+
+    /// <summary>
+    /// Requires the socket's user (<see cref="Handshake.User"/>, from the handshake request's ASP.NET Core
+    /// authentication) to satisfy the authorization policies named (the default policy when none is named), checked
+    /// with <see cref="IAuthorizationService"/> before the middleware. A refused client gets a CONNECT_ERROR:
+    /// <c>Unauthorized</c> (<c>data.status</c> 401) when it is not authenticated, <c>Forbidden</c> (403) otherwise.
+    /// Each call adds requirements; a dynamic parent's apply to each child it matches.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The authorization services are not registered (<c>AddAuthorization</c>).</exception>
+    public Namespace RequireAuthorization(params string[] policyNames)
+    {
+        ArgumentNullException.ThrowIfNull(policyNames);
+        ThrowIfNoAuthorization();
+        if (policyNames.Length == 0)
+        {
+            _authorization.Add(new AuthorizeAttribute());
+        }
+
+        foreach (var name in policyNames)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name, nameof(policyNames));
+            _authorization.Add(new AuthorizeAttribute(name));
+        }
+
+        return this;
+    }
+
+    /// <summary>Requires the socket's user to satisfy <paramref name="policy"/> (see <see cref="RequireAuthorization(string[])"/>).</summary>
+    /// <exception cref="InvalidOperationException">The authorization services are not registered (<c>AddAuthorization</c>).</exception>
+    public Namespace RequireAuthorization(AuthorizationPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ThrowIfNoAuthorization();
+        _authorization.Add(policy);
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a guard asked whether a socket may join a room it is not in yet, by <see cref="Socket.JoinAsync(string)"/>
+    /// or by <c>SocketsJoinAsync</c> from any gateway. When a guard answers false, <c>JoinAsync</c> throws
+    /// <see cref="RoomJoinDeniedException"/> and the socket joins none of the rooms asked for; <c>SocketsJoinAsync</c>
+    /// leaves that socket out and goes on with the others. Every guard must allow; a dynamic parent's guards apply to
+    /// its children. A guard runs in the socket's queue of room changes, so it must not join or leave rooms itself.
+    /// </summary>
+    public Namespace AuthorizeJoin(Func<Socket, string, ValueTask<bool>> guard)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        lock (_lock)
+        {
+            _joinGuards = [.. _joinGuards, guard];
+        }
+
+        return this;
+    }
+
+    /// <inheritdoc cref="AuthorizeJoin(Func{Socket, string, ValueTask{bool}})"/>
+    public Namespace AuthorizeJoin(Func<Socket, string, bool> guard)
+    {
+        ArgumentNullException.ThrowIfNull(guard);
+        return AuthorizeJoin((socket, room) => ValueTask.FromResult(guard(socket, room)));
     }
 
     /// <summary>Targets the sockets in <paramref name="room"/>. Chain to add rooms (union).</summary>
@@ -354,7 +435,9 @@ public sealed class Namespace
         }
 
         var socket = new Socket(this, client, Grains.Naming.SocketIds.New(), new Handshake(client.Connection.Request, auth));
-        if (!await RunMiddlewaresOrRejectAsync(socket, client).ConfigureAwait(false) || !client.Accept(socket))
+        if (!await AuthorizeOrRejectAsync(socket, client).ConfigureAwait(false)
+            || !await RunMiddlewaresOrRejectAsync(socket, client).ConfigureAwait(false)
+            || !client.Accept(socket))
         {
             return;
         }
@@ -409,6 +492,86 @@ public sealed class Namespace
         Server.OnSocketConnected(socket);
         _ = RunConnectionHandlersAsync(socket);
         socket.Start();
+    }
+
+    /// <summary>
+    /// Authenticates the socket (<see cref="Authenticate"/>) and checks the namespace's authorization requirements
+    /// (<see cref="RequireAuthorization(string[])"/>); false, the client refused with CONNECT_ERROR, when the user does
+    /// not satisfy them or they could not be evaluated.
+    /// </summary>
+    internal async Task<bool> AuthorizeOrRejectAsync(Socket socket, Client client)
+    {
+        var authenticate = System.Threading.Volatile.Read(ref _authenticate) ?? (_parent is null ? null : System.Threading.Volatile.Read(ref _parent._authenticate));
+        var requiresAuthorization = !_authorization.IsEmpty || _parent is { _authorization.IsEmpty: false };
+        if (authenticate is null && !requiresAuthorization)
+        {
+            return true;
+        }
+
+        string message;
+        object? data;
+        try
+        {
+            if (authenticate is not null && await authenticate(socket.Handshake).ConfigureAwait(false) is { } user)
+            {
+                socket.Handshake.Authenticated(user);
+            }
+
+            if (!requiresAuthorization)
+            {
+                return true;
+            }
+
+            var refusal = await NamespaceAuthorization.EvaluateAsync(socket, Server.Services, _parent?._authorization, _authorization).ConfigureAwait(false);
+            if (refusal is not { } status)
+            {
+                return true;
+            }
+
+            var forbidden = status == NamespaceAuthorization.Forbidden;
+            AuthorizationLog.NamespaceRefused(Server.Logger, socket.Id, Name, forbidden ? "forbidden" : "not authenticated");
+            (message, data) = (forbidden ? "Forbidden" : "Unauthorized", new { status });
+        }
+        catch (Exception ex)
+        {
+            AuthorizationLog.NamespaceAuthorizationFailed(Server.Logger, Name, socket.Id, ex);
+            (message, data) = ("Internal server error", null);
+        }
+
+        Server.Metrics.ConnectRejected();
+        client.RejectConnect(Name, message, data);
+        return false;
+    }
+
+    /// <summary>
+    /// Asks the join guards (<see cref="AuthorizeJoin(Func{Socket, string, ValueTask{bool}})"/>) about each room the
+    /// socket is not in yet; throws <see cref="RoomJoinDeniedException"/> at the first refused.
+    /// </summary>
+    internal async ValueTask AuthorizeJoinAsync(Socket socket, string[] rooms)
+    {
+        var own = System.Threading.Volatile.Read(ref _joinGuards);
+        var inherited = _parent is null ? [] : System.Threading.Volatile.Read(ref _parent._joinGuards);
+        if (own.Length == 0 && inherited.Length == 0)
+        {
+            return;
+        }
+
+        foreach (var room in rooms)
+        {
+            if (Table.IsInAll(socket.Id, [room]))
+            {
+                continue;
+            }
+
+            foreach (var guard in inherited.Concat(own))
+            {
+                if (!await guard(socket, room).ConfigureAwait(false))
+                {
+                    AuthorizationLog.RoomJoinDenied(Server.Logger, socket.Id, Name, room);
+                    throw new RoomJoinDeniedException(socket.Id, room);
+                }
+            }
+        }
     }
 
     /// <summary>Runs the middleware; false, the client refused with CONNECT_ERROR, when one rejected the socket or failed.</summary>
@@ -466,6 +629,14 @@ public sealed class Namespace
         }
     }
 
+
+    private void ThrowIfNoAuthorization()
+    {
+        if (Server.Services.GetService<IAuthorizationPolicyProvider>() is null)
+        {
+            throw new InvalidOperationException("RequireAuthorization needs the ASP.NET Core authorization services: call builder.Services.AddAuthorization().");
+        }
+    }
 
     private async Task SendServerSideAsync(SiloAddress gateway, ClusterMessage message)
     {

@@ -702,6 +702,11 @@ public sealed class Socket : IRoomMember
             return;
         }
 
+        if (join)
+        {
+            await Namespace.AuthorizeJoinAsync(this, rooms).ConfigureAwait(false);
+        }
+
         IReadOnlyCollection<string>? roomsBefore = null;
         if (!Namespace.Cluster.IsDetached)
         {

@@ -27,13 +27,15 @@ public sealed class SocketIOServer
         GatewayCluster cluster,
         ILoggerFactory loggerFactory,
         TimeProvider timeProvider,
-        GatewayMetrics metrics)
+        GatewayMetrics metrics,
+        IServiceProvider services)
     {
         Options = options.Value;
         Cluster = cluster;
         Logger = loggerFactory.CreateLogger("OrleansRooms.SocketIO");
         TimeProvider = timeProvider;
         Metrics = metrics;
+        Services = services;
         JsonOptions = Options.JsonSerializerOptions;
         EngineHandler = new Handler(this);
         Sockets = Of("/");
@@ -57,6 +59,9 @@ public sealed class SocketIOServer
     internal TimeProvider TimeProvider { get; }
 
     internal GatewayMetrics Metrics { get; }
+
+    /// <summary>The application's services, for what a namespace resolves per connection (its authorization).</summary>
+    internal IServiceProvider Services { get; }
 
     internal JsonSerializerOptions JsonOptions { get; }
 

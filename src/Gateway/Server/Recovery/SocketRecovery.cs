@@ -87,7 +87,10 @@ internal sealed class SocketRecovery(Namespace nsp, NamespaceLog log, Client cli
             Pid = request.Pid,
         };
         socket.RestoreData(grant.Data);
-        if (log.Options.SkipMiddlewares is false && !await nsp.RunMiddlewaresOrRejectAsync(socket, client).ConfigureAwait(false))
+
+        // Authorization is no middleware: a recovered socket's user must still satisfy it.
+        if (!await nsp.AuthorizeOrRejectAsync(socket, client).ConfigureAwait(false)
+            || (log.Options.SkipMiddlewares is false && !await nsp.RunMiddlewaresOrRejectAsync(socket, client).ConfigureAwait(false)))
         {
             await AbandonAsync(cluster).ConfigureAwait(false);
             return true;
