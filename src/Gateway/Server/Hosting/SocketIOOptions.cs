@@ -31,7 +31,7 @@ public sealed class SocketIOOptions : EngineIOOptions
     /// it. Null (the default, as in Socket.IO): no timeout, and an acknowledgement that never comes is waited for until
     /// its socket disconnects.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
     public TimeSpan? AckTimeout { get; set; }
 
     /// <summary>
