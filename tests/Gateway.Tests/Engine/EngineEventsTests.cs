@@ -2,7 +2,10 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text;
-using OrleansRooms.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using OrleansRooms.Specification;
 
 namespace OrleansRooms.Tests.Engine;
@@ -115,6 +118,31 @@ public sealed class EngineEventsTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, handshake.StatusCode);
         Assert.StartsWith("0{\"sid\":", await handshake.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("ran", Header(handshake, "x-after"));
+    }
+
+    [Fact]
+    public async Task An_engine_io_server_of_its_own_raises_the_same_events()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddEngineIO();
+        await using var app = builder.Build();
+        var refused = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.MapEngineIO("/engine.io", engine =>
+        {
+            engine.Events.OnConnectionError(error => refused.TrySetResult(error.Code));
+            engine.Events.OnInitialHeaders((headers, _) => headers["x-initial"] = "standalone");
+        });
+        await app.StartAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(app.Urls.First()), Timeout = TestClient.DefaultWait };
+
+        using var handshake = await http.GetAsync("/engine.io/?EIO=4&transport=polling");
+        using var unknown = await http.GetAsync("/engine.io/?EIO=4&transport=polling&sid=no-such-session");
+
+        Assert.Equal("standalone", Header(handshake, "x-initial"));
+        Assert.Equal(1, await refused.Task.WaitAsync(TestClient.DefaultWait));
+        await app.StopAsync();
     }
 
     private async Task<ClientWebSocket> OpenWebSocketAsync(string query)
