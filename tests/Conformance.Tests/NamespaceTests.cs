@@ -120,5 +120,70 @@ public sealed class NamespaceTests
             """);
     }
 
+    [Fact]
+    public async Task An_empty_child_namespace_is_removed_and_made_again_with_CleanupEmptyChildNamespaces()
+    {
+        var children = await ConnectToAChildTwiceAsync(cleanup: true);
+
+        Assert.Equal(4, children.Length);
+        Assert.NotSame(children[0], children[1]); // the first child left with its last socket
+        Assert.Same(children[1], children[2]); // a child with a socket stays
+        Assert.Same(children[2], children[3]);
+    }
+
+    [Fact]
+    public async Task An_empty_child_namespace_stays_by_default()
+    {
+        var children = await ConnectToAChildTwiceAsync(cleanup: false);
+
+        Assert.Equal(4, children.Length);
+        Assert.All(children, child => Assert.Same(children[0], child));
+    }
+
+    /// <summary>
+    /// A client connects to /dynamic-1 and leaves; two more connect, one leaves, and a fourth connects. The parent's
+    /// broadcasts reach the children made again. Returns the namespace each of the four was in.
+    /// </summary>
+    private static async Task<Namespace[]> ConnectToAChildTwiceAsync(bool cleanup)
+    {
+        var children = new System.Collections.Concurrent.ConcurrentQueue<Namespace>();
+        await using var gateway = await TestGateway.StartAsync(
+            io =>
+            {
+                var parent = io.Of(new System.Text.RegularExpressions.Regex(@"^/dynamic-\d+$"));
+                parent.OnConnection(socket =>
+                {
+                    children.Enqueue(socket.Namespace);
+                    socket.On("shout", async e =>
+                    {
+                        await parent.EmitAsync("hello", socket.Id);
+                        e.Ack();
+                    });
+                    socket.OnDisconnect(async _ => await io.EmitAsync("left", socket.Namespace.Name));
+                });
+            },
+            options => options.CleanupEmptyChildNamespaces = cleanup);
+
+        await NodeScenario.RunAsync(gateway.Url, """
+            const main = await connected(connect("/"));
+            const first = await connected(connect("/dynamic-1"));
+            let left = once(main, "left");
+            first.disconnect();
+            eq(await left, ["/dynamic-1"], "first left");
+
+            const second = await connected(connect("/dynamic-1"));
+            const third = await connected(connect("/dynamic-1"));
+            const hello = once(third, "hello");
+            await ack(second, "shout");
+            eq(await hello, [second.id], "the parent's broadcast reaches the child made again");
+            left = once(main, "left");
+            second.disconnect();
+            await left;
+            await connected(connect("/dynamic-1"));
+            """);
+
+        return [.. children];
+    }
+
     private sealed record Credentials(string? Token, string? User);
 }

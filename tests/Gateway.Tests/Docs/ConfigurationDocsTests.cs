@@ -6,7 +6,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 using OrleansRooms.Specification;
 
@@ -29,6 +31,8 @@ public sealed class ConfigurationDocsTests
         Assert.True(options.AllowUpgrades);
         Assert.Equal(TimeSpan.FromSeconds(45), options.ConnectTimeout);
         Assert.Equal(10, options.MaxAttachments);
+        Assert.Null(options.AckTimeout);
+        Assert.False(options.CleanupEmptyChildNamespaces);
         Assert.Null(options.AllowRequest);
         Assert.Equal(JsonNamingPolicy.CamelCase, options.JsonSerializerOptions.PropertyNamingPolicy);
     }
@@ -99,6 +103,48 @@ public sealed class ConfigurationDocsTests
         Assert.True(await options.AllowRequest!(context));
         context.Request.Headers.Origin = "https://evil.example";
         Assert.False(await options.AllowRequest!(context));
+    }
+
+    [Fact]
+    public async Task Acknowledgement_timeout_applies_where_the_call_sets_none()
+    {
+        var time = new FakeTimeProvider();
+        var logger = new RecordingLogger();
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
+
+        // docs/configuration.md: Acknowledgement timeout
+        builder.Services.AddSocketIO(options => options.AckTimeout = TimeSpan.FromSeconds(10));
+
+        builder.Services.AddSingleton<TimeProvider>(time);
+        await using var node = await DocsHost.StartAsync(builder, app => app.MapSocketIO());
+        var io = node.Io;
+        await using var client = await TestClient.ConnectAsync(node.Url);
+        client.AutoAcks["slow-question"] = "late answer";
+
+        async Task<SocketArguments> SampleAsync(Socket socket)
+        {
+            // docs/configuration.md: Acknowledgement timeout (a call's own Timeout)
+            try
+            {
+                var answers = await io.EmitWithAckAsync("question"); // at most 10 s
+            }
+            catch (BroadcastAckTimeoutException timeout)
+            {
+                logger.LogWarning("{Count} sockets answered in time", timeout.Responses.Count);
+            }
+
+            var answer = await socket.Timeout(TimeSpan.FromMinutes(1)).EmitWithAckAsync("slow-question"); // its own timeout
+
+            return answer;
+        }
+
+        var sample = SampleAsync(io.Sockets.Sockets[client.Id]);
+        await client.ExpectEventAsync("question");
+        time.Advance(TimeSpan.FromSeconds(10));
+        await logger.ExpectAsync("0 sockets answered in time");
+        await client.ExpectEventAsync("slow-question");
+        Assert.Equal("late answer", (await sample.WaitAsync(TestClient.DefaultWait, TimeProvider.System)).Get<string>(0));
     }
 
     [Fact]

@@ -2,6 +2,8 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Specification;
 
@@ -394,6 +396,36 @@ public sealed class NamespacesDocsTests
         await two.ExpectEventAsync("hello");
         await io.EmitAsync("marker");
         await main.ExpectNothingBeforeAsync("marker");
+    }
+
+    [Fact]
+    public async Task An_empty_child_namespace_is_removed_and_made_again()
+    {
+        var builder = DocsHost.NewBuilder();
+        builder.UseTestSilo();
+
+        // docs/namespaces.md: Cleanup of empty child namespaces
+        builder.Services.AddSocketIO(options => options.CleanupEmptyChildNamespaces = true);
+
+        await using var node = await DocsHost.StartAsync(builder, app => app.MapSocketIO());
+        var io = node.Io;
+        var left = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        io.Of(new Regex(@"^/dynamic-\d+$")).OnConnection(socket => socket.OnDisconnect(_ => left.TrySetResult()));
+
+        Namespace first;
+        await using (var client = await TestClient.ConnectAsync(node.Url, "/dynamic-1"))
+        {
+            first = io.Of("/dynamic-1");
+            Assert.Single(first.Sockets);
+            await client.DisconnectNamespaceAsync();
+            await left.Task.WaitAsync(TestClient.DefaultWait);
+        }
+
+        await using var again = await TestClient.ConnectAsync(node.Url, "/dynamic-1");
+        var second = io.Of("/dynamic-1");
+        Assert.NotSame(first, second);
+        Assert.Empty(first.Sockets);
+        Assert.Equal(again.Id, Assert.Single(second.Sockets).Key);
     }
 
     private static async Task<string> ReceiveTextAsync(ClientWebSocket ws)

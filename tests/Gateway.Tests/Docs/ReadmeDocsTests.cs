@@ -6,6 +6,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansRooms.Specification;
 
+#pragma warning disable CA1873 // The samples log where the Socket.IO docs call console.log; an IsEnabled guard on each would hide the point.
+
 namespace OrleansRooms.Tests.Docs;
 
 /// <summary>The samples of <c>docs/README.md</c>.</summary>
@@ -44,5 +46,46 @@ public sealed class ReadmeDocsTests
             await client.DisposeAsync();
             await app.StopAsync();
         }
+    }
+
+    [Fact]
+    public async Task Catch_all_listeners_are_put_first_and_removed()
+    {
+        await using var node = await GatewayNode.StartAsync();
+        var io = node.Io;
+        var logger = new RecordingLogger();
+
+        // docs/README.md: Catch-all listeners
+        io.OnConnection(socket =>
+        {
+            Action<SocketEvent> listener = e => logger.LogInformation("got {Event}", e.Name);
+            socket.OnAny(listener);
+            socket.PrependAny(e => logger.LogInformation("first of all: {Event}", e.Name));
+            socket.OnAnyOutgoing((eventName, args) => logger.LogInformation("sent {Event}", eventName));
+
+            socket.On("quiet", e =>
+            {
+                socket.OffAny(listener); // this one only
+                socket.OffAnyOutgoing(); // every outgoing listener
+            });
+        });
+
+        await using var client = await TestClient.ConnectAsync(node.Url);
+        await client.EmitAsync("hello");
+        await logger.ExpectAsync("first of all: hello");
+        await logger.ExpectAsync("got hello");
+        await io.EmitAsync("news");
+        await logger.ExpectAsync("sent news");
+        await client.ExpectEventAsync("news");
+
+        await client.EmitAsync("quiet");
+        await logger.ExpectAsync("first of all: quiet");
+        await logger.ExpectAsync("got quiet");
+        await client.EmitAsync("hello");
+        await logger.ExpectAsync("first of all: hello");
+        await io.EmitAsync("more news");
+        await client.ExpectEventAsync("more news");
+        await client.EmitAsync("hello");
+        await logger.ExpectAsync("first of all: hello"); // neither "got" nor "sent" came in between
     }
 }

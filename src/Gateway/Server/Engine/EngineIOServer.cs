@@ -20,8 +20,11 @@ public sealed class EngineIOServer
     internal EngineIOServer(EngineIOOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, System.Diagnostics.Metrics.IMeterFactory meterFactory)
     {
         _logger = loggerFactory.CreateLogger("OrleansRooms.EngineIO");
-        Engine = new EngineServer(options, new Handler(this), loggerFactory, timeProvider, meterFactory);
+        Engine = new EngineServer(options, new Handler(this), loggerFactory, timeProvider, meterFactory, Events);
     }
+
+    /// <summary>Refused requests and response headers (Engine.IO's <c>connection_error</c>, <c>initial_headers</c>, <c>headers</c>).</summary>
+    public EngineEvents Events { get; } = new();
 
     /// <summary>The connections open now.</summary>
     public int ConnectionCount => _connections.Count;

@@ -38,4 +38,7 @@ internal static partial class EngineLog
 
     [LoggerMessage(11, LogLevel.Warning, "Engine.IO session {Sid} closed: {Bytes} bytes would be waiting to be sent, more than MaxSendBufferSize ({Limit}); the client does not read what it is sent.")]
     public static partial void SendBufferFull(ILogger logger, string sid, long bytes, long limit);
+
+    [LoggerMessage(31, LogLevel.Error, "An Engine.IO '{Event}' handler threw.")]
+    public static partial void EventHandlerFailed(ILogger logger, string @event, Exception exception);
 }

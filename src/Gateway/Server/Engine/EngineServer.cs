@@ -32,10 +32,11 @@ internal sealed class EngineServer : IDisposable
     private int _openSessions;
     private volatile bool _shuttingDown;
 
-    public EngineServer(EngineIOOptions options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory)
+    public EngineServer(EngineIOOptions options, IEngineHandler handler, ILoggerFactory loggerFactory, TimeProvider timeProvider, IMeterFactory meterFactory, EngineEvents? events = null)
     {
         Options = options;
         Handler = handler;
+        Events = events ?? new EngineEvents();
         Logger = loggerFactory.CreateLogger("OrleansRooms.Engine");
         Time = timeProvider;
         Metrics = new EngineMetrics(meterFactory, SendBufferUsage);
@@ -50,6 +51,8 @@ internal sealed class EngineServer : IDisposable
     internal EngineIOOptions Options { get; }
 
     internal IEngineHandler Handler { get; }
+
+    internal EngineEvents Events { get; }
 
     internal ILogger Logger { get; }
 
@@ -192,6 +195,7 @@ internal sealed class EngineServer : IDisposable
     private Task RefuseAsync(HttpContext context, EngineError error)
     {
         EngineLog.RequestRefused(Logger, error.Status, error.Code, error.Message);
+        Events.RaiseConnectionError(context, error, Logger);
         return EngineErrors.WriteAsync(context, error);
     }
 
@@ -243,7 +247,7 @@ internal sealed class EngineServer : IDisposable
                     Register(session);
                     session.Open();
                     CloseIfShuttingDown(session);
-                    await WritePayloadAsync(context, [open]);
+                    await WritePayloadAsync(context, [open], initial: true);
                 }
                 finally
                 {
@@ -255,7 +259,7 @@ internal sealed class EngineServer : IDisposable
             }
 
             webSocket = new WebSocketTransport(this);
-            (stream, var refusal) = await WebSocketTransport.AcceptAsync(context);
+            (stream, var refusal) = await WebSocketTransport.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: true, Logger));
             if (stream is null)
             {
                 await RefuseHandshakeAsync(activity, context, refusal ?? EngineErrors.BadRequest);
@@ -406,7 +410,7 @@ internal sealed class EngineServer : IDisposable
         EngineError? refusal;
         try
         {
-            (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+            (stream, refusal) = await WebSocketTransport.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: false, Logger));
         }
         catch
         {
@@ -530,8 +534,9 @@ internal sealed class EngineServer : IDisposable
     }
 
     /// <summary>Writes packets joined by 0x1E into the response pipe, then flushes once.</summary>
-    private static Task WritePayloadAsync(HttpContext context, ReadOnlySpan<EnginePacket> packets)
+    private Task WritePayloadAsync(HttpContext context, ReadOnlySpan<EnginePacket> packets, bool initial = false)
     {
+        Events.RaiseHeaders(context, initial, Logger);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/plain; charset=UTF-8";
@@ -612,6 +617,7 @@ internal sealed class EngineServer : IDisposable
                 return;
         }
 
+        Events.RaiseHeaders(context, initial: false, Logger);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/plain; charset=UTF-8";

@@ -105,9 +105,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     /// <summary>
     /// The 101 handshake (RFC 6455 §4.2): the upgraded stream, or nothing sent and the refusal to answer with (an
-    /// invalid request, or Kestrel's limit of upgraded connections reached).
+    /// invalid request, or Kestrel's limit of upgraded connections reached). <paramref name="addHeaders"/> runs on a valid
+    /// request just before the 101 is sent, to add the application's response headers.
     /// </summary>
-    public static async Task<(Stream? Stream, EngineError? Refusal)> AcceptAsync(HttpContext context)
+    public static async Task<(Stream? Stream, EngineError? Refusal)> AcceptAsync(HttpContext context, Action<HttpContext>? addHeaders = null)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var headers = context.Request.Headers;
@@ -133,6 +134,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             minRate.MinDataRate = null;
         }
 
+        addHeaders?.Invoke(context);
         try
         {
             return (await upgrade.UpgradeAsync(), null);

@@ -42,6 +42,9 @@ internal static partial class SocketIOLog
     [LoggerMessage(11, LogLevel.Warning, "Gateway {Gateway} could not answer for its sockets' acknowledgements of a broadcast; the broadcast reports them missing.")]
     public static partial void GatewayDidNotAnswer(ILogger logger, SiloAddress gateway, Exception exception);
 
+    [LoggerMessage(31, LogLevel.Debug, "Child namespace {Namespace} has no socket left and is removed (CleanupEmptyChildNamespaces).")]
+    public static partial void ChildNamespaceRemoved(ILogger logger, LogText @namespace);
+
     [LoggerMessage(10, LogLevel.Warning, "A {MessageType} message for namespace {Namespace} from the cluster could not be applied.")]
     public static partial void ClusterMessageRejected(ILogger logger, string messageType, LogText @namespace, Exception exception);
 }

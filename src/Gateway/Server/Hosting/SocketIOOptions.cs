@@ -25,6 +25,22 @@ public sealed class SocketIOOptions : EngineIOOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan ClusterRequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long <c>EmitWithAckAsync</c> waits for acknowledgements when no <c>Timeout(...)</c> was set on the call, on a
+    /// socket and on a broadcast alike (Socket.IO's server <c>ackTimeout</c>); a per-call <c>Timeout(...)</c> overrides
+    /// it. Null (the default, as in Socket.IO): no timeout, and an acknowledgement that never comes is waited for until
+    /// its socket disconnects.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan? AckTimeout { get; set; }
+
+    /// <summary>
+    /// Whether a child namespace of a dynamic parent (<c>Of(Regex)</c>, <c>Of(predicate)</c>) is removed once its last
+    /// socket has left (Socket.IO's <c>cleanupEmptyChildNamespaces</c>); the next client that connects to its name
+    /// creates it again, through the parent's check. Default false, as in Socket.IO: a child lives as long as the server.
+    /// </summary>
+    public bool CleanupEmptyChildNamespaces { get; set; }
+
     /// <summary>The most binary attachments one packet may announce; more is a parse error. Default 10.</summary>
     [Range(0, 10_000)]
     public int MaxAttachments { get; set; } = 10;

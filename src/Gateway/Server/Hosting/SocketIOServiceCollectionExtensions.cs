@@ -87,7 +87,8 @@ public static class SocketIOServiceCollectionExtensions
             sp.GetRequiredService<SocketIOServer>().EngineHandler,
             sp.GetRequiredService<ILoggerFactory>(),
             sp.GetRequiredService<TimeProvider>(),
-            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<SocketIOServer>().Engine));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SocketIOShutdown>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, KestrelConnectionLimits>());
         return services;

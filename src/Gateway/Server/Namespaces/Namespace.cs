@@ -32,6 +32,11 @@ public sealed class Namespace
     private Func<Handshake, ValueTask<ClaimsPrincipal?>>? _authenticate;
     private int _ackIds;
 
+    // A child removed when empty (CleanupEmptyChildNamespaces) counts the connections under way, which may still add a
+    // socket; once removed, a connection that resolved it goes to the child its parent makes next.
+    private int _connecting;
+    private bool _removed;
+
     internal Namespace(SocketIOServer server, string name, Namespace? parent, bool isDynamicParent)
     {
         Server = server;
@@ -424,6 +429,45 @@ public sealed class Namespace
     /// </summary>
     internal async Task ConnectAsync(Client client, JsonElement? auth)
     {
+        if (!RemovedWhenEmpty)
+        {
+            await ConnectOnceAsync(client, auth).ConfigureAwait(false);
+            return;
+        }
+
+        bool removed;
+        lock (_lock)
+        {
+            removed = _removed;
+            if (!removed)
+            {
+                _connecting++;
+            }
+        }
+
+        if (removed)
+        {
+            await _parent!.GetOrAddChild(Name).ConnectAsync(client, auth).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await ConnectOnceAsync(client, auth).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _connecting--;
+            }
+
+            RemoveIfEmpty();
+        }
+    }
+
+    private async Task ConnectOnceAsync(Client client, JsonElement? auth)
+    {
         if (RecoveryLog is { } log && !Cluster.IsDetached && RecoveryRequest.TryRead(auth, out var request))
         {
             if (await new SocketRecovery(this, log, client, auth, request).RunAsync().ConfigureAwait(false))
@@ -627,6 +671,32 @@ public sealed class Namespace
         {
             Server.Metrics.SocketDisconnected();
         }
+
+        RemoveIfEmpty();
+    }
+
+    private bool RemovedWhenEmpty => _parent is not null && Server.Options.CleanupEmptyChildNamespaces;
+
+    /// <summary>A child of a dynamic parent, with CleanupEmptyChildNamespaces: leaves its parent once no socket is connected or connecting.</summary>
+    private void RemoveIfEmpty()
+    {
+        if (!RemovedWhenEmpty)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_removed || _connecting > 0 || !_sockets.IsEmpty)
+            {
+                return;
+            }
+
+            _removed = true;
+            _parent!.Children!.TryRemove(new KeyValuePair<string, Namespace>(Name, this));
+        }
+
+        SocketIOLog.ChildNamespaceRemoved(Server.Logger, Name);
     }
 
 

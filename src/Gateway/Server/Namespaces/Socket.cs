@@ -25,7 +25,7 @@ public sealed class Socket : IRoomMember
     private Dictionary<string, Func<SocketEvent, Task?>[]>? _handlers;
     private Dictionary<int, IAckReceiver>? _pendingAcks;
     private ConcurrentDictionary<string, object?>? _data;
-    private List<Func<SocketEvent, Task?>>? _anyHandlers;
+    private List<(Delegate Listener, Func<SocketEvent, Task?> Handler)>? _anyHandlers;
     private List<Action<string, object?[]>>? _outgoingHandlers;
     private List<Func<SocketEvent, Func<Task>, Task>>? _middlewares;
     private List<Func<string, Task?>>? _disconnectingHandlers;
@@ -235,28 +235,55 @@ public sealed class Socket : IRoomMember
     }
 
     /// <summary>Listens to every incoming event, before the handlers of that event (Socket.IO's <c>onAny</c>).</summary>
-    public Socket OnAny(Action<SocketEvent> handler)
+    public Socket OnAny(Action<SocketEvent> handler) => AddAny(handler, prepend: false);
+
+    /// <summary>Like <see cref="OnAny"/>, but runs before the catch-all listeners added so far (Socket.IO's <c>prependAny</c>).</summary>
+    public Socket PrependAny(Action<SocketEvent> handler) => AddAny(handler, prepend: true);
+
+    /// <summary>
+    /// Removes <paramref name="handler"/> from the catch-all listeners (once, the earliest added, if it was added more
+    /// than once); without a handler, removes them all (Socket.IO's <c>offAny</c>).
+    /// </summary>
+    public Socket OffAny(Action<SocketEvent>? handler = null)
     {
-        ArgumentNullException.ThrowIfNull(handler);
         lock (_lock)
         {
-            (_anyHandlers ??= []).Add(e =>
+            if (handler is null)
             {
-                handler(e);
-                return null;
-            });
+                _anyHandlers = null;
+            }
+            else if (_anyHandlers?.FindIndex(h => h.Listener.Equals(handler)) is int index and >= 0)
+            {
+                _anyHandlers.RemoveAt(index);
+            }
         }
 
         return this;
     }
 
     /// <summary>Listens to every outgoing event, broadcasts included (Socket.IO's <c>onAnyOutgoing</c>).</summary>
-    public Socket OnAnyOutgoing(Action<string, object?[]> handler)
+    public Socket OnAnyOutgoing(Action<string, object?[]> handler) => AddAnyOutgoing(handler, prepend: false);
+
+    /// <summary>Like <see cref="OnAnyOutgoing"/>, but runs before the outgoing listeners added so far (Socket.IO's <c>prependAnyOutgoing</c>).</summary>
+    public Socket PrependAnyOutgoing(Action<string, object?[]> handler) => AddAnyOutgoing(handler, prepend: true);
+
+    /// <summary>
+    /// Removes <paramref name="handler"/> from the outgoing listeners (once, the earliest added); without a handler,
+    /// removes them all (Socket.IO's <c>offAnyOutgoing</c>).
+    /// </summary>
+    public Socket OffAnyOutgoing(Action<string, object?[]>? handler = null)
     {
-        ArgumentNullException.ThrowIfNull(handler);
         lock (_lock)
         {
-            (_outgoingHandlers ??= []).Add(handler);
+            if (handler is null)
+            {
+                _outgoingHandlers = null;
+            }
+            else if (_outgoingHandlers is { } handlers && handlers.Remove(handler) && handlers.Count == 0)
+            {
+                // Emits skip the outgoing listeners' work only when there are none.
+                _outgoingHandlers = null;
+            }
         }
 
         return this;
@@ -460,6 +487,35 @@ public sealed class Socket : IRoomMember
         }
 
         return Client.Send(PacketEncoder.Ack(Namespace.Name, ackId, args, Server.JsonOptions));
+    }
+
+    private Socket AddAny(Action<SocketEvent> handler, bool prepend)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        Func<SocketEvent, Task?> invoke = e =>
+        {
+            handler(e);
+            return null;
+        };
+        lock (_lock)
+        {
+            var handlers = _anyHandlers ??= [];
+            handlers.Insert(prepend ? 0 : handlers.Count, (handler, invoke));
+        }
+
+        return this;
+    }
+
+    private Socket AddAnyOutgoing(Action<string, object?[]> handler, bool prepend)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        lock (_lock)
+        {
+            var handlers = _outgoingHandlers ??= [];
+            handlers.Insert(prepend ? 0 : handlers.Count, handler);
+        }
+
+        return this;
     }
 
     internal void NotifyOutgoing(string eventName, object?[] args)
@@ -892,7 +948,7 @@ public sealed class Socket : IRoomMember
         Func<SocketEvent, Task?>[]? handlers;
         lock (_lock)
         {
-            any = _anyHandlers?.ToArray();
+            any = _anyHandlers?.ConvertAll(h => h.Handler).ToArray();
             handlers = _handlers is not null && _handlers.TryGetValue(e.Name, out var list) ? list : null;
         }
 

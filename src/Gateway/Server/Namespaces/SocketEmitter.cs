@@ -59,7 +59,9 @@ public sealed class SocketEmitter
     }
 
     /// <summary>Sends event <paramref name="eventName"/> and waits for the client's acknowledgement, which it returns.</summary>
-    /// <exception cref="TimeoutException">No acknowledgement within the timeout set with <see cref="Timeout"/>.</exception>
+    /// <exception cref="TimeoutException">
+    /// No acknowledgement within the timeout set with <see cref="Timeout"/>, or else <see cref="SocketIOOptions.AckTimeout"/>.
+    /// </exception>
     /// <exception cref="SocketDisconnectedException">The socket disconnected first.</exception>
     public ValueTask<SocketArguments> EmitWithAckAsync(string eventName, params object?[] args)
     {
@@ -71,7 +73,7 @@ public sealed class SocketEmitter
         }
 
         var ackId = _socket.Namespace.NextAckId();
-        var waiter = new SingleAckWaiter(_socket, ackId, _timeout, _socket.Server.TimeProvider);
+        var waiter = new SingleAckWaiter(_socket, ackId, _timeout ?? _socket.Server.Options.AckTimeout, _socket.Server.TimeProvider);
         _socket.RegisterAck(ackId, waiter);
         var packet = PacketEncoder.Event(_socket.Namespace.Name, eventName, args, ackId, _socket.Server.JsonOptions);
         Send(eventName, args, packet);

@@ -44,6 +44,9 @@ public sealed class SocketIOServer
     /// <summary>The main namespace <c>/</c> (Socket.IO's <c>io.sockets</c>).</summary>
     public Namespace Sockets { get; }
 
+    /// <summary>The events of the Engine.IO server beneath (Socket.IO's <c>io.engine</c>): refused requests, response headers.</summary>
+    public EngineEvents Engine { get; } = new();
+
     /// <summary>Targets the sockets of the main namespace on this node only.</summary>
     public BroadcastOperator Local => Sockets.Local;
 

@@ -79,14 +79,17 @@ public sealed class BroadcastOperator
     /// Sends event <paramref name="eventName"/> to every targeted socket and returns their acknowledgements (each
     /// one's arguments) once all answered or disconnected.
     /// </summary>
-    /// <exception cref="BroadcastAckTimeoutException">Some did not answer within <see cref="Timeout"/>; it carries the answers received.</exception>
+    /// <exception cref="BroadcastAckTimeoutException">
+    /// Some did not answer within <see cref="Timeout"/>, or else <see cref="SocketIOOptions.AckTimeout"/>; it carries the answers received.
+    /// </exception>
     public async ValueTask<IReadOnlyList<SocketArguments>> EmitWithAckAsync(string eventName, params object?[] args)
     {
         EventNames.ThrowIfReserved(eventName);
         ArgumentNullException.ThrowIfNull(args);
-        var collector = new BroadcastAckCollector(_flags.Timeout, _namespace.Server.TimeProvider, _namespace.Server.JsonOptions);
+        var flags = _flags.Timeout is null ? _flags with { Timeout = _namespace.Server.Options.AckTimeout } : _flags;
+        var collector = new BroadcastAckCollector(flags.Timeout, _namespace.Server.TimeProvider, _namespace.Server.JsonOptions);
         collector.Start();
-        await _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, _flags, collector).ConfigureAwait(false);
+        await _namespace.Broadcaster.BroadcastAsync(eventName, args, Selection, flags, collector).ConfigureAwait(false);
         return await collector.Task.ConfigureAwait(false);
     }
 
