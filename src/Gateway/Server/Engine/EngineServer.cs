@@ -255,7 +255,7 @@ internal sealed class EngineServer : IDisposable
             }
 
             webSocket = new WebSocketTransport(this);
-            (stream, var refusal) = await WebSocketTransport.AcceptAsync(context);
+            (stream, var refusal) = await webSocket.AcceptAsync(context);
             if (stream is null)
             {
                 await RefuseHandshakeAsync(activity, context, refusal ?? EngineErrors.BadRequest);
@@ -406,7 +406,7 @@ internal sealed class EngineServer : IDisposable
         EngineError? refusal;
         try
         {
-            (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+            (stream, refusal) = await probe.AcceptAsync(context);
         }
         catch
         {
@@ -430,7 +430,8 @@ internal sealed class EngineServer : IDisposable
     /// </summary>
     private async Task CloseSecondWebSocketAsync(HttpContext context, EngineSession session)
     {
-        var (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+        var webSocket = new WebSocketTransport(this);
+        var (stream, refusal) = await webSocket.AcceptAsync(context);
         if (stream is null)
         {
             await RefuseAsync(context, refusal ?? EngineErrors.BadRequest);
@@ -438,7 +439,6 @@ internal sealed class EngineServer : IDisposable
         }
 
         EngineLog.UpgradeAbandoned(Logger, session.Id, "a WebSocket is already open or probing; the new one is closed");
-        var webSocket = new WebSocketTransport(this);
         webSocket.RequestClose(0);
         await webSocket.RunAsync(stream, context);
     }

@@ -84,7 +84,7 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverFromCluster(ClusterMessage message)
     {
         using var activity = StartDelivery(message);
-        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        var flags = FlagsOf(message);
         int count;
         if (nsp.RecoveryLog is { } log)
         {
@@ -138,7 +138,7 @@ internal sealed class Broadcaster(Namespace nsp)
     public Task<BroadcastAcks> DeliverWithAcksFromCluster(ClusterMessage message, TimeSpan? timeout)
     {
         using var activity = StartDelivery(message);
-        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        var flags = FlagsOf(message);
         var ackId = nsp.NextAckId();
         var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
         var collector = new RemoteAckCollector(timeout, nsp.Server.TimeProvider);
@@ -220,6 +220,9 @@ internal sealed class Broadcaster(Namespace nsp)
         }
     }
 
+    private static BroadcastFlags FlagsOf(ClusterMessage message) =>
+        new((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null, (message.Flags & ClusterMessageFlags.Uncompressed) != 0);
+
     // The broadcast as the other gateways get it: its selection, its flags, and the packet's data encoded once.
     private ClusterMessage MessageOf(EncodedPacket packet, RoomSelection selection, BroadcastFlags flags, string? traceParent) => new()
     {
@@ -227,7 +230,8 @@ internal sealed class Broadcaster(Namespace nsp)
         Namespace = nsp.Name,
         Rooms = [.. selection.Rooms],
         Except = [.. selection.Except],
-        Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
+        Flags = (flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None)
+            | (flags.Uncompressed ? ClusterMessageFlags.Uncompressed : ClusterMessageFlags.None),
         Data = PacketEncoder.DataOf(packet),
         Attachments = packet.AttachmentPayloads(),
         TraceParent = traceParent,
@@ -241,6 +245,11 @@ internal sealed class Broadcaster(Namespace nsp)
         int? ackId,
         IAckReceiver? acks)
     {
+        if (flags.Uncompressed)
+        {
+            packet.DisableCompression();
+        }
+
         // Taken, not borrowed: an outgoing listener that broadcasts again on this thread gets a list of its own.
         var targets = t_targets ?? [];
         t_targets = null;
