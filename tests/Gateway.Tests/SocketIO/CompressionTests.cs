@@ -1,4 +1,5 @@
 using System.Text;
+using OrleansRooms.Grains.Messages;
 using OrleansRooms.Specification;
 using OrleansRooms.Tests.Engine;
 
@@ -56,6 +57,30 @@ public sealed class CompressionTests : IAsyncLifetime, IDisposable
 
         await Io.To("room").Compress(false).EmitAsync("news", Large);
         await Io.To("room").EmitAsync("news", Large);
+
+        Assert.Equal($"42[\"news\",\"{Large}\"]", await ws.ReadTextAsync());
+        Assert.Equal(0xC1, (await ws.ReadFrameAsync()).First);
+    }
+
+    [Fact]
+    public async Task A_broadcast_from_another_gateway_keeps_its_Compress_false()
+    {
+        JoinRoomOnConnection();
+        await using var ws = await ConnectAsync(Offer);
+        await JoinedAsync(1);
+        var data = Encoding.UTF8.GetBytes($"[\"news\",\"{Large}\"]");
+        ClusterMessage From(ClusterMessageFlags flags) => new()
+        {
+            Type = ClusterMessageType.Broadcast,
+            Namespace = "/",
+            Rooms = ["room"],
+            Flags = flags,
+            Data = data,
+        };
+
+        // As the cluster delivers what another gateway (or the Redis emitter) broadcast with Compress(false), then without.
+        Io.Sockets.Broadcaster.DeliverFromCluster(From(ClusterMessageFlags.Uncompressed));
+        Io.Sockets.Broadcaster.DeliverFromCluster(From(ClusterMessageFlags.None));
 
         Assert.Equal($"42[\"news\",\"{Large}\"]", await ws.ReadTextAsync());
         Assert.Equal(0xC1, (await ws.ReadFrameAsync()).First);
