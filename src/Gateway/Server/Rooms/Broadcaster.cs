@@ -106,7 +106,8 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverSequenced(ClusterMessage message, RecoveryVector vector)
     {
         using var activity = StartDelivery(message);
-        var count = Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, new BroadcastFlags(false, Local: true, null), null, null);
+        var flags = new BroadcastFlags(false, Local: true, null, (message.Flags & ClusterMessageFlags.Uncompressed) != 0);
+        var count = Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, flags, null, null);
         activity?.SetTag(GatewayActivities.RecipientsTag, count);
     }
 
