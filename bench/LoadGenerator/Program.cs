@@ -12,6 +12,7 @@ if (args.Length == 0)
 
 var options = Options.Parse(args.AsSpan(1));
 EpollReceiver.Configure(options.Int("--receivers", 1));
+WsClient.OfferDeflate = options.Int("--deflate", 0) != 0;
 ThreadPool.SetMinThreads(8, 8); // no ramp-up delay for receive continuations when a step starts
 object result;
 switch (args[0])

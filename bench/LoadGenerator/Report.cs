@@ -9,7 +9,7 @@ internal static class Report
 {
     private const string Baseline = "node";
     private const string Ceiling = "raw-kestrel";
-    private static readonly string[] s_order = ["orleansrooms", "orleansrooms-1core", "node", "raw-kestrel"];
+    private static readonly string[] s_order = ["orleansrooms", "orleansrooms-deflate", "orleansrooms-1core", "node", "raw-kestrel"];
 
     public static void Write(string results, string mdPath, string svgPath)
     {
@@ -126,6 +126,11 @@ internal static class Report
         md.AppendLine("OrleansRooms: two gateways, each co-hosting an Orleans silo, with their Orleans membership in the redis-server (broadcasts go between the silos by direct gateway-grain calls, not through Redis). Node: two socket.io servers with `@socket.io/redis-adapter`. Receivers alternate between the nodes, so every room has members on both; publishers are all on the first node. Join/leave on the cluster is in section 2.");
         md.AppendLine();
         BroadcastTables(md, chart, runs.Where(r => r.Key.StartsWith("cluster-", StringComparison.Ordinal)).ToList(), "cluster ");
+        md.AppendLine("## 6. Compression (permessage-deflate)");
+        md.AppendLine();
+        md.AppendLine("OrleansRooms without and with `PerMessageDeflate`, one step at the same fixed rate (see Method): the difference in server CPU per delivery is the cost of compressing each broadcast once (docs/compression.md). Not charted.");
+        md.AppendLine();
+        BroadcastTables(md, [], runs.Where(r => r.Key.StartsWith("compression-", StringComparison.Ordinal)).ToList(), "compression, ");
 
         File.WriteAllText(mdPath, md.ToString());
         File.WriteAllText(svgPath, Svg(chart, quick));
@@ -202,6 +207,7 @@ internal static class Report
         - **The same application on every server**: namespace `/`, `join(room, ack)`, `leave(room, ack)`, `pub(room, payload)` broadcasting `msg` to the room. OrleansRooms: `bench/Servers/OrleansRooms` (`AddSocketIO`/`MapSocketIO`, WebSocket only). Node: `bench/servers/node/server.mjs`, the official `socket.io` server installed by `npm ci` from the lock file, `transports: ["websocket"]`, `perMessageDeflate: false`. Ceiling: `bench/Servers/RawKestrel`, Kestrel with its own RFC 6455 framing over the HTTP upgrade: it answers the open packet, `40` and acks, keeps rooms as arrays, frames a pub's payload once as `42["msg",...]` and writes those bytes into each member's pipe on the publishing thread; no Socket.IO parser, no heartbeat.
         - **Runtime settings**: both .NET servers run with server GC and `System.Threading.ThreadPool.UnfairSemaphoreSpinLimit=0`, the setting `src/Gateway/Host` ships with (see docs/configuration.md, "Runtime settings"): without it idle pool threads spin on `sched_yield` and took a quarter of the gateway's CPU samples on these 2 shared cores.
         - **CPU**: `orleansrooms` and `raw-kestrel` may use both cores; `orleansrooms-1core` runs under `taskset -c 0` with `DOTNET_PROCESSOR_COUNT=1`; Node runs unpinned (its JavaScript runs on one thread; V8 and libuv have helper threads). Server CPU seconds are `utime + stime` from `/proc/<pid>/stat` over the step; the generator's own CPU is shown beside it. Both share the same 2 cores, and the kernel's loopback TCP work (softirq) is charged to neither: at the top rates the machine, not one process, is full, so every figure is a lower bound for a server with cores of its own.
+        - **Compression** (section 6; rooms of 10, 2048-byte payload): `orleansrooms-deflate` is the same server with `PerMessageDeflate` on (threshold 1024, `Optimal`), every client offering `permessage-deflate`; the payload is random lowercase words, which deflate to about 60 % as text does. Both rows run **one step at the same fixed rate** (no ramp), so "max sustained" is that rate when it was sustained and the CPU per delivery compares the two at equal load; the generator's CPU includes inflating what it receives.
         - **Broadcast ramp**: receivers join rooms of the given size; separate publisher connections (not members) publish round-robin over the rooms. After a warm-up step the target delivery rate doubles each step until a step fails (p99 > 50 ms, or fewer than 99 % of the deliveries arrive within the step plus the drain time) twice in a row, or halves from a start that already failed; a failed step is always run once more, because one stall of a few hundred milliseconds fails a 3-second step by itself; two more steps bisect (geometrically) between the best passing and the first failed rate, which pins the answer within 19 %. **Max sustained** is the delivered rate of the best passing step; p50/p99/p99.9 are then measured at half of it. Between steps the generator waits until deliveries stop arriving. A "delivery" is one `msg` frame received by one client.
         """;
 

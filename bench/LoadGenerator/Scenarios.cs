@@ -56,7 +56,7 @@ internal static class Scenarios
         var publishers = await ConnectManyAsync([targets[0]], publisherCount, 0);
         Log($"{connections} receivers joined {rooms} rooms of {roomSize}; {publisherCount} publishers");
 
-        var publisher = new Publisher(publishers, rooms, roomSize, payloadBytes);
+        var publisher = new Publisher(publishers, rooms, roomSize, payloadBytes, o.Get("--payload-fill", "x") == "words");
         var step = 0;
         // The publisher sleeps and spins: on a thread of its own, or it would hold a pool thread the receive loops
         // need (with 2 cores the pool starts with 2 threads and adds more slowly, which showed up as 100-ms stalls).
@@ -369,11 +369,27 @@ internal static class Scenarios
 }
 
 /// <summary>The open-loop publisher: messages are due on a fixed schedule whatever the server does.</summary>
-internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, int payloadBytes)
+internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, int payloadBytes, bool words = false)
 {
+    // With --payload-fill words: lowercase words of random letters, which deflate to about 60 % like text does, where
+    // 'x' repeated would shrink a hundredfold and make compression look cheaper than it is.
+    private readonly byte[]? _words = words ? Words(payloadBytes) : null;
+
     private readonly byte[][] _roomPrefix = [.. Enumerable.Range(0, rooms).Select(r => Encoding.ASCII.GetBytes($"42[\"pub\",\"r{r}\",\""))];
     private readonly byte[][] _batches = [.. publishers.Select(_ => new byte[64 * 1024])];
     private readonly int[] _lengths = new int[publishers.Length];
+
+    private static byte[] Words(int length)
+    {
+        var random = new Random(42);
+        var words = new byte[length];
+        for (var i = 0; i < length; i++)
+        {
+            words[i] = random.Next(6) == 0 ? (byte)' ' : (byte)('a' + random.Next(26));
+        }
+
+        return words;
+    }
 
     public Step Run(int step, double deliveriesPerSecond, double seconds, double drainSeconds, double p99Limit, double minDelivery,
         int[] pids, int[] redisPids)
@@ -402,7 +418,15 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
                 prefix.CopyTo(message, 0);
                 var body = message.AsSpan(prefix.Length, payloadBytes);
                 Payload.Write(body, (step * Payload.StepSpan) + sent, intended);
-                body[Payload.Header..].Fill((byte)'x');
+                if (_words is null)
+                {
+                    body[Payload.Header..].Fill((byte)'x');
+                }
+                else
+                {
+                    _words.AsSpan(0, payloadBytes - Payload.Header).CopyTo(body[Payload.Header..]);
+                }
+
                 "\"]"u8.CopyTo(message.AsSpan(prefix.Length + payloadBytes));
                 Append(room % publishers.Length, message.AsSpan(0, prefix.Length + payloadBytes + 2));
             }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -29,6 +30,14 @@ internal sealed class WsClient : IDisposable
         Fd = (int)socket.Handle;
     }
 
+    // The compressed messages of every client a receiver thread reads: one inflate stream serves them all, since the
+    // server compresses each message on its own (server_no_context_takeover).
+    [ThreadStatic]
+    private static MessageInflater? t_inflater;
+
+    /// <summary>Offer <c>permessage-deflate</c> in the upgrade (<c>--deflate 1</c>); compressed messages are inflated.</summary>
+    public static bool OfferDeflate { get; set; }
+
     /// <summary>Where deliveries and ack latencies go; shared by every client of the run.</summary>
     public static Measurement Sink { get; } = new();
 
@@ -53,7 +62,8 @@ internal sealed class WsClient : IDisposable
             socket.Connect(server);
             var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
             var request = $"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
-                $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n";
+                $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
+                (OfferDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n" : "\r\n");
             socket.Send(Encoding.ASCII.GetBytes(request));
             client.ReadUpgrade();
             client.ParseFrames(); // the Engine.IO open packet may have come with the response
@@ -175,6 +185,9 @@ internal sealed class WsClient : IDisposable
         {
             switch (opcode)
             {
+                case 1 when (_buffer[offset] & 0x40) != 0: // RSV1: compressed (permessage-deflate)
+                    OnMessage((t_inflater ??= new MessageInflater()).Inflate(payload));
+                    break;
                 case 1: // text; servers under test do not fragment these messages
                     OnMessage(payload);
                     break;
@@ -305,5 +318,41 @@ internal static class Frames
         payload = data.Slice(header, (int)length);
         consumed = header + (int)length;
         return true;
+    }
+}
+
+/// <summary>Inflates RFC 7692 messages: the payload, then the 0x00 0x00 0xFF 0xFF its sender removed.</summary>
+internal sealed class MessageInflater : IDisposable
+{
+    private readonly MemoryStream _input = new();
+    private readonly DeflateStream _inflater;
+    private byte[] _output = new byte[16 * 1024];
+
+    public MessageInflater() => _inflater = new DeflateStream(_input, CompressionMode.Decompress);
+
+    public ReadOnlySpan<byte> Inflate(ReadOnlySpan<byte> payload)
+    {
+        _input.SetLength(0);
+        _input.Write(payload);
+        _input.Write([0x00, 0x00, 0xFF, 0xFF]);
+        _input.Position = 0;
+        var length = 0;
+        int read;
+        while ((read = _inflater.Read(_output, length, _output.Length - length)) > 0)
+        {
+            length += read;
+            if (length == _output.Length)
+            {
+                Array.Resize(ref _output, _output.Length * 2);
+            }
+        }
+
+        return _output.AsSpan(0, length);
+    }
+
+    public void Dispose()
+    {
+        _inflater.Dispose();
+        _input.Dispose();
     }
 }

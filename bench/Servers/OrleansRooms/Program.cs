@@ -5,7 +5,8 @@ using OrleansRooms;
 // The benchmark's tiny application on OrleansRooms: namespace "/", join(room, ack), leave(room, ack),
 // pub(room, payload) broadcasting "msg" to the room. WebSocket only, like the Node peer.
 // Usage: --port 5001 [--redis 127.0.0.1:6379]: with --redis, a gateway of a cluster whose Orleans membership is in that
-// Redis; its silo listens on port + 10000. --recovery: with connection state recovery on (bench/recovery).
+// Redis; its silo listens on port + 10000. --recovery: with connection state recovery on (bench/recovery). --deflate: with
+// permessage-deflate offered (its defaults: threshold 1024, Optimal level).
 var port = int.Parse(Arg("--port") ?? "5001", CultureInfo.InvariantCulture);
 var redis = Arg("--redis");
 
@@ -32,6 +33,7 @@ builder.Services.AddSocketIO(o =>
 {
     o.Transports = SocketIOTransports.WebSocket;
     o.ConnectionStateRecovery = recovery ? new OrleansRooms.Grains.Recovery.ConnectionStateRecoveryOptions() : null;
+    o.PerMessageDeflate = args.Contains("--deflate") ? new OrleansRooms.Engine.PerMessageDeflateOptions() : null;
 });
 
 var app = builder.Build();

@@ -33,6 +33,9 @@ internal enum ClusterMessageFlags : byte
 
     /// <summary>Disconnecting also closes the underlying connections.</summary>
     Close = 2,
+
+    /// <summary>A broadcast emitted with <c>Compress(false)</c>: never sent compressed.</summary>
+    Uncompressed = 4,
 }
 
 /// <summary>

@@ -25,7 +25,8 @@ internal sealed class RawWebSocket : IAsyncDisposable
     public string ResponseHead { get; }
 
     /// <summary>Connects and reads the handshake answer; a small <paramref name="receiveBufferSize"/> makes the server's writes stall sooner.</summary>
-    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13", int? receiveBufferSize = null)
+    /// <remarks><paramref name="extensions"/> is sent as <c>Sec-WebSocket-Extensions</c>, such as <c>permessage-deflate</c>.</remarks>
+    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string query, string key = SampleKey, string version = "13", int? receiveBufferSize = null, string? extensions = null)
     {
         var tcp = new TcpClient();
         if (receiveBufferSize is { } size)
@@ -35,7 +36,8 @@ internal sealed class RawWebSocket : IAsyncDisposable
 
         await tcp.ConnectAsync(baseUri.Host, baseUri.Port);
         var stream = tcp.GetStream();
-        var request = $"GET /socket.io/?{query} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n\r\n";
+        var request = $"GET /socket.io/?{query} HTTP/1.1\r\nHost: {baseUri.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: {version}\r\n"
+            + (extensions is null ? "" : $"Sec-WebSocket-Extensions: {extensions}\r\n") + "\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         var head = new StringBuilder();
         var one = new byte[1];

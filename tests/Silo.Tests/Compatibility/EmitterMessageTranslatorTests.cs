@@ -107,15 +107,17 @@ public sealed class EmitterMessageTranslatorTests
     }
 
     [Fact]
-    public async Task Volatile_is_carried_and_compress_is_ignored()
+    public async Task Volatile_and_compress_false_are_carried()
     {
         var published = await OfficialEmitter.CaptureAsync("""
             emitter.volatile.emit("tick", 1);
             emitter.to("room1").compress(false).emit("tock", 2);
+            emitter.to("room1").compress(true).emit("tock", 3);
             """);
 
         Assert.Equal(ClusterMessageFlags.Volatile, Translate(published[0]).Flags);
-        Assert.Equal(ClusterMessageFlags.None, Translate(published[1]).Flags);
+        Assert.Equal(ClusterMessageFlags.Uncompressed, Translate(published[1]).Flags);
+        Assert.Equal(ClusterMessageFlags.None, Translate(published[2]).Flags);
     }
 
     [Fact]

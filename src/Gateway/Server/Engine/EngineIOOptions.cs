@@ -70,4 +70,11 @@ public class EngineIOOptions
     [RegularExpression("^[A-Za-z0-9._-]{0,32}$", ErrorMessage = "SessionIdPrefix must be at most 32 characters among A-Z a-z 0-9 . _ -.")]
     public string? SessionIdPrefix { get; set; }
 
+    /// <summary>
+    /// WebSocket compression (<c>permessage-deflate</c>, RFC 7692) offered to clients that ask for it: messages at or
+    /// above <see cref="PerMessageDeflateOptions.Threshold"/> are compressed unless emitted with <c>Compress(false)</c>,
+    /// and compressed client messages are accepted. Null (the default, as in Socket.IO 4): off, compression costs CPU on
+    /// every message. Bound from <c>PerMessageDeflate</c> under the options' section; see docs/compression.md.
+    /// </summary>
+    public PerMessageDeflateOptions? PerMessageDeflate { get; set; }
 }

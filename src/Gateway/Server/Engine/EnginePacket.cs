@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.IO.Compression;
 using System.Text;
 
 namespace OrleansRooms.Engine;
@@ -7,7 +8,8 @@ namespace OrleansRooms.Engine;
 /// <summary>
 /// One outgoing Engine.IO packet, encoded once and shared, unchanged, by every connection it is written to.
 /// The buffer holds the WebSocket frame (an unmasked server frame: header, then payload) so a WebSocket writes it
-/// as is; long-polling writes the payload (text packets) or <c>b</c> + base64 of it (binary packets).
+/// as is; long-polling writes the payload (text packets) or <c>b</c> + base64 of it (binary packets). A WebSocket that
+/// negotiated <c>permessage-deflate</c> writes <see cref="DeflatedFrame"/> instead, compressed once for all of them.
 /// </summary>
 internal sealed class EnginePacket
 {
@@ -17,6 +19,15 @@ internal sealed class EnginePacket
     private readonly byte[] _buffer;
     private readonly int _frameStart;
     private byte[]? _pollingBinary;
+
+    // The compressed frame, built at the first write to a WebSocket that negotiated permessage-deflate; NotSmaller
+    // when deflate did not make the payload smaller, so the plain frame is sent instead.
+    private byte[]? _deflated;
+
+    private static readonly byte[] NotSmaller = [];
+
+    [ThreadStatic]
+    private static MemoryStream? t_deflateOutput;
 
     private EnginePacket(byte[] buffer, int payloadLength, bool isBinary)
     {
@@ -49,6 +60,15 @@ internal sealed class EnginePacket
 
     /// <summary>The whole WebSocket frame, header included.</summary>
     public ReadOnlyMemory<byte> WebSocketFrame => _buffer.AsMemory(_frameStart, HeaderReserve - _frameStart + PayloadLength);
+
+    /// <summary>
+    /// False once the packet was emitted with <c>Compress(false)</c>: it is then never compressed. Set before the
+    /// packet is sent to anyone.
+    /// </summary>
+    public bool Compress { get; private set; } = true;
+
+    /// <summary>Marks a packet that was just encoded as not to be compressed (<c>Compress(false)</c>).</summary>
+    internal void DisableCompression() => Compress = false;
 
     /// <summary>The packet as long-polling writes it in a payload (without the 0x1E separator).</summary>
     public ReadOnlyMemory<byte> PollingPayload => IsBinary ? (_pollingBinary ??= EncodePollingBinary()) : Payload;
@@ -84,6 +104,70 @@ internal sealed class EnginePacket
     /// </summary>
     internal static EnginePacket FromReservedBuffer(byte[] buffer, int payloadLength, bool isBinary) =>
         new(buffer, payloadLength, isBinary);
+
+    /// <summary>
+    /// The frame a WebSocket with <c>permessage-deflate</c> writes: the payload compressed on its own (no context, as
+    /// the server's <c>server_no_context_takeover</c> answer promises), without the final 0x00 0x00 0xFF 0xFF, with
+    /// RSV1 set (RFC 7692 §7.2.1); or <see cref="WebSocketFrame"/> when the packet is not to be compressed, is below
+    /// <paramref name="threshold"/>, or does not get smaller. Compressed once, at the first call, and shared after.
+    /// </summary>
+    public ReadOnlyMemory<byte> DeflatedFrame(int threshold, CompressionLevel level)
+    {
+        if (!Compress || PayloadLength < threshold || PayloadLength == 0)
+        {
+            return WebSocketFrame;
+        }
+
+        var deflated = Volatile.Read(ref _deflated) ?? Deflate(level);
+        return deflated.Length == 0 ? WebSocketFrame : deflated.AsMemory(FrameStart(deflated.Length - HeaderReserve));
+    }
+
+    private byte[] Deflate(CompressionLevel level)
+    {
+        // Two writers of the same broadcast wait for one compression rather than each doing it.
+        lock (_buffer)
+        {
+            if (_deflated is { } done)
+            {
+                return done;
+            }
+
+            var output = t_deflateOutput ??= new MemoryStream();
+            output.SetLength(0);
+            byte[] frame;
+            using (var deflate = new DeflateStream(output, level, leaveOpen: true))
+            {
+                deflate.Write(Payload.Span);
+                deflate.Flush();
+
+                // A flush ends with an empty stored block, 0x00 0x00 0xFF 0xFF, which the sender removes (§7.2.1).
+                var length = (int)output.Length - 4;
+                if (length >= PayloadLength)
+                {
+                    frame = NotSmaller;
+                }
+                else
+                {
+                    frame = new byte[HeaderReserve + length];
+                    output.GetBuffer().AsSpan(0, length).CopyTo(frame.AsSpan(HeaderReserve));
+                    var start = WriteFrameHeader(frame, length, IsBinary);
+                    frame[start] |= 0x40;
+                }
+            }
+
+            if (output.Capacity > 1 << 20)
+            {
+                // Keep one large message's buffer no longer than its compression.
+                t_deflateOutput = null;
+            }
+
+            Volatile.Write(ref _deflated, frame);
+            return frame;
+        }
+    }
+
+    private static int FrameStart(int payloadLength) =>
+        payloadLength <= 125 ? HeaderReserve - 2 : payloadLength <= ushort.MaxValue ? HeaderReserve - 4 : 0;
 
     private static int WriteFrameHeader(byte[] buffer, int payloadLength, bool isBinary)
     {

@@ -259,7 +259,7 @@ internal sealed class EngineServer : IDisposable
             }
 
             webSocket = new WebSocketTransport(this);
-            (stream, var refusal) = await WebSocketTransport.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: true, Logger));
+            (stream, var refusal) = await webSocket.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: true, Logger));
             if (stream is null)
             {
                 await RefuseHandshakeAsync(activity, context, refusal ?? EngineErrors.BadRequest);
@@ -410,7 +410,7 @@ internal sealed class EngineServer : IDisposable
         EngineError? refusal;
         try
         {
-            (stream, refusal) = await WebSocketTransport.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: false, Logger));
+            (stream, refusal) = await probe.AcceptAsync(context, c => Events.RaiseHeaders(c, initial: false, Logger));
         }
         catch
         {
@@ -434,7 +434,8 @@ internal sealed class EngineServer : IDisposable
     /// </summary>
     private async Task CloseSecondWebSocketAsync(HttpContext context, EngineSession session)
     {
-        var (stream, refusal) = await WebSocketTransport.AcceptAsync(context);
+        var webSocket = new WebSocketTransport(this);
+        var (stream, refusal) = await webSocket.AcceptAsync(context);
         if (stream is null)
         {
             await RefuseAsync(context, refusal ?? EngineErrors.BadRequest);
@@ -442,7 +443,6 @@ internal sealed class EngineServer : IDisposable
         }
 
         EngineLog.UpgradeAbandoned(Logger, session.Id, "a WebSocket is already open or probing; the new one is closed");
-        var webSocket = new WebSocketTransport(this);
         webSocket.RequestClose(0);
         await webSocket.RunAsync(stream, context);
     }

@@ -45,6 +45,9 @@ internal readonly struct WebSocketFrameHeader
 
     public int ReservedBits => (First >> 4) & 0x7;
 
+    /// <summary>RSV1: with <c>permessage-deflate</c>, the message this frame starts is compressed.</summary>
+    public bool IsCompressed => (First & 0x40) != 0;
+
     public WebSocketOpcode Opcode => (WebSocketOpcode)(First & 0x0F);
 
     public bool IsControl => (First & 0x08) != 0;
@@ -99,10 +102,17 @@ internal readonly struct WebSocketFrameHeader
     }
 
     /// <summary>The close status a header alone makes necessary (0 when it is acceptable), with why.</summary>
-    public ushort Validate(out string why)
+    public ushort Validate(out string why) => Validate(perMessageDeflate: false, out why);
+
+    /// <summary>
+    /// As <see cref="Validate(out string)"/>; with <paramref name="perMessageDeflate"/> negotiated, RSV1 may mark the
+    /// first frame of a text or binary message as compressed (RFC 7692 §6), never a continuation or control frame.
+    /// </summary>
+    public ushort Validate(bool perMessageDeflate, out string why)
     {
         why = string.Empty;
-        if (ReservedBits != 0)
+        var allowed = perMessageDeflate && Opcode is WebSocketOpcode.Text or WebSocketOpcode.Binary ? 0x4 : 0;
+        if ((ReservedBits & ~allowed) != 0)
         {
             why = "reserved bits set without an extension";
             return ProtocolError;

@@ -73,7 +73,14 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private int _messageLength;
     private WebSocketOpcode _messageOpcode;
     private bool _inMessage;
+    private bool _messageCompressed;
     private bool _discarding;
+
+    // permessage-deflate, when the handshake negotiated it: the options to compress with, and the inflater of the
+    // client's messages (created at its first compressed message).
+    private PerMessageDeflateOptions? _deflate;
+    private bool _clientNoContextTakeover;
+    private MessageInflater? _inflater;
 
     public WebSocketTransport(EngineServer server) => _server = server;
 
@@ -105,10 +112,11 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     /// <summary>
     /// The 101 handshake (RFC 6455 §4.2): the upgraded stream, or nothing sent and the refusal to answer with (an
-    /// invalid request, or Kestrel's limit of upgraded connections reached). <paramref name="addHeaders"/> runs on a valid
-    /// request just before the 101 is sent, to add the application's response headers.
+    /// invalid request, or Kestrel's limit of upgraded connections reached). Negotiates <c>permessage-deflate</c>
+    /// when the server offers it. <paramref name="addHeaders"/> runs on a valid request just before the 101 is sent, to
+    /// add the application's response headers.
     /// </summary>
-    public static async Task<(Stream? Stream, EngineError? Refusal)> AcceptAsync(HttpContext context, Action<HttpContext>? addHeaders = null)
+    public async Task<(Stream? Stream, EngineError? Refusal)> AcceptAsync(HttpContext context, Action<HttpContext>? addHeaders = null)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var headers = context.Request.Headers;
@@ -122,6 +130,13 @@ internal sealed class WebSocketTransport : IValueTaskSource
         response.Headers.Connection = "Upgrade";
         response.Headers.Upgrade = "websocket";
         response.Headers.SecWebSocketAccept = ComputeAccept(key);
+        if (_server.Options.PerMessageDeflate is { } deflate
+            && PerMessageDeflateNegotiation.TryAccept(headers.SecWebSocketExtensions, deflate, out var extension, out var clientNoContextTakeover))
+        {
+            response.Headers.SecWebSocketExtensions = extension;
+            _deflate = deflate;
+            _clientNoContextTakeover = clientNoContextTakeover;
+        }
 
         // An upgraded connection is long-lived and idle at times: body limits and minimum data rates do not apply.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } maxBody)
@@ -145,6 +160,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
             response.Headers.Connection = default;
             response.Headers.Upgrade = default;
             response.Headers.SecWebSocketAccept = default;
+            response.Headers.SecWebSocketExtensions = default;
+            _deflate = null;
             return (null, EngineErrors.ConnectionLimitReached);
         }
     }
@@ -417,6 +434,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
         finally
         {
             ReleaseMessage();
+            _inflater?.Dispose();
             var session = _session;
             if (session is not null)
             {
@@ -516,9 +534,19 @@ internal sealed class WebSocketTransport : IValueTaskSource
                     _session!.TakeQueued(ref batch);
                 }
 
-                foreach (var packet in batch)
+                if (_deflate is { } deflate)
                 {
-                    output.Write(packet.WebSocketFrame.Span);
+                    foreach (var packet in batch)
+                    {
+                        output.Write(packet.DeflatedFrame(deflate.Threshold, deflate.CompressionLevel).Span);
+                    }
+                }
+                else
+                {
+                    foreach (var packet in batch)
+                    {
+                        output.Write(packet.WebSocketFrame.Span);
+                    }
                 }
 
                 if (batch.Count != 0)
@@ -658,7 +686,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
         var max = _server.Options.MaxHttpBufferSize;
         while (WebSocketFrameHeader.TryRead(ref reader, out var header))
         {
-            var status = header.Validate(out var why);
+            var status = header.Validate(_deflate is not null, out var why);
             if (status != 0)
             {
                 return Fail(status, why);
@@ -721,7 +749,9 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 _inMessage = false;
                 try
                 {
-                    return Dispatch(_messageOpcode, _message.AsMemory(0, _messageLength));
+                    return _messageCompressed
+                        ? DispatchCompressed(_messageOpcode, _message.AsMemory(0, _messageLength))
+                        : Dispatch(_messageOpcode, _message.AsMemory(0, _messageLength));
                 }
                 finally
                 {
@@ -738,6 +768,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 {
                     _inMessage = true;
                     _messageOpcode = header.Opcode;
+                    _messageCompressed = header.IsCompressed;
                     Append(payload, header.MaskKey);
                     return ReadStep.NeedMore;
                 }
@@ -747,13 +778,15 @@ internal sealed class WebSocketTransport : IValueTaskSource
                     // The whole frame is buffered and consumed right after: unmask it in place in the pipe's memory.
                     var memory = MemoryMarshal.AsMemory(payload.First);
                     WebSocketFrameHeader.Unmask(memory.Span, header.MaskKey);
-                    return Dispatch(header.Opcode, memory);
+                    return header.IsCompressed ? DispatchCompressed(header.Opcode, memory) : Dispatch(header.Opcode, memory);
                 }
 
                 Append(payload, header.MaskKey);
                 try
                 {
-                    return Dispatch(header.Opcode, _message.AsMemory(0, _messageLength));
+                    return header.IsCompressed
+                        ? DispatchCompressed(header.Opcode, _message.AsMemory(0, _messageLength))
+                        : Dispatch(header.Opcode, _message.AsMemory(0, _messageLength));
                 }
                 finally
                 {
@@ -822,6 +855,39 @@ internal sealed class WebSocketTransport : IValueTaskSource
         return ReadStep.NeedMore;
     }
 
+    /// <summary>A message the client compressed (RSV1): inflated within <c>maxHttpBufferSize</c>, then dispatched.</summary>
+    private ReadStep DispatchCompressed(WebSocketOpcode opcode, ReadOnlyMemory<byte> compressed)
+    {
+        if (_closing)
+        {
+            return ReadStep.NeedMore;
+        }
+
+        _inflater ??= new MessageInflater(resetAfterEachMessage: _clientNoContextTakeover);
+        byte[] inflated;
+        int length;
+        try
+        {
+            if (!_inflater.TryInflate(compressed, _server.Options.MaxHttpBufferSize, out inflated, out length))
+            {
+                return Fail(WebSocketFrameHeader.MessageTooBig, "inflated message larger than maxPayload");
+            }
+        }
+        catch (InvalidDataException exception)
+        {
+            return Fail(WebSocketFrameHeader.InvalidPayloadData, "compressed message not valid deflate data: " + exception.Message);
+        }
+
+        try
+        {
+            return Dispatch(opcode, inflated.AsMemory(0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(inflated);
+        }
+    }
+
     private ReadStep Fail(ushort status, string why)
     {
         EngineLog.WebSocketProtocolError(_server.Logger, SessionId, status, why);
@@ -874,5 +940,6 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
         _messageLength = 0;
         _inMessage = false;
+        _messageCompressed = false;
     }
 }

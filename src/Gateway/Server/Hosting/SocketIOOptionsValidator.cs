@@ -20,6 +20,11 @@ internal sealed class EngineIOOptionsValidator : IValidateOptions<EngineIOOption
         {
             failures.Add($"{section}:Transports must be Polling, WebSocket or both.");
         }
+
+        if (options.PerMessageDeflate?.Validate() is { } deflate)
+        {
+            failures.Add($"{section}:PerMessageDeflate:{deflate}");
+        }
     }
 }
 

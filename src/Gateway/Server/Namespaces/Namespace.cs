@@ -222,7 +222,7 @@ public sealed class Namespace
     /// <summary>Targets every socket except those in any of <paramref name="rooms"/>.</summary>
     public BroadcastOperator Except(IEnumerable<string> rooms) => ToOperator().Except(rooms);
 
-    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
+    /// <summary>Whether the event may be compressed (default true); see <see cref="BroadcastOperator.Compress"/>.</summary>
     public BroadcastOperator Compress(bool compress) => ToOperator().Compress(compress);
 
     /// <summary>Sets how long <c>EmitWithAckAsync</c> waits for the acknowledgements.</summary>

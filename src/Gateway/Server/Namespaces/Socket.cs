@@ -375,7 +375,7 @@ public sealed class Socket : IRoomMember
     /// <summary>Sets how long <c>EmitWithAckAsync</c> waits before it fails with <see cref="TimeoutException"/>.</summary>
     public SocketEmitter Timeout(TimeSpan timeout) => new SocketEmitter(this).Timeout(timeout);
 
-    /// <summary>Asks for (or against) compression of the next emits. Per-message deflate is not negotiated by this server, so this is a hint only.</summary>
+    /// <summary>Whether the emits of the returned emitter may be compressed (default true); see <see cref="SocketEmitter.Compress"/>.</summary>
     public SocketEmitter Compress(bool compress) => new SocketEmitter(this).Compress(compress);
 
     /// <summary>Targets the sockets in <paramref name="room"/>, this one excluded. Chain to add rooms (union).</summary>

@@ -9,26 +9,31 @@ public sealed class SocketEmitter
     private readonly Socket _socket;
     private readonly bool _volatile;
     private readonly TimeSpan? _timeout;
+    private readonly bool _uncompressed;
 
-    internal SocketEmitter(Socket socket, bool isVolatile = false, TimeSpan? timeout = null)
+    internal SocketEmitter(Socket socket, bool isVolatile = false, TimeSpan? timeout = null, bool uncompressed = false)
     {
         _socket = socket;
         _volatile = isVolatile;
         _timeout = timeout;
+        _uncompressed = uncompressed;
     }
 
     /// <summary>Emits without guarantee: dropped if the connection cannot take it right now.</summary>
-    public SocketEmitter Volatile => new(_socket, true, _timeout);
+    public SocketEmitter Volatile => new(_socket, true, _timeout, _uncompressed);
 
     /// <summary>Sets how long <see cref="EmitWithAckAsync"/> waits before it fails with <see cref="TimeoutException"/>.</summary>
     public SocketEmitter Timeout(TimeSpan timeout)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(timeout, TimeSpan.Zero);
-        return new(_socket, _volatile, timeout);
+        return new(_socket, _volatile, timeout, _uncompressed);
     }
 
-    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
-    public SocketEmitter Compress(bool compress) => this;
+    /// <summary>
+    /// Whether the event may be compressed (default true): with false it is sent uncompressed even on a WebSocket that
+    /// negotiated <c>permessage-deflate</c>. Compression applies only when enabled (<c>PerMessageDeflate</c>).
+    /// </summary>
+    public SocketEmitter Compress(bool compress) => new(_socket, _volatile, _timeout, !compress);
 
     /// <summary>Sends event <paramref name="eventName"/> to the client.</summary>
     public ValueTask EmitAsync(string eventName, params object?[] args)
@@ -92,6 +97,11 @@ public sealed class SocketEmitter
         if (_socket.HasOutgoingHandlers)
         {
             _socket.NotifyOutgoing(eventName, args);
+        }
+
+        if (_uncompressed)
+        {
+            packet.DisableCompression();
         }
 
         if (_volatile)

@@ -195,7 +195,7 @@ public sealed class SocketIOServer
     /// <summary>Targets the main namespace except the sockets in any of <paramref name="rooms"/>.</summary>
     public BroadcastOperator Except(IEnumerable<string> rooms) => Sockets.Except(rooms);
 
-    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
+    /// <summary>Whether the event may be compressed (default true); see <see cref="BroadcastOperator.Compress"/>.</summary>
     public BroadcastOperator Compress(bool compress) => Sockets.Compress(compress);
 
     /// <summary>Sets how long <c>EmitWithAckAsync</c> waits for the acknowledgements.</summary>

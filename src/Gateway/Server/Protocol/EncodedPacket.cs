@@ -25,6 +25,15 @@ internal readonly struct EncodedPacket
     /// <summary>How many binary attachments follow <see cref="Text"/>.</summary>
     public int AttachmentCount => Parts.Length - 1;
 
+    /// <summary>Marks every part as not to be compressed (<c>Compress(false)</c>); before the packet is sent.</summary>
+    public void DisableCompression()
+    {
+        foreach (var part in Parts)
+        {
+            part.DisableCompression();
+        }
+    }
+
     /// <summary>The raw bytes of each attachment, in order (shared, not copied).</summary>
     public ImmutableArray<ReadOnlyMemory<byte>> AttachmentPayloads()
     {

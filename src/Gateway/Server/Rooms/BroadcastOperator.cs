@@ -57,8 +57,11 @@ public sealed class BroadcastOperator
     /// <summary>Excludes the sockets in any of <paramref name="rooms"/>.</summary>
     public BroadcastOperator Except(IEnumerable<string> rooms) => new(_namespace, _rooms, RoomList.Add(_except, rooms), _flags);
 
-    /// <summary>A compression hint; per-message deflate is not negotiated by this server, so emits are unchanged.</summary>
-    public BroadcastOperator Compress(bool compress) => this;
+    /// <summary>
+    /// Whether the event may be compressed (default true): with false it is sent uncompressed even to sockets that
+    /// negotiated <c>permessage-deflate</c>. Compression applies only when enabled (<c>PerMessageDeflate</c>).
+    /// </summary>
+    public BroadcastOperator Compress(bool compress) => With(_flags with { Uncompressed = !compress });
 
     /// <summary>Sets how long <see cref="EmitWithAckAsync"/> waits for the acknowledgements.</summary>
     public BroadcastOperator Timeout(TimeSpan timeout)
@@ -203,4 +206,4 @@ public sealed class BroadcastOperator
 }
 
 /// <summary>The flags of a broadcast.</summary>
-internal readonly record struct BroadcastFlags(bool Volatile, bool Local, TimeSpan? Timeout);
+internal readonly record struct BroadcastFlags(bool Volatile, bool Local, TimeSpan? Timeout, bool Uncompressed = false);

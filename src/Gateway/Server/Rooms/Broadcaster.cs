@@ -84,7 +84,7 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverFromCluster(ClusterMessage message)
     {
         using var activity = StartDelivery(message);
-        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        var flags = FlagsOf(message);
         int count;
         if (nsp.RecoveryLog is { } log)
         {
@@ -106,7 +106,8 @@ internal sealed class Broadcaster(Namespace nsp)
     public void DeliverSequenced(ClusterMessage message, RecoveryVector vector)
     {
         using var activity = StartDelivery(message);
-        var count = Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, new BroadcastFlags(false, Local: true, null), null, null);
+        var flags = new BroadcastFlags(false, Local: true, null, (message.Flags & ClusterMessageFlags.Uncompressed) != 0);
+        var count = Deliver(WithOffset(message.Data, message.Attachments, vector), null, message.Selection, flags, null, null);
         activity?.SetTag(GatewayActivities.RecipientsTag, count);
     }
 
@@ -138,7 +139,7 @@ internal sealed class Broadcaster(Namespace nsp)
     public Task<BroadcastAcks> DeliverWithAcksFromCluster(ClusterMessage message, TimeSpan? timeout)
     {
         using var activity = StartDelivery(message);
-        var flags = new BroadcastFlags((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null);
+        var flags = FlagsOf(message);
         var ackId = nsp.NextAckId();
         var packet = PacketEncoder.EventFromData(nsp.Name, message.Data.Span, message.Attachments, ackId);
         var collector = new RemoteAckCollector(timeout, nsp.Server.TimeProvider);
@@ -220,6 +221,9 @@ internal sealed class Broadcaster(Namespace nsp)
         }
     }
 
+    private static BroadcastFlags FlagsOf(ClusterMessage message) =>
+        new((message.Flags & ClusterMessageFlags.Volatile) != 0, Local: true, null, (message.Flags & ClusterMessageFlags.Uncompressed) != 0);
+
     // The broadcast as the other gateways get it: its selection, its flags, and the packet's data encoded once.
     private ClusterMessage MessageOf(EncodedPacket packet, RoomSelection selection, BroadcastFlags flags, string? traceParent) => new()
     {
@@ -227,7 +231,8 @@ internal sealed class Broadcaster(Namespace nsp)
         Namespace = nsp.Name,
         Rooms = [.. selection.Rooms],
         Except = [.. selection.Except],
-        Flags = flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None,
+        Flags = (flags.Volatile ? ClusterMessageFlags.Volatile : ClusterMessageFlags.None)
+            | (flags.Uncompressed ? ClusterMessageFlags.Uncompressed : ClusterMessageFlags.None),
         Data = PacketEncoder.DataOf(packet),
         Attachments = packet.AttachmentPayloads(),
         TraceParent = traceParent,
@@ -241,6 +246,11 @@ internal sealed class Broadcaster(Namespace nsp)
         int? ackId,
         IAckReceiver? acks)
     {
+        if (flags.Uncompressed)
+        {
+            packet.DisableCompression();
+        }
+
         // Taken, not borrowed: an outgoing listener that broadcasts again on this thread gets a list of its own.
         var targets = t_targets ?? [];
         t_targets = null;

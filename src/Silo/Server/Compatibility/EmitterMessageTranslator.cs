@@ -280,7 +280,7 @@ internal sealed class EmitterMessageTranslator : IDisposable
         return true;
     }
 
-    /// <summary>The broadcast flags: <c>volatile</c> is carried; <c>compress</c> and others are ignored, as the gateway compresses nothing.</summary>
+    /// <summary>The broadcast flags: <c>volatile</c> and <c>compress: false</c> are carried; others are ignored.</summary>
     private static bool TryReadFlags(ref MessagePackReader reader, out ClusterMessageFlags flags, out string? error)
     {
         flags = ClusterMessageFlags.None;
@@ -309,6 +309,13 @@ internal sealed class EmitterMessageTranslator : IDisposable
                 if (reader.ReadBoolean())
                 {
                     flags |= ClusterMessageFlags.Volatile;
+                }
+            }
+            else if (name.SequenceEqual("compress"u8) && reader.NextMessagePackType == MessagePackType.Boolean)
+            {
+                if (!reader.ReadBoolean())
+                {
+                    flags |= ClusterMessageFlags.Uncompressed;
                 }
             }
             else
