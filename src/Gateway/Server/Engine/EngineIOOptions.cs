@@ -70,4 +70,11 @@ public class EngineIOOptions
     [RegularExpression("^[A-Za-z0-9._-]{0,32}$", ErrorMessage = "SessionIdPrefix must be at most 32 characters among A-Z a-z 0-9 . _ -.")]
     public string? SessionIdPrefix { get; set; }
 
+    /// <summary>
+    /// Whether clients of Engine.IO protocol v3 (<c>EIO=3</c>: <c>socket.io-client</c> 2.x, still shipped in many mobile
+    /// apps) may connect, as Socket.IO's <c>allowEIO3</c>. Their sessions ping the server instead of being pinged, and
+    /// their Socket.IO layer speaks protocol v4 (see docs/older-clients.md). Off, a v3 client is refused with 400
+    /// <c>{"code":5,"message":"Unsupported protocol version"}</c>. Default false.
+    /// </summary>
+    public bool AllowEIO3 { get; set; }
 }

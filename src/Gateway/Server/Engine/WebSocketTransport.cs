@@ -58,6 +58,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private volatile bool _isWriting;
 
     private EngineSession? _session;
+    private bool _legacy; // an Engine.IO v3 session: binary frames carry their packet type
     private HttpContext? _context;
     private PipeReader? _input;
     private PipeWriter? _output;
@@ -190,11 +191,16 @@ internal sealed class WebSocketTransport : IValueTaskSource
     public void Attach(EngineSession session)
     {
         _session = session;
+        _legacy = session.Protocol == EngineProtocol.V3;
         _attached = true;
     }
 
     /// <summary>An upgrade probe: packets go to the session's probe handling until it attaches this transport.</summary>
-    public void SetProbeOf(EngineSession session) => _session = session;
+    public void SetProbeOf(EngineSession session)
+    {
+        _session = session;
+        _legacy = session.Protocol == EngineProtocol.V3;
+    }
 
     /// <summary>Wakes the writer loop; cheap and idempotent until the writer takes the work.</summary>
     public void Signal()
@@ -516,7 +522,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
                 foreach (var packet in batch)
                 {
-                    output.Write(packet.WebSocketFrame.Span);
+                    output.Write(_legacy ? packet.LegacyWebSocketFrame.Span : packet.WebSocketFrame.Span);
                 }
 
                 if (batch.Count != 0)
