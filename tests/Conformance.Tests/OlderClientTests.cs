@@ -90,7 +90,7 @@ public sealed class OlderClientTests
     }
 
     [Fact]
-    public async Task A_v2_client_refused_by_middleware_gets_the_error_as_a_plain_value()
+    public async Task A_v2_client_refused_by_middleware_gets_the_error_as_a_plain_value_or_its_details()
     {
         await using var gateway = await StartAsync();
         await V2ClientScenario.RunAsync(gateway.Url, """
@@ -98,6 +98,9 @@ public sealed class OlderClientTests
             const [error] = await once(socket, "error");
             eq(error, "Not authorized", "the ERROR packet's payload");
             eq(socket.connected, false, "not connected");
+
+            const vip = connect("/vip", { transports: ["polling"] });
+            eq((await once(vip, "error"))[0], { code: 4001 }, "a refusal with details sends the details");
             """);
     }
 
@@ -267,6 +270,7 @@ public sealed class OlderClientTests
             });
             io.Of("/chat").OnConnection(socket => socket.On("whoami", e => e.Ack(socket.Namespace.Name, socket.Handshake.Auth)));
             io.Of("/private").Use((_, _) => throw new ConnectionRejectedException("Not authorized"));
+            io.Of("/vip").Use((_, _) => throw new ConnectionRejectedException("Not a member", new { code = 4001 }));
         }, o =>
         {
             o.AllowEIO3 = true;
