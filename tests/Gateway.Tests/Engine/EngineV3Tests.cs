@@ -80,12 +80,31 @@ public sealed class EngineV3Tests
     [InlineData("6:4hello7")]
     [InlineData(":4hello")]
     [InlineData("2:4😀")]
-    public async Task A_malformed_text_payload_is_refused(string payload)
+    public async Task A_malformed_text_payload_is_refused_and_closes_the_session(string payload)
     {
         await using var server = await StartAsync();
         var sid = await HandshakeAsync(server, "&b64=1");
 
         Assert.Equal(HttpStatusCode.BadRequest, (await PostTextAsync(server, sid, payload)).Status);
+        Assert.Equal("parse error", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Theory]
+    [InlineData(new byte[] { 2, 1, 255, 52 })] // neither text (0) nor binary (1)
+    [InlineData(new byte[] { 0, 9, 255, 52 })] // longer than what follows
+    [InlineData(new byte[] { 0, 1, 52 })] // no 255 after the length
+    [InlineData(new byte[] { 1, 2, 255, 2, 7 })] // a binary packet that is not a message
+    public async Task A_malformed_binary_payload_is_refused_and_closes_the_session(byte[] payload)
+    {
+        await using var server = await StartAsync();
+        var sid = await HandshakeAsync(server, string.Empty);
+        using var content = new ByteArrayContent(payload);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+
+        using var post = await server.Http.PostAsync(Path(sid), content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, post.StatusCode);
+        Assert.Equal("parse error", await server.Handler.ClosedAsync(sid));
     }
 
     [Fact]

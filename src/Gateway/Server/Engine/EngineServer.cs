@@ -12,8 +12,9 @@ using OrleansRooms.Hosting;
 namespace OrleansRooms.Engine;
 
 /// <summary>
-/// The Engine.IO v4 server: answers every request under the Socket.IO path (handshake, long-polling GET and POST,
-/// WebSocket and upgrade), keeps the sessions, and keeps every session's deadlines on one timing wheel.
+/// The Engine.IO server (protocol v4, and v3 when <c>AllowEIO3</c> is on): answers every request under the Socket.IO
+/// path (handshake, long-polling GET and POST, WebSocket and upgrade), keeps the sessions, and keeps every session's
+/// deadlines on one timing wheel.
 /// </summary>
 internal sealed class EngineServer : IDisposable
 {

@@ -702,7 +702,8 @@ internal sealed class EngineSession : IEngineConnection
         return pong;
     }
 
-    private PacketResult ParseError()
+    /// <summary>Input that is not Engine.IO (a packet, or a payload's framing) closes the session with <c>parse error</c>.</summary>
+    internal PacketResult ParseError()
     {
         CloseCore("parse error", CloseKind.Error);
         return PacketResult.Invalid;

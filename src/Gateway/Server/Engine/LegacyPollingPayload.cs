@@ -115,12 +115,12 @@ internal static class LegacyPollingPayload
         }
         catch (ArgumentException)
         {
-            return PacketResult.Invalid;
+            return session.ParseError();
         }
 
         if (text.Length == 0)
         {
-            return PacketResult.Invalid;
+            return session.ParseError();
         }
 
         var position = 0;
@@ -131,7 +131,7 @@ internal static class LegacyPollingPayload
                 || !int.TryParse(text.AsSpan(position, colon - position), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var length)
                 || length > text.Length - colon - 1)
             {
-                return PacketResult.Invalid;
+                return session.ParseError();
             }
 
             position = colon + 1 + length;
@@ -148,7 +148,7 @@ internal static class LegacyPollingPayload
             catch (ArgumentException)
             {
                 // A length that cuts a surrogate pair.
-                return PacketResult.Invalid;
+                return session.ParseError();
             }
 
             var result = session.ReceivePacket(new ReadOnlySequence<byte>(packet), isBinary: false, fromPolling: true);
@@ -165,7 +165,7 @@ internal static class LegacyPollingPayload
     {
         if (body.IsEmpty)
         {
-            return PacketResult.Invalid;
+            return session.ParseError();
         }
 
         var span = body.Span;
@@ -175,7 +175,7 @@ internal static class LegacyPollingPayload
             var kind = span[position++];
             if (kind > 1)
             {
-                return PacketResult.Invalid;
+                return session.ParseError();
             }
 
             long length = 0;
@@ -184,7 +184,7 @@ internal static class LegacyPollingPayload
             {
                 if (span[position] > 9 || ++digits > MaxLengthDigits)
                 {
-                    return PacketResult.Invalid;
+                    return session.ParseError();
                 }
 
                 length = (length * 10) + span[position++];
@@ -192,7 +192,7 @@ internal static class LegacyPollingPayload
 
             if (digits == 0 || position == span.Length || length > span.Length - position - 1)
             {
-                return PacketResult.Invalid;
+                return session.ParseError();
             }
 
             position++;
