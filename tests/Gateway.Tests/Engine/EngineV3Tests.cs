@@ -25,7 +25,7 @@ public sealed class EngineV3Tests
 
         var colon = body.IndexOf(':', StringComparison.Ordinal);
         Assert.Equal(body.Length - colon - 1, int.Parse(body[..colon], System.Globalization.CultureInfo.InvariantCulture));
-        Assert.Matches("""^0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":300,"pingTimeout":200\}$""", body[(colon + 1)..]);
+        Assert.Matches("""^0\{"sid":"[^"]+","upgrades":\["websocket"\],"pingInterval":25000,"pingTimeout":20000\}$""", body[(colon + 1)..]);
     }
 
     [Fact]
@@ -170,12 +170,16 @@ public sealed class EngineV3Tests
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
     }
 
-    private static Task<EngineTestServer> StartAsync(TimeProvider? time = null) =>
+    /// <summary>A server with <c>AllowEIO3</c>; on a fake clock, with short heartbeat deadlines (on a real one, the defaults, which no test reaches).</summary>
+    private static Task<EngineTestServer> StartAsync(FakeTimeProvider? time = null) =>
         EngineTestServer.StartAsync(o =>
         {
             o.AllowEIO3 = true;
-            o.PingInterval = Interval;
-            o.PingTimeout = Timeout;
+            if (time is not null)
+            {
+                o.PingInterval = Interval;
+                o.PingTimeout = Timeout;
+            }
         }, time: time);
 
     private static string Path(string sid) => $"/socket.io/?EIO=3&transport=polling&sid={sid}";
