@@ -83,7 +83,7 @@ public sealed class OlderClientTests
             for (const transports of [["polling"], ["websocket"]]) {
               const chat = connect("/chat", { transports, query: { token: "abc", room: "lobby" } });
               await connected(chat);
-              eq(await ack(chat, "whoami"), ["/chat", { token: "abc", room: "lobby" }], `${transports}: namespace and auth`);
+              eq(await ack(chat, "whoami"), ["/chat", { token: "abc", room: "lobby" }, false], `${transports}: namespace, auth, not recovered`);
               chat.close();
             }
             """);
@@ -197,6 +197,26 @@ public sealed class OlderClientTests
     }
 
     [Fact]
+    public async Task With_connection_state_recovery_on_a_v2_client_connects_as_a_new_socket_and_broadcasts_carry_their_offset()
+    {
+        await using var gateway = await StartAsync(options: o => o.ConnectionStateRecovery = new OrleansRooms.Grains.Recovery.ConnectionStateRecoveryOptions());
+
+        // A query shaped like a recovery request does not make a 2.x client recovered: it is a new socket each time.
+        await V2ClientScenario.RunAsync(gateway.Url, """
+            const chat = await connected(connect("/chat", { transports: ["websocket"], query: { pid: "x".repeat(40), offset: "1-0" } }));
+            eq((await ack(chat, "whoami"))[2], false, "recovered");
+
+            const socket = await connected(connect("/", { transports: ["websocket"] }));
+            await ack(socket, "join", ["r1"]);
+            const news = once(socket, "news");
+            await ack(socket, "io-emit", { to: ["r1"], tag: "t" });
+            const args = await news;
+            eq(args.length, 2, "the tag, then the offset a v5 client would recover from");
+            eq(args[0], "t", "the tag");
+            """);
+    }
+
+    [Fact]
     public async Task Without_AllowEIO3_a_v2_client_is_refused_with_unsupported_protocol_version()
     {
         await using var gateway = await StartAsync(options: o => o.AllowEIO3 = false);
@@ -268,7 +288,7 @@ public sealed class OlderClientTests
                 await socket.EmitAsync("welcome", "hello, v2");
                 await socket.EmitAsync("download", new byte[] { 0, 255, 1 }, new { blobs = new[] { new byte[] { 7 }, new byte[] { 6, 5 } } });
             });
-            io.Of("/chat").OnConnection(socket => socket.On("whoami", e => e.Ack(socket.Namespace.Name, socket.Handshake.Auth)));
+            io.Of("/chat").OnConnection(socket => socket.On("whoami", e => e.Ack(socket.Namespace.Name, socket.Handshake.Auth, socket.Recovered)));
             io.Of("/private").Use((_, _) => throw new ConnectionRejectedException("Not authorized"));
             io.Of("/vip").Use((_, _) => throw new ConnectionRejectedException("Not a member", new { code = 4001 }));
         }, o =>
