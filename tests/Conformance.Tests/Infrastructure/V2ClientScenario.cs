@@ -10,7 +10,8 @@ namespace OrleansRooms.Conformance.Infrastructure;
 /// </summary>
 internal static class V2ClientScenario
 {
-    private static readonly string Directory = typeof(V2ClientScenario).Assembly
+    /// <summary>tests/compat-v2, where the client is installed.</summary>
+    public static readonly string Directory = typeof(V2ClientScenario).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>()
         .Single(a => a.Key == "CompatV2Directory").Value!;
 
