@@ -129,6 +129,34 @@ public sealed class OlderClientTests
     }
 
     [Fact]
+    public async Task A_broadcast_reaches_v2_and_current_clients_alike()
+    {
+        await using var gateway = await StartAsync();
+        var v2Client = Path.Combine(V2ClientScenario.Directory, "node_modules", "socket.io-client", "lib", "index.js");
+
+        // One packet, encoded once, goes to every member: each session frames it for its own protocol and transport.
+        await NodeScenario.RunAsync(gateway.Url, $$"""
+            import io2 from {{System.Text.Json.JsonSerializer.Serialize(v2Client)}};
+            const current = await connected(connect("/", { transports: ["websocket"] }));
+            const olders = [];
+            for (const transports of [["polling"], ["websocket"]]) {
+              const older = io2(URL, { transports, reconnection: false, forceNew: true });
+              await new Promise((resolve, reject) => { older.once("connect", resolve); older.once("connect_error", reject); });
+              olders.push(older);
+            }
+            for (const socket of [current, ...olders]) eq(await ack(socket, "join", ["r1"]), [["r1"]], "rooms");
+            const received = [current, ...olders].map((socket) => once(socket, "news"));
+            await ack(current, "io-emit", { to: ["r1"], tag: "for all" });
+            for (const [tag] of await Promise.all(received)) eq(tag, "for all", "the broadcast");
+
+            const binary = [current, ...olders].map((socket) => once(socket, "blob"));
+            await ack(olders[0], "io-emit-binary", ["r1"]);
+            for (const [blob] of await Promise.all(binary)) eq(bytes(blob, "blob"), [9, 8, 7], "the binary broadcast");
+            for (const older of olders) older.close();
+            """);
+    }
+
+    [Fact]
     public async Task Acknowledgements_go_both_ways_with_a_v2_client()
     {
         await using var gateway = await StartAsync();
@@ -327,6 +355,11 @@ public sealed class OlderClientTests
                     var target = e.Get<Target>(0)!;
                     await socket.To(target.To).EmitAsync("news", target.Tag);
                     await io.EmitAsync("fence");
+                    e.Ack();
+                });
+                socket.On("io-emit-binary", async e =>
+                {
+                    await io.To(e.Get<string[]>(0)!).EmitAsync("blob", new byte[] { 9, 8, 7 });
                     e.Ack();
                 });
                 socket.On("ask", async _ =>
