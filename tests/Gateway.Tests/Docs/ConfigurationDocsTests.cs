@@ -29,6 +29,7 @@ public sealed class ConfigurationDocsTests
         Assert.Equal(1_048_576, options.MaxSendBufferSize);
         Assert.Equal(SocketIOTransports.Polling | SocketIOTransports.WebSocket, options.Transports);
         Assert.True(options.AllowUpgrades);
+        Assert.False(options.AllowEIO3);
         Assert.Equal(TimeSpan.FromSeconds(45), options.ConnectTimeout);
         Assert.Equal(10, options.MaxAttachments);
         Assert.Null(options.AckTimeout);

@@ -9,7 +9,7 @@ namespace OrleansRooms.Tests.Docs;
 /// </summary>
 public sealed partial class DocsSamplesTests
 {
-    public static TheoryData<string> Pages => ["README.md", "rooms.md", "namespaces.md", "configuration.md", "engine-io.md", "recovery.md", "production.md", "orleans-dashboard.md", "admin-ui.md", "observability.md", "presence.md", "authorization.md", "compression.md"];
+    public static TheoryData<string> Pages => ["README.md", "rooms.md", "namespaces.md", "configuration.md", "engine-io.md", "recovery.md", "production.md", "orleans-dashboard.md", "admin-ui.md", "observability.md", "presence.md", "authorization.md", "compression.md", "older-clients.md"];
 
     [Theory]
     [MemberData(nameof(Pages))]

@@ -21,6 +21,9 @@ internal static class EngineErrors
     /// <summary>Not an Engine.IO error code: the POST payload exceeded <c>MaxHttpBufferSize</c>.</summary>
     internal static readonly EngineError PayloadTooLarge = new(StatusCodes.Status413PayloadTooLarge, 3, "Payload too large");
 
+    /// <summary>Not an Engine.IO error code: an Engine.IO v3 client asked for JSONP polling (<c>j=</c>), which this server does not serve.</summary>
+    internal static readonly EngineError JsonpUnsupported = new(StatusCodes.Status400BadRequest, 3, "JSONP polling is not supported");
+
     internal static async Task WriteAsync(HttpContext context, EngineError error)
     {
         var response = context.Response;

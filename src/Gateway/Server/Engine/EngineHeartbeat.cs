@@ -5,8 +5,10 @@ namespace OrleansRooms.Engine;
 /// previous one, and the session closed with <c>ping timeout</c> when no pong comes back within <c>pingTimeout</c>.
 /// Each deadline is computed from the one before (not from when the wheel ran it), so a late tick never delays the
 /// next ping: the n-th ping is due at open + n × <c>pingInterval</c> while the client answers in time.
+/// In Engine.IO v3 (<paramref name="clientPings"/>) the client pings and the server only answers: the session is
+/// closed with <c>ping timeout</c> when no ping came for <c>pingInterval</c> + <c>pingTimeout</c>.
 /// </summary>
-internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, TimeSpan interval, TimeSpan timeout) : TimerWheelEntry
+internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, TimeSpan interval, TimeSpan timeout, bool clientPings) : TimerWheelEntry
 {
     private readonly Lock _gate = new();
 
@@ -20,8 +22,31 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
     {
         lock (_gate)
         {
+            if (clientPings)
+            {
+                // The open counts as the first ping: the client sends its own pingInterval later.
+                _pingAt = openedAt;
+                wheel.Schedule(this, wheel.After(openedAt, interval + timeout));
+                return;
+            }
+
             _pingAt = wheel.After(openedAt, interval);
             wheel.Schedule(this, _pingAt);
+        }
+    }
+
+    /// <summary>A ping from an Engine.IO v3 client: the session lives <c>pingInterval</c> + <c>pingTimeout</c> more.</summary>
+    public void OnClientPing(long now)
+    {
+        lock (_gate)
+        {
+            if (_stopped)
+            {
+                return;
+            }
+
+            _pingAt = now;
+            wheel.Schedule(this, wheel.After(now, interval + timeout));
         }
     }
 
@@ -66,7 +91,17 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
                 return;
             }
 
-            if (_awaitingPong)
+            if (clientPings)
+            {
+                if (tickTime < wheel.After(_pingAt, interval + timeout))
+                {
+                    return;
+                }
+
+                _stopped = true;
+                ping = false;
+            }
+            else if (_awaitingPong)
             {
                 if (tickTime < wheel.After(_pingAt, timeout))
                 {

@@ -77,4 +77,12 @@ public class EngineIOOptions
     /// every message. Bound from <c>PerMessageDeflate</c> under the options' section; see docs/compression.md.
     /// </summary>
     public PerMessageDeflateOptions? PerMessageDeflate { get; set; }
+
+    /// <summary>
+    /// Whether clients of Engine.IO protocol v3 (<c>EIO=3</c>: <c>socket.io-client</c> 2.x, still shipped in many mobile
+    /// apps) may connect, as Socket.IO's <c>allowEIO3</c>. Their sessions ping the server instead of being pinged, and
+    /// their Socket.IO layer speaks protocol v4 (see docs/older-clients.md). Off, a v3 client is refused with 400
+    /// <c>{"code":5,"message":"Unsupported protocol version"}</c>. Default false.
+    /// </summary>
+    public bool AllowEIO3 { get; set; }
 }

@@ -33,7 +33,7 @@ internal static partial class EngineLog
     [LoggerMessage(9, LogLevel.Warning, "An Engine.IO session deadline (heartbeat, upgrade or drain) failed.")]
     public static partial void TimerError(ILogger logger, Exception exception);
 
-    [LoggerMessage(10, LogLevel.Debug, "Engine.IO session {Sid} sent a ping: in protocol v4 heartbeats go from the server to the client.")]
+    [LoggerMessage(10, LogLevel.Debug, "Engine.IO session {Sid} sent a heartbeat the wrong way: in protocol v4 the server pings, in v3 the client pings.")]
     public static partial void InvalidHeartbeatDirection(ILogger logger, string sid);
 
     [LoggerMessage(11, LogLevel.Warning, "Engine.IO session {Sid} closed: {Bytes} bytes would be waiting to be sent, more than MaxSendBufferSize ({Limit}); the client does not read what it is sent.")]

@@ -19,6 +19,7 @@ internal sealed class EnginePacket
     private readonly byte[] _buffer;
     private readonly int _frameStart;
     private byte[]? _pollingBinary;
+    private byte[]? _legacyBinaryFrame;
 
     // The compressed frame, built at the first write to a WebSocket that negotiated permessage-deflate; NotSmaller
     // when deflate did not make the payload smaller, so the plain frame is sent instead.
@@ -69,6 +70,12 @@ internal sealed class EnginePacket
 
     /// <summary>Marks a packet that was just encoded as not to be compressed (<c>Compress(false)</c>).</summary>
     internal void DisableCompression() => Compress = false;
+
+    /// <summary>
+    /// The whole WebSocket frame for an Engine.IO v3 session, where a binary message starts with its packet type
+    /// (the byte 4); text packets are the same in both revisions.
+    /// </summary>
+    public ReadOnlyMemory<byte> LegacyWebSocketFrame => IsBinary ? (_legacyBinaryFrame ??= EncodeLegacyBinaryFrame()) : WebSocketFrame;
 
     /// <summary>The packet as long-polling writes it in a payload (without the 0x1E separator).</summary>
     public ReadOnlyMemory<byte> PollingPayload => IsBinary ? (_pollingBinary ??= EncodePollingBinary()) : Payload;
@@ -199,6 +206,15 @@ internal sealed class EnginePacket
 
         buffer[start] = first;
         return start;
+    }
+
+    private byte[] EncodeLegacyBinaryFrame()
+    {
+        var buffer = new byte[HeaderReserve + 1 + PayloadLength];
+        buffer[HeaderReserve] = (byte)'4' - (byte)'0';
+        Payload.Span.CopyTo(buffer.AsSpan(HeaderReserve + 1));
+        var start = WriteFrameHeader(buffer, PayloadLength + 1, isBinary: true);
+        return start == 0 ? buffer : buffer.AsSpan(start).ToArray();
     }
 
     private byte[] EncodePollingBinary()

@@ -12,8 +12,9 @@ using OrleansRooms.Hosting;
 namespace OrleansRooms.Engine;
 
 /// <summary>
-/// The Engine.IO v4 server: answers every request under the Socket.IO path (handshake, long-polling GET and POST,
-/// WebSocket and upgrade), keeps the sessions, and keeps every session's deadlines on one timing wheel.
+/// The Engine.IO server (protocol v4, and v3 when <c>AllowEIO3</c> is on): answers every request under the Socket.IO
+/// path (handshake, long-polling GET and POST, WebSocket and upgrade), keeps the sessions, and keeps every session's
+/// deadlines on one timing wheel.
 /// </summary>
 internal sealed class EngineServer : IDisposable
 {
@@ -103,9 +104,15 @@ internal sealed class EngineServer : IDisposable
         // Read from the raw query string: request.Query would build a collection the HttpContext keeps for the
         // lifetime of a WebSocket.
         var query = request.QueryString.Value;
-        if (EngineRequest.FindQueryValue(query, "EIO", out var eio) != 1 || eio != "4")
+        if (EngineRequest.FindQueryValue(query, "EIO", out var eio) != 1 || !(eio == "4" || (eio == "3" && Options.AllowEIO3)))
         {
             return RefuseAsync(context, EngineErrors.UnsupportedProtocolVersion);
+        }
+
+        var protocol = eio == "3" ? EngineProtocol.V3 : EngineProtocol.V4;
+        if (protocol == EngineProtocol.V3 && EngineRequest.FindQueryValue(query, "j", out _) != 0)
+        {
+            return RefuseAsync(context, EngineErrors.JsonpUnsupported);
         }
 
         var transportCount = EngineRequest.FindQueryValue(query, "transport", out var transport);
@@ -123,12 +130,18 @@ internal sealed class EngineServer : IDisposable
         var sidCount = EngineRequest.FindQueryValue(query, "sid", out var sid);
         if (sidCount == 0 || (sidCount == 1 && string.IsNullOrEmpty(sid)))
         {
-            return HandshakeAsync(context, isWebSocket);
+            // A v3 client that cannot read binary payloads (no XHR2, as in Node.js) asks for base64 with b64=1.
+            return HandshakeAsync(context, isWebSocket, protocol, binaryPolling: EngineRequest.FindQueryValue(query, "b64", out _) == 0);
         }
 
         if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session))
         {
             return RefuseAsync(context, EngineErrors.UnknownSid);
+        }
+
+        if (session.Protocol != protocol)
+        {
+            return RefuseAsync(context, EngineErrors.BadRequest);
         }
 
         if (isWebSocket)
@@ -204,7 +217,7 @@ internal sealed class EngineServer : IDisposable
 
     // ---- handshake ----
 
-    private async Task HandshakeAsync(HttpContext context, bool isWebSocket)
+    private async Task HandshakeAsync(HttpContext context, bool isWebSocket, EngineProtocol protocol, bool binaryPolling)
     {
         // Started as a child of the handshake's HTTP request, and ended before a WebSocket runs: its connection is not part of it.
         var activity = GatewayActivities.Source.StartActivity(GatewayActivities.Handshake, ActivityKind.Server);
@@ -237,17 +250,17 @@ internal sealed class EngineServer : IDisposable
             }
 
             var id = NewSessionId();
-            var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed);
+            var open = OpenPacket(id, upgrades: !isWebSocket && Options.AllowUpgrades && _webSocketAllowed, protocol);
             if (!isWebSocket)
             {
                 var captured = new EngineRequest(context, Time.GetUtcNow());
                 try
                 {
-                    var session = new EngineSession(this, id, captured, webSocket: null, first: null);
+                    var session = new EngineSession(this, id, captured, webSocket: null, first: null, protocol, binaryPolling);
                     Register(session);
                     session.Open();
                     CloseIfShuttingDown(session);
-                    await WritePayloadAsync(context, [open], initial: true);
+                    await WritePayloadAsync(context, session, [open], initial: true);
                 }
                 finally
                 {
@@ -267,7 +280,7 @@ internal sealed class EngineServer : IDisposable
             }
 
             request = new EngineRequest(context, Time.GetUtcNow());
-            wsSession = new EngineSession(this, id, request, webSocket, first: open);
+            wsSession = new EngineSession(this, id, request, webSocket, first: open, protocol);
             webSocket.Attach(wsSession);
             Register(wsSession);
             wsSession.Open();
@@ -357,10 +370,14 @@ internal sealed class EngineServer : IDisposable
         }
     }
 
-    private EnginePacket OpenPacket(string sid, bool upgrades)
+    private EnginePacket OpenPacket(string sid, bool upgrades, EngineProtocol protocol)
     {
+        // maxPayload came with v4; a v3 client does not know it.
+        var maxPayload = protocol == EngineProtocol.V4
+            ? string.Create(CultureInfo.InvariantCulture, $",\"maxPayload\":{Options.MaxHttpBufferSize}")
+            : string.Empty;
         var json = string.Create(CultureInfo.InvariantCulture,
-            $"0{{\"sid\":\"{sid}\",\"upgrades\":{(upgrades ? "[\"websocket\"]" : "[]")},\"pingInterval\":{(long)Options.PingInterval.TotalMilliseconds},\"pingTimeout\":{(long)Options.PingTimeout.TotalMilliseconds},\"maxPayload\":{Options.MaxHttpBufferSize}}}");
+            $"0{{\"sid\":\"{sid}\",\"upgrades\":{(upgrades ? "[\"websocket\"]" : "[]")},\"pingInterval\":{(long)Options.PingInterval.TotalMilliseconds},\"pingTimeout\":{(long)Options.PingTimeout.TotalMilliseconds}{maxPayload}}}");
         return EnginePacket.FromText(json);
     }
 
@@ -466,7 +483,7 @@ internal sealed class EngineServer : IDisposable
                 await RefuseAsync(context, EngineErrors.BadRequest);
                 return;
             case PollStart.Noop:
-                await WritePayloadAsync(context, [EnginePacket.Noop]);
+                await WritePayloadAsync(context, session, [EnginePacket.Noop]);
                 return;
             case PollStart.Write:
                 await WriteBatchAsync(context, session, batch!);
@@ -490,7 +507,7 @@ internal sealed class EngineServer : IDisposable
         batch = session.CompletePoll(waiter!, signal);
         if (batch is null)
         {
-            await WritePayloadAsync(context, [EnginePacket.Noop]);
+            await WritePayloadAsync(context, session, [EnginePacket.Noop]);
         }
         else
         {
@@ -504,7 +521,7 @@ internal sealed class EngineServer : IDisposable
         {
             if (batch.Count == 0)
             {
-                await WritePayloadAsync(context, [EnginePacket.Noop]);
+                await WritePayloadAsync(context, session, [EnginePacket.Noop]);
                 return;
             }
 
@@ -514,7 +531,7 @@ internal sealed class EngineServer : IDisposable
                 activity.Sent(batch.Count, SumPayloads(batch));
             }
 
-            await WritePayloadAsync(context, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
+            await WritePayloadAsync(context, session, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch));
         }
         finally
         {
@@ -533,10 +550,16 @@ internal sealed class EngineServer : IDisposable
         return bytes;
     }
 
-    /// <summary>Writes packets joined by 0x1E into the response pipe, then flushes once.</summary>
-    private Task WritePayloadAsync(HttpContext context, ReadOnlySpan<EnginePacket> packets, bool initial = false)
+    /// <summary>Writes packets joined by 0x1E (or framed as Engine.IO v3 frames them) into the response pipe, then flushes once.</summary>
+    private Task WritePayloadAsync(HttpContext context, EngineSession session, ReadOnlySpan<EnginePacket> packets, bool initial = false)
     {
         Events.RaiseHeaders(context, initial, Logger);
+        if (session.Protocol == EngineProtocol.V3)
+        {
+            LegacyPollingPayload.Write(context.Response, packets, session.BinaryPolling);
+            return FlushAsync(context);
+        }
+
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/plain; charset=UTF-8";
@@ -587,7 +610,9 @@ internal sealed class EngineServer : IDisposable
         PostOutcome outcome;
         try
         {
-            outcome = await PollingPayloadReader.ReadAsync(context.Request.BodyReader, context.Request.ContentLength, Options.MaxHttpBufferSize, session);
+            outcome = session.Protocol == EngineProtocol.V3
+                ? await LegacyPollingPayload.ReadAsync(context.Request, Options.MaxHttpBufferSize, session)
+                : await PollingPayloadReader.ReadAsync(context.Request.BodyReader, context.Request.ContentLength, Options.MaxHttpBufferSize, session);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or BadHttpRequestException)
         {

@@ -91,11 +91,13 @@ internal sealed class EngineSession : IEngineConnection
     private DrainDeadline? _drain;
     private string _transportName;
 
-    public EngineSession(EngineServer server, string id, EngineRequest request, WebSocketTransport? webSocket, EnginePacket? first)
+    public EngineSession(EngineServer server, string id, EngineRequest request, WebSocketTransport? webSocket, EnginePacket? first, EngineProtocol protocol = EngineProtocol.V4, bool binaryPolling = false)
     {
         _server = server;
         Id = id;
         Request = request;
+        Protocol = protocol;
+        BinaryPolling = binaryPolling;
         _webSocket = webSocket;
         _transportName = webSocket is null ? "polling" : "websocket";
         if (first is not null)
@@ -104,10 +106,18 @@ internal sealed class EngineSession : IEngineConnection
             _queuedBytes = first.WebSocketFrame.Length;
         }
 
-        _heartbeat = new EngineHeartbeat(this, server.Timers, server.Options.PingInterval, server.Options.PingTimeout);
+        _heartbeat = new EngineHeartbeat(this, server.Timers, server.Options.PingInterval, server.Options.PingTimeout, clientPings: protocol == EngineProtocol.V3);
     }
 
     public string Id { get; }
+
+    public EngineProtocol Protocol { get; }
+
+    /// <summary>
+    /// Engine.IO v3 only: the client reads binary long-polling payloads (XHR2, as in browsers), so a payload that holds
+    /// binary packets is sent in the binary framing; false when it asked for base64 (<c>b64=1</c>, as in Node.js).
+    /// </summary>
+    internal bool BinaryPolling { get; }
 
     public EngineRequest Request { get; }
 
@@ -625,6 +635,18 @@ internal sealed class EngineSession : IEngineConnection
         _server.Activity?.Received((int)packet.Length);
         if (isBinary)
         {
+            if (Protocol == EngineProtocol.V3)
+            {
+                // Engine.IO v3 puts the packet type in front of binary data; only a message carries any.
+                if (packet.IsEmpty || packet.FirstSpan[0] != (byte)'4' - (byte)'0')
+                {
+                    return ParseError();
+                }
+
+                Deliver(packet.Slice(1), isBinary: true);
+                return PacketResult.Continue;
+            }
+
             Deliver(packet, isBinary: true);
             return PacketResult.Continue;
         }
@@ -640,22 +662,32 @@ internal sealed class EngineSession : IEngineConnection
             case (byte)'4':
                 Deliver(packet.Slice(1), isBinary: false);
                 return PacketResult.Continue;
+            case (byte)'3' when Protocol == EngineProtocol.V3:
+            case (byte)'2' when Protocol == EngineProtocol.V4:
+                // Heartbeats go one way only (v4: the server pings; v3: the client pings): a packet the other way closes
+                // the session, as the reference server does ("invalid heartbeat direction"). In v4 this includes a
+                // probe outside an upgrade.
+                EngineLog.InvalidHeartbeatDirection(_server.Logger, Id);
+                CloseCore("transport error", CloseKind.Error);
+                return PacketResult.Invalid;
             case (byte)'3':
                 // Counts only as the answer to an outstanding ping.
                 _heartbeat.OnPong(_server.Time.GetTimestamp());
                 return PacketResult.Continue;
             case (byte)'2':
-                // In v4 heartbeats go from the server to the client; a ping from the client (a probe outside an
-                // upgrade included) closes the session, as the reference server does ("invalid heartbeat direction").
-                EngineLog.InvalidHeartbeatDirection(_server.Logger, Id);
-                CloseCore("transport error", CloseKind.Error);
-                return PacketResult.Invalid;
+                // An Engine.IO v3 client pings; the pong carries the ping's data back.
+                _heartbeat.OnClientPing(_server.Time.GetTimestamp());
+                Send([packet.Length == 1 ? EnginePacket.Pong : EnginePacket.FromText(PongOf(packet))]);
+                return PacketResult.Continue;
             case (byte)'1':
                 CloseCore("transport close", CloseKind.ClientClosed);
                 return PacketResult.Closed;
             case (byte)'5':
             case (byte)'6':
                 return PacketResult.Continue;
+            case (byte)'b' when fromPolling && Protocol == EngineProtocol.V3:
+                // b4<base64>: the packet type follows the b, and only a message carries binary data.
+                return reader.IsNext((byte)'4', advancePast: true) && DeliverBase64(packet.Slice(2)) ? PacketResult.Continue : ParseError();
             case (byte)'b' when fromPolling:
                 return DeliverBase64(packet.Slice(1)) ? PacketResult.Continue : ParseError();
             default:
@@ -663,7 +695,15 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    private PacketResult ParseError()
+    private static byte[] PongOf(in ReadOnlySequence<byte> ping)
+    {
+        var pong = ping.ToArray();
+        pong[0] = (byte)'3';
+        return pong;
+    }
+
+    /// <summary>Input that is not Engine.IO (a packet, or a payload's framing) closes the session with <c>parse error</c>.</summary>
+    internal PacketResult ParseError()
     {
         CloseCore("parse error", CloseKind.Error);
         return PacketResult.Invalid;

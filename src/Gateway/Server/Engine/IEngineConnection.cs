@@ -9,6 +9,9 @@ internal interface IEngineConnection
     /// <summary>The handshake request.</summary>
     EngineRequest Request { get; }
 
+    /// <summary>The Engine.IO revision the client speaks; v3 clients speak Socket.IO protocol v4 above it.</summary>
+    EngineProtocol Protocol => EngineProtocol.V4;
+
     /// <summary><c>polling</c> or <c>websocket</c>; changes once, on upgrade.</summary>
     string TransportName { get; }
 

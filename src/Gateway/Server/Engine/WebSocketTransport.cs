@@ -58,6 +58,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
     private volatile bool _isWriting;
 
     private EngineSession? _session;
+    private bool _legacy; // an Engine.IO v3 session: binary frames carry their packet type
     private HttpContext? _context;
     private PipeReader? _input;
     private PipeWriter? _output;
@@ -209,11 +210,16 @@ internal sealed class WebSocketTransport : IValueTaskSource
     public void Attach(EngineSession session)
     {
         _session = session;
+        _legacy = session.Protocol == EngineProtocol.V3;
         _attached = true;
     }
 
     /// <summary>An upgrade probe: packets go to the session's probe handling until it attaches this transport.</summary>
-    public void SetProbeOf(EngineSession session) => _session = session;
+    public void SetProbeOf(EngineSession session)
+    {
+        _session = session;
+        _legacy = session.Protocol == EngineProtocol.V3;
+    }
 
     /// <summary>Wakes the writer loop; cheap and idempotent until the writer takes the work.</summary>
     public void Signal()
@@ -534,7 +540,8 @@ internal sealed class WebSocketTransport : IValueTaskSource
                     _session!.TakeQueued(ref batch);
                 }
 
-                if (_deflate is { } deflate)
+                // A v3 session's binary frames start with their type byte: they go uncompressed (deflate is optional per message).
+                if (_deflate is { } deflate && !_legacy)
                 {
                     foreach (var packet in batch)
                     {
@@ -545,7 +552,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 {
                     foreach (var packet in batch)
                     {
-                        output.Write(packet.WebSocketFrame.Span);
+                        output.Write(_legacy ? packet.LegacyWebSocketFrame.Span : packet.WebSocketFrame.Span);
                     }
                 }
 

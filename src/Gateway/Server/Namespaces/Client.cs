@@ -32,6 +32,16 @@ internal sealed class Client
 
     public IEngineConnection Connection { get; }
 
+    /// <summary>
+    /// An Engine.IO v3 client (<c>socket.io-client</c> 2.x), which speaks Socket.IO protocol v4: it is in the main
+    /// namespace without asking, puts its query in the namespace of a CONNECT, and expects a CONNECT without a sid and
+    /// an ERROR whose payload is a plain value.
+    /// </summary>
+    public bool IsLegacy => Connection.Protocol == EngineProtocol.V3;
+
+    /// <summary>A protocol v4 client is connected to the main namespace as its session opens, as the reference server does.</summary>
+    public void ConnectMainNamespace() => OnPacket(new Packet { Type = PacketType.Connect, Namespace = "/" });
+
     /// <summary>A copy of the sockets connected over this client.</summary>
     public Socket[] SnapshotSockets()
     {
@@ -53,7 +63,7 @@ internal sealed class Client
         switch (status)
         {
             case DecodeStatus.Complete:
-                OnPacket(packet!);
+                OnPacket(IsLegacy && packet!.Type == PacketType.Connect ? LegacyConnectPacket.WithQueryAsAuth(packet) : packet!);
                 break;
             case DecodeStatus.Error:
                 SocketIOLog.ParseError(_server.Logger, Connection.Id, error ?? "invalid packet");
@@ -93,7 +103,7 @@ internal sealed class Client
             DoneConnecting(nsp);
         }
 
-        Send(PacketEncoder.ConnectError(nsp, message, data, _server.JsonOptions));
+        Send(IsLegacy ? PacketEncoder.LegacyError(nsp, message, data, _server.JsonOptions) : PacketEncoder.ConnectError(nsp, message, data, _server.JsonOptions));
     }
 
     // Under _lock.

@@ -468,7 +468,9 @@ public sealed class Namespace
 
     private async Task ConnectOnceAsync(Client client, JsonElement? auth)
     {
-        if (RecoveryLog is { } log && !Cluster.IsDetached && RecoveryRequest.TryRead(auth, out var request))
+        // Connection state recovery is Socket.IO protocol v5: a socket.io-client 2.x neither gets nor sends a pid.
+        var recoveryLog = client.IsLegacy ? null : RecoveryLog;
+        if (recoveryLog is { } log && !Cluster.IsDetached && RecoveryRequest.TryRead(auth, out var request))
         {
             if (await new SocketRecovery(this, log, client, auth, request).RunAsync().ConfigureAwait(false))
             {
@@ -487,12 +489,12 @@ public sealed class Namespace
         }
 
         // The session first: the cluster knows the socket before its client does, and before any broadcast reaches it.
-        var secret = RecoveryLog is null ? default : Grains.Recovery.SessionToken.NewSecret();
+        var secret = recoveryLog is null ? default : Grains.Recovery.SessionToken.NewSecret();
         if (!Cluster.IsDetached)
         {
             try
             {
-                await (RecoveryLog is null ? Cluster.Sessions.ConnectAsync(socket) : Cluster.Sessions.ConnectAsync(socket, secret)).ConfigureAwait(false);
+                await (recoveryLog is null ? Cluster.Sessions.ConnectAsync(socket) : Cluster.Sessions.ConnectAsync(socket, secret)).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
@@ -504,7 +506,7 @@ public sealed class Namespace
             }
         }
 
-        if (RecoveryLog is { } recovery)
+        if (recoveryLog is { } recovery)
         {
             // Where delivery to the socket starts: the offset of its client until it receives a packet.
             Grains.Recovery.RecoveryVector start;
@@ -523,7 +525,7 @@ public sealed class Namespace
             Table.Add(socket);
         }
 
-        client.Send(PacketEncoder.Connect(Name, socket.Id, socket.Pid));
+        client.Send(client.IsLegacy ? PacketEncoder.LegacyConnect(Name) : PacketEncoder.Connect(Name, socket.Id, socket.Pid));
         Connected(socket);
     }
 

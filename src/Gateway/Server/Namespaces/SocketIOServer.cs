@@ -344,7 +344,14 @@ public sealed class SocketIOServer
 
     private sealed class Handler(SocketIOServer server) : IEngineHandler
     {
-        public void OnOpen(IEngineConnection connection) => server._clients[connection.Id] = new Client(server, connection);
+        public void OnOpen(IEngineConnection connection)
+        {
+            var client = server._clients[connection.Id] = new Client(server, connection);
+            if (client.IsLegacy)
+            {
+                client.ConnectMainNamespace();
+            }
+        }
 
         public void OnMessage(IEngineConnection connection, in ReadOnlySequence<byte> data, bool isBinary)
         {

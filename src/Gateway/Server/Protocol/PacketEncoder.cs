@@ -107,6 +107,28 @@ internal static class PacketEncoder
         return session.Build(PacketType.ConnectError, nsp, ackId: null);
     }
 
+    /// <summary>CONNECT accepted in Socket.IO protocol v4 (<c>socket.io-client</c> 2.x): <c>0</c>, or <c>0/admin,</c>, without a sid.</summary>
+    public static EncodedPacket LegacyConnect(string nsp)
+    {
+        ValidateNamespace(nsp);
+        var text = BuildText(PacketType.Connect, attachmentCount: 0, nsp, ackId: null, json: [], out var length);
+        return new EncodedPacket([EnginePacket.FromReservedBuffer(text, length, isBinary: false)]);
+    }
+
+    /// <summary>
+    /// ERROR in Socket.IO protocol v4: <c>4/admin,"Not authorized"</c>: the refusal's data when it has some (as the
+    /// reference server sends it), else its message as a JSON string.
+    /// </summary>
+    public static EncodedPacket LegacyError(string nsp, string message, object? data, JsonSerializerOptions options)
+    {
+        ValidateNamespace(nsp);
+        ArgumentNullException.ThrowIfNull(message);
+        var json = ProtocolJsonOptions.For(options);
+        using var session = EncoderSession.Rent(json.Encoder, collectAttachments: false);
+        WriteArgument(session.Writer, data ?? message, json);
+        return session.Build(PacketType.ConnectError, nsp, ackId: null);
+    }
+
     /// <summary>DISCONNECT: <c>1</c>, or <c>1/admin,</c>.</summary>
     public static EncodedPacket Disconnect(string nsp)
     {
