@@ -1,76 +1,13 @@
-using OrleansRooms.TestCluster;
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
-
 namespace OrleansRooms.Conformance.Infrastructure;
 
-/// <summary>
-/// Runs a JavaScript scenario with node and the official <c>socket.io-client</c>. The script is written to a temporary
-/// <c>.mjs</c> in <c>tests/conformance</c> (so its imports resolve from there), run, and deleted.
-/// </summary>
+/// <summary>Runs a JavaScript scenario with node and the official <c>socket.io-client</c> of <c>tests/conformance</c>.</summary>
 internal static class NodeScenario
 {
-    private static readonly string Directory = typeof(NodeScenario).Assembly
-        .GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "ConformanceDirectory").Value!;
+    private static readonly NodeClientFolder Folder = new(
+        "ConformanceDirectory",
+        ["socket.io-client", "puppeteer-core"],
+        "io, URL, connect, connected, once, ack, record, eq, assert, bytes, done");
 
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
-    private static bool s_installed;
-
-    /// <summary>
-    /// Runs <paramref name="script"/> (the body of an ES module that may use <c>await</c>; the harness's helpers are
-    /// imported) against <paramref name="gateway"/>. Fails the test with node's output when node exits non-zero or
-    /// runs longer than <paramref name="timeout"/> (default 20 s).
-    /// </summary>
-    public static async Task<string> RunAsync(Uri gateway, string script, TimeSpan? timeout = null)
-    {
-        await EnsureClientInstalledAsync();
-        var file = Path.Combine(Directory, $"scenario-{Guid.NewGuid():N}.mjs");
-        var source = "import { io, URL, connect, connected, once, ack, record, eq, assert, bytes, done } from \"./harness.mjs\";\n"
-            + script + "\ndone();\n";
-        await File.WriteAllTextAsync(file, source);
-        try
-        {
-            var limit = timeout ?? TimeSpan.FromSeconds(20);
-            var result = await ChildProcess.RunAsync("node", [file], Directory, new Dictionary<string, string>
-            {
-                ["GATEWAY_URL"] = gateway.ToString().TrimEnd('/'),
-                ["SCENARIO_TIMEOUT_MS"] = ((int)(limit.TotalMilliseconds - 1000)).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }, limit);
-            Assert.True(result.ExitCode == 0, $"node exited with {result.ExitCode}:\n{result.Stderr}\n{result.Stdout}");
-            return result.Stdout;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
-    /// <summary>Installs the client (and puppeteer-core) from the lock file when missing, so `dotnet test` alone works.</summary>
-    private static async Task EnsureClientInstalledAsync()
-    {
-        if (s_installed)
-        {
-            return;
-        }
-
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (!File.Exists(Path.Combine(Directory, "node_modules", "socket.io-client", "package.json"))
-                || !File.Exists(Path.Combine(Directory, "node_modules", "puppeteer-core", "package.json")))
-            {
-                var npm = await ChildProcess.RunAsync("npm", ["ci", "--no-audit", "--no-fund"], Directory, new Dictionary<string, string> { ["CI"] = "true" }, TimeSpan.FromMinutes(3));
-                Assert.True(npm.ExitCode == 0, $"npm ci failed in {Directory}:\n{npm.Stderr}");
-            }
-
-            s_installed = true;
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-    }
-
+    /// <inheritdoc cref="NodeClientFolder.RunAsync"/>
+    public static Task<string> RunAsync(Uri gateway, string script, TimeSpan? timeout = null) => Folder.RunAsync(gateway, script, timeout);
 }
