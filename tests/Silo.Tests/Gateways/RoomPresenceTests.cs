@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using OrleansRooms.Silo.Tests.Infrastructure;
 using OrleansRooms.Specification;
 using OrleansRooms.TestCluster;
 
@@ -14,7 +15,7 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     private readonly List<TestClient> _clients = [];
-    private readonly OrleansGatewayCluster _cluster = new(gateways: 2);
+    private readonly OrleansGatewayCluster _cluster = new(gateways: 2) { FaultInjection = true };
     private readonly string _room = "presence-" + Guid.NewGuid().ToString("N")[..10];
 
     public Task InitializeAsync() => _cluster.StartAsync();
@@ -164,6 +165,50 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
         await socket.JoinAsync(_room);
         Assert.Equal(("joined", _room, socket.Id), await NextAsync(seen));
         Assert.False(seen.Reader.TryRead(out _));
+    }
+
+    [Fact]
+    public async Task A_gateway_that_does_not_answer_is_logged_once_until_it_answers_again()
+    {
+        var seen = Channel.CreateUnbounded<(string Change, string Room, string Id)>();
+        _cluster.Gateways[1].Io.Sockets.Presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
+        _cluster.Gateways[0].Io.Sockets.Presence.Joined += (_, _) => { };
+        using var log = LogCapture.Attach(_cluster.Gateways[0].Services);
+        var socket = await ConnectAsync(0);
+        using var calls = Faults.Count(_room);
+
+        async Task JoinUnansweredAsync(string room)
+        {
+            // One batch per join: the next join is made once this one's call was refused.
+            var before = Faults.CallsOf("PresenceAsync", _room);
+            await socket.JoinAsync(room);
+            await Eventually.HoldsAsync(() => Faults.CallsOf("PresenceAsync", _room) > before, "the presence call", Wait);
+        }
+
+        int Warnings() => log.Entries.Count(e => e.Message.Contains("did not reach gateway", StringComparison.Ordinal));
+
+        using (Faults.Fail("PresenceAsync", _room, static () => new SiloUnavailableException("injected")))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                await JoinUnansweredAsync($"{_room}-lost{i}");
+            }
+        }
+
+        // The loop sends a batch once the one before was answered: once this one arrives, the refusals were all logged.
+        await socket.JoinAsync(_room + "-answered");
+        Assert.Equal(("joined", _room + "-answered", socket.Id), await NextAsync(seen));
+        Assert.Equal(1, Warnings());
+
+        // It answered again: the next refusal is news.
+        using (Faults.Fail("PresenceAsync", _room, static () => new SiloUnavailableException("injected")))
+        {
+            await JoinUnansweredAsync(_room + "-lost-again");
+        }
+
+        await socket.JoinAsync(_room + "-answered-again");
+        Assert.Equal(("joined", _room + "-answered-again", socket.Id), await NextAsync(seen));
+        Assert.Equal(2, Warnings());
     }
 
     private static async Task<(string Change, string Room, string Id)> NextAsync(Channel<(string Change, string Room, string Id)> seen)

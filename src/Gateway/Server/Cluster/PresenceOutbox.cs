@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
@@ -11,7 +12,8 @@ namespace OrleansRooms.Cluster;
 /// bounded queue drained by one loop, which sends what waits as one call per gateway and starts the next batch once
 /// every gateway answered, so each receives the changes in the order they were recorded. At most once: a full queue
 /// drops new changes, and a failed call is not made again (a retried call that had timed out would raise its changes
-/// twice); both are logged.
+/// twice); both are logged, a gateway that does not answer once until it answers again (a gateway dying is expected:
+/// every batch fails until the cluster declares it dead).
 /// </summary>
 internal sealed class PresenceOutbox
 {
@@ -22,6 +24,7 @@ internal sealed class PresenceOutbox
     private readonly int _capacity;
     private readonly ILogger _logger;
     private readonly Channel<PresenceChange> _queue;
+    private readonly ConcurrentDictionary<SiloAddress, byte> _unreachable = new();
     private int _dropped;
 
     public PresenceOutbox(NamespaceCluster cluster, string ns, int capacity, ILogger logger)
@@ -70,6 +73,18 @@ internal sealed class PresenceOutbox
     private Task SendAsync(ImmutableArray<PresenceChange> changes)
     {
         var targets = _cluster.IsDetached ? [] : _cluster.OtherKnownGateways();
+        if (!_unreachable.IsEmpty)
+        {
+            // A gateway the cluster no longer knows is not sent to again: forget it.
+            foreach (var gateway in _unreachable.Keys)
+            {
+                if (!targets.Contains(gateway))
+                {
+                    _unreachable.TryRemove(gateway, out _);
+                }
+            }
+        }
+
         var sends = new Task[targets.Count];
         for (var i = 0; i < sends.Length; i++)
         {
@@ -84,10 +99,14 @@ internal sealed class PresenceOutbox
         try
         {
             await _cluster.Gateway(gateway).PresenceAsync(_namespace, changes).ConfigureAwait(false);
+            _unreachable.TryRemove(gateway, out _);
         }
         catch (Exception ex)
         {
-            PresenceLog.NotDelivered(_logger, changes.Length, _namespace, gateway, ex);
+            if (_unreachable.TryAdd(gateway, 0))
+            {
+                PresenceLog.NotDelivered(_logger, changes.Length, _namespace, gateway, ex);
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ internal static partial class PresenceLog
     [LoggerMessage(202, LogLevel.Warning, "{Count} presence changes of namespace {Namespace} were dropped: more than {Capacity} waited for the other gateways.")]
     public static partial void Dropped(ILogger logger, int count, LogText @namespace, int capacity);
 
-    [LoggerMessage(203, LogLevel.Warning, "{Count} presence changes of namespace {Namespace} did not reach gateway {Gateway}; they are not sent again.")]
+    [LoggerMessage(203, LogLevel.Warning, "{Count} presence changes of namespace {Namespace} did not reach gateway {Gateway}; they are not sent again, nor are those that fail to reach it before it answers again.")]
     public static partial void NotDelivered(ILogger logger, int count, LogText @namespace, SiloAddress gateway, Exception exception);
 
     [LoggerMessage(204, LogLevel.Error, "{Count} presence changes of namespace {Namespace} could not be sent to the other gateways; they are not sent again.")]
