@@ -4,8 +4,9 @@ namespace OrleansRooms.LoadGenerator;
 
 /// <summary>
 /// The published payload: a 10-digit sequence number (step * 10^8 + message index), then the intended send time in
-/// Stopwatch ticks (19 digits), then 'x' up to the payload size. Each server emits it back as <c>42["msg","...</c>,
-/// so receivers find both numbers at fixed offsets with no JSON parsing.
+/// Stopwatch ticks (19 digits), then 'x' up to the payload size. Each server emits it back as <c>42["msg","...</c>
+/// (SignalR: <c>{"type":1,"target":"msg","arguments":["...</c>), so receivers find both numbers at fixed offsets with
+/// no JSON parsing.
 /// </summary>
 internal static class Payload
 {
@@ -13,6 +14,9 @@ internal static class Payload
     public const long StepSpan = 100_000_000;
 
     public static ReadOnlySpan<byte> EventPrefix => "42[\"msg\",\""u8;
+
+    /// <summary>The start of a SignalR "msg" invocation as the JSON hub protocol writes it (type, target, arguments).</summary>
+    public static ReadOnlySpan<byte> SignalRPrefix => "{\"type\":1,\"target\":\"msg\",\"arguments\":[\""u8;
 
     public static void Write(Span<byte> destination, long sequence, long timestamp)
     {
@@ -71,9 +75,9 @@ internal sealed class Measurement
 
     public void ResetAcks() => _acks = new Histogram();
 
-    public void OnDelivery(ReadOnlySpan<byte> message)
+    /// <summary>One "msg" received; <paramref name="body"/> starts where the payload starts.</summary>
+    public void OnDelivery(ReadOnlySpan<byte> body)
     {
-        var body = message[Payload.EventPrefix.Length..];
         if (body.Length < Payload.Header)
         {
             return;

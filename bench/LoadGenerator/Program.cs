@@ -13,6 +13,12 @@ if (args.Length == 0)
 var options = Options.Parse(args.AsSpan(1));
 EpollReceiver.Configure(options.Int("--receivers", 1));
 WsClient.OfferDeflate = options.Int("--deflate", 0) != 0;
+WsClient.Protocol = options.Get("--protocol", "socketio") switch
+{
+    "socketio" => WireProtocol.SocketIO,
+    "signalr" => WireProtocol.SignalR,
+    var other => throw new ArgumentException($"--protocol {other}: expected socketio or signalr"),
+};
 ThreadPool.SetMinThreads(8, 8); // no ramp-up delay for receive continuations when a step starts
 object result;
 switch (args[0])

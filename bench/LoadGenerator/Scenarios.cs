@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 
 namespace OrleansRooms.LoadGenerator;
 
@@ -375,7 +374,8 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
     // 'x' repeated would shrink a hundredfold and make compression look cheaper than it is.
     private readonly byte[]? _words = words ? Words(payloadBytes) : null;
 
-    private readonly byte[][] _roomPrefix = [.. Enumerable.Range(0, rooms).Select(r => Encoding.ASCII.GetBytes($"42[\"pub\",\"r{r}\",\""))];
+    private readonly byte[][] _roomPrefix = [.. Enumerable.Range(0, rooms).Select(r => WsClient.PublishPrefix("r" + r))];
+    private readonly byte[] _suffix = WsClient.PublishSuffix;
     private readonly byte[][] _batches = [.. publishers.Select(_ => new byte[64 * 1024])];
     private readonly int[] _lengths = new int[publishers.Length];
 
@@ -398,7 +398,7 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
         var messagesPerSecond = deliveriesPerSecond / roomSize;
         var total = Math.Max((long)(messagesPerSecond * seconds), 1);
         var frequency = (double)Stopwatch.Frequency;
-        var message = new byte[_roomPrefix[^1].Length + payloadBytes + 2];
+        var message = new byte[_roomPrefix[^1].Length + payloadBytes + _suffix.Length];
         sink.StartStep(step);
         var cpu = ProcStat.CpuSeconds(pids);
         var redisCpu = ProcStat.CpuSeconds(redisPids);
@@ -427,8 +427,8 @@ internal sealed class Publisher(WsClient[] publishers, int rooms, int roomSize, 
                     _words.AsSpan(0, payloadBytes - Payload.Header).CopyTo(body[Payload.Header..]);
                 }
 
-                "\"]"u8.CopyTo(message.AsSpan(prefix.Length + payloadBytes));
-                Append(room % publishers.Length, message.AsSpan(0, prefix.Length + payloadBytes + 2));
+                _suffix.CopyTo(message.AsSpan(prefix.Length + payloadBytes));
+                Append(room % publishers.Length, message.AsSpan(0, prefix.Length + payloadBytes + _suffix.Length));
             }
 
             Flush();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.IO.Compression;
 using System.Net;
@@ -7,10 +8,22 @@ using System.Text;
 
 namespace OrleansRooms.LoadGenerator;
 
+/// <summary>The framing the clients speak (<c>--protocol</c>).</summary>
+internal enum WireProtocol
+{
+    SocketIO,
+
+    /// <summary>The SignalR JSON hub protocol over WebSockets, negotiation skipped (bench/Servers/SignalR).</summary>
+    SignalR,
+}
+
 /// <summary>
 /// One Socket.IO client over a raw socket: hand-written HTTP upgrade, RFC 6455 frames (masked out, unmasked in),
 /// Engine.IO v4 open/ping/pong, Socket.IO "40" connect and acks. Received "msg" events are never JSON-parsed: the
 /// sequence number and the send timestamp sit at a fixed offset of the payload (see <see cref="Payload"/>).
+/// With <see cref="WireProtocol.SignalR"/> the same client speaks SignalR's JSON hub protocol instead: records ended by
+/// 0x1E, a handshake instead of "40", invocations with an invocation id for the acknowledged calls, and pings of its
+/// own for the server's client timeout.
 /// </summary>
 internal sealed class WsClient : IDisposable
 {
@@ -21,8 +34,13 @@ internal sealed class WsClient : IDisposable
     private int _length;
     private int _nextAck;
     private TaskCompletionSource? _pendingAck;
+    private int _pendingAckId;
     private long _pendingAckStart;
     private EpollReceiver? _receiver;
+
+    // SignalR: the start of a record that a frame ended before its 0x1E (a server may split its writes over frames).
+    private byte[] _partialRecord = [];
+    private int _partialLength;
 
     private WsClient(Socket socket)
     {
@@ -37,6 +55,14 @@ internal sealed class WsClient : IDisposable
 
     /// <summary>Offer <c>permessage-deflate</c> in the upgrade (<c>--deflate 1</c>); compressed messages are inflated.</summary>
     public static bool OfferDeflate { get; set; }
+
+    /// <summary>The framing every client of the run speaks; set once, before the first connection.</summary>
+    public static WireProtocol Protocol { get; set; }
+
+    /// <summary>The path bench/Servers/SignalR maps its hub at.</summary>
+    private const string HubPath = "/bench";
+
+    private const byte RecordSeparator = 0x1E;
 
     /// <summary>Where deliveries and ack latencies go; shared by every client of the run.</summary>
     public static Measurement Sink { get; } = new();
@@ -61,7 +87,9 @@ internal sealed class WsClient : IDisposable
 
             socket.Connect(server);
             var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
-            var request = $"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
+            // SignalR accepts a WebSocket without a negotiate call when the hub allows WebSockets only.
+            var path = Protocol == WireProtocol.SignalR ? HubPath : "/socket.io/?EIO=4&transport=websocket";
+            var request = $"GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
                 $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
                 (OfferDeflate ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n" : "\r\n");
             socket.Send(Encoding.ASCII.GetBytes(request));
@@ -69,10 +97,15 @@ internal sealed class WsClient : IDisposable
             client.ParseFrames(); // the Engine.IO open packet may have come with the response
             client._receiver = EpollReceiver.For(receiver);
             client._receiver.Add(client);
-            client.SendText("40"u8);
+            client.SendText(Protocol == WireProtocol.SignalR ? "{\"protocol\":\"json\",\"version\":1}\u001e"u8 : "40"u8);
             if (!client._connected.Task.Wait(TimeSpan.FromSeconds(30)))
             {
-                throw new IOException("no Socket.IO connect within 30 s");
+                throw new IOException($"no {Protocol} connect within 30 s");
+            }
+
+            if (Protocol == WireProtocol.SignalR)
+            {
+                SignalRKeepAlive.Add(client);
             }
 
             return client;
@@ -84,16 +117,30 @@ internal sealed class WsClient : IDisposable
         }
     }
 
-    /// <summary>Sends <c>42N["event","room"]</c> and completes when the server acknowledges it.</summary>
+    /// <summary>
+    /// Sends <c>42N["event","room"]</c> and completes when the server acknowledges it; with SignalR, invokes the hub
+    /// method of that name (matched without regard to case) and completes on its completion message.
+    /// </summary>
     public Task EmitWithAckAsync(string eventName, string room)
     {
         var tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var id = ++_nextAck;
+        _pendingAckId = id;
         _pendingAckStart = Stopwatch.GetTimestamp();
         Volatile.Write(ref _pendingAck, tcs); // one outstanding ack per client is all the scenarios need
-        SendText(Encoding.ASCII.GetBytes($"42{id}[\"{eventName}\",\"{room}\"]"));
+        SendText(Encoding.ASCII.GetBytes(Protocol == WireProtocol.SignalR
+            ? $"{{\"type\":1,\"invocationId\":\"{id}\",\"target\":\"{eventName}\",\"arguments\":[\"{room}\"]}}\u001e"
+            : $"42{id}[\"{eventName}\",\"{room}\"]"));
         return tcs.Task;
     }
+
+    /// <summary>The bytes of a publish to <paramref name="room"/> up to the payload; <see cref="PublishSuffix"/> ends it.</summary>
+    public static byte[] PublishPrefix(string room) => Encoding.ASCII.GetBytes(Protocol == WireProtocol.SignalR
+        ? $"{{\"type\":1,\"target\":\"pub\",\"arguments\":[\"{room}\",\""
+        : $"42[\"pub\",\"{room}\",\"");
+
+    /// <summary>What follows the payload of a publish: a SignalR invocation without an invocation id expects no completion.</summary>
+    public static byte[] PublishSuffix => Protocol == WireProtocol.SignalR ? "\"]}\u001e"u8.ToArray() : "\"]"u8.ToArray();
 
     public void SendText(ReadOnlySpan<byte> payload)
     {
@@ -117,6 +164,11 @@ internal sealed class WsClient : IDisposable
 
     public void Dispose()
     {
+        if (Protocol == WireProtocol.SignalR)
+        {
+            SignalRKeepAlive.Remove(this);
+        }
+
         _receiver?.Remove(this);
         _socket.Dispose();
     }
@@ -185,6 +237,9 @@ internal sealed class WsClient : IDisposable
         {
             switch (opcode)
             {
+                case 0 or 1 when Protocol == WireProtocol.SignalR: // continuation frames too: records end at 0x1E
+                    OnSignalRText(payload);
+                    break;
                 case 1 when (_buffer[offset] & 0x40) != 0: // RSV1: compressed (permessage-deflate)
                     OnMessage((t_inflater ??= new MessageInflater()).Inflate(payload));
                     break;
@@ -214,7 +269,7 @@ internal sealed class WsClient : IDisposable
     {
         if (m.StartsWith(Payload.EventPrefix))
         {
-            Sink.OnDelivery(m);
+            Sink.OnDelivery(m[Payload.EventPrefix.Length..]);
         }
         else if (m.Length == 1 && m[0] == '2')
         {
@@ -229,6 +284,136 @@ internal sealed class WsClient : IDisposable
             Sink.OnAck(Stopwatch.GetElapsedTime(_pendingAckStart));
             ack.TrySetResult();
         }
+    }
+
+    /// <summary>
+    /// The text of one SignalR frame: every record it ends is handled in place; a record the frame leaves unfinished
+    /// waits in <see cref="_partialRecord"/> for the rest.
+    /// </summary>
+    private void OnSignalRText(ReadOnlySpan<byte> data)
+    {
+        if (_partialLength > 0)
+        {
+            var end = data.IndexOf(RecordSeparator);
+            AppendPartial(end < 0 ? data : data[..end]);
+            if (end < 0)
+            {
+                return;
+            }
+
+            OnSignalRRecord(_partialRecord.AsSpan(0, _partialLength));
+            _partialLength = 0;
+            data = data[(end + 1)..];
+        }
+
+        for (var end = data.IndexOf(RecordSeparator); end >= 0; end = data.IndexOf(RecordSeparator))
+        {
+            OnSignalRRecord(data[..end]);
+            data = data[(end + 1)..];
+        }
+
+        AppendPartial(data);
+    }
+
+    private void AppendPartial(ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        if (_partialRecord.Length - _partialLength < data.Length)
+        {
+            Array.Resize(ref _partialRecord, Math.Max(_partialRecord.Length * 2, _partialLength + data.Length + 1024));
+        }
+
+        data.CopyTo(_partialRecord.AsSpan(_partialLength));
+        _partialLength += data.Length;
+    }
+
+    private void OnSignalRRecord(ReadOnlySpan<byte> r)
+    {
+        if (r.StartsWith(Payload.SignalRPrefix))
+        {
+            Sink.OnDelivery(r[Payload.SignalRPrefix.Length..]);
+        }
+        else if (r.StartsWith("{\"type\":3,\"invocationId\":\""u8))
+        {
+            OnSignalRCompletion(r);
+        }
+        else if (r.SequenceEqual("{}"u8))
+        {
+            _connected.TrySetResult(); // the handshake response
+        }
+        else if (r.StartsWith("{\"error\":"u8) || r.StartsWith("{\"type\":7"u8))
+        {
+            // A refused handshake, or the server closing the connection: say why before the socket closes.
+            var why = new IOException("SignalR: " + Encoding.UTF8.GetString(r));
+            Scenarios.Log(why.Message);
+            _connected.TrySetException(why);
+            Interlocked.Exchange(ref _pendingAck, null)?.TrySetException(why);
+        }
+
+        // {"type":6} pings need no answer: SignalRKeepAlive sends this client's own.
+    }
+
+    /// <summary><c>{"type":3,"invocationId":"N"[,"result":..|,"error":".."]}</c>: the ack of call N, or its failure.</summary>
+    private void OnSignalRCompletion(ReadOnlySpan<byte> r)
+    {
+        var rest = r["{\"type\":3,\"invocationId\":\""u8.Length..];
+        var quote = rest.IndexOf((byte)'"');
+        if (quote <= 0 || Payload.ReadDigits(rest[..quote]) != Volatile.Read(ref _pendingAckId)
+            || Interlocked.Exchange(ref _pendingAck, null) is not { } ack)
+        {
+            return; // not the call this client waits for (there is never more than one)
+        }
+
+        if (rest[quote..].IndexOf("\"error\":"u8) >= 0)
+        {
+            ack.TrySetException(new IOException("SignalR: " + Encoding.UTF8.GetString(r)));
+            return;
+        }
+
+        Sink.OnAck(Stopwatch.GetElapsedTime(_pendingAckStart));
+        ack.TrySetResult();
+    }
+}
+
+/// <summary>
+/// Every SignalR client pings the server every 10 s, as the official clients do (every 15 s). A client's first ping
+/// starts the server's ClientTimeoutInterval check (30 s without a message closes it), so the server under test does
+/// the timeout work it does for real clients; 10 s rather than 15 leaves room for a late timer on a loaded machine.
+/// </summary>
+internal static class SignalRKeepAlive
+{
+    private static readonly ConcurrentDictionary<WsClient, byte> s_clients = new();
+    private static readonly byte[] s_ping = Ping();
+    private static readonly Timer s_timer = new(_ => Tick(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+
+    public static void Add(WsClient client) => s_clients[client] = 0;
+
+    public static void Remove(WsClient client) => s_clients.TryRemove(client, out _);
+
+    private static void Tick()
+    {
+        foreach (var client in s_clients.Keys)
+        {
+            try
+            {
+                client.SendRaw(s_ping);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Closed under the timer: the receiver counts the close (Measurement.Closed), the scenario reports it.
+                Remove(client);
+            }
+        }
+    }
+
+    private static byte[] Ping()
+    {
+        var frame = new byte[Frames.MaxHeader + 11];
+        return frame[..Frames.WriteText(frame, "{\"type\":6}\u001e"u8)];
     }
 }
 
