@@ -87,7 +87,7 @@ internal sealed class WsClient : IDisposable
 
             socket.Connect(server);
             var key = Convert.ToBase64String(Guid.NewGuid().ToByteArray());
-            // SignalR accepts a WebSocket without a negotiate call when the hub allows WebSockets only.
+            // SignalR accepts a WebSocket upgrade with no negotiate call before it (the official clients' skipNegotiation).
             var path = Protocol == WireProtocol.SignalR ? HubPath : "/socket.io/?EIO=4&transport=websocket";
             var request = $"GET {path} HTTP/1.1\r\nHost: {server}\r\nUpgrade: websocket\r\n" +
                 $"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n" +
