@@ -9,9 +9,43 @@ internal sealed record Step(
     double DeliveriesPerSecond, double P50Ms, double P99Ms, double P999Ms, double ServerCpuSeconds, double RedisCpuSeconds,
     double GeneratorCpuSeconds, double Seconds, bool Sustained);
 
+/// <summary>
+/// A broadcast run: the fixed-rate steps (if asked for), then the ramp. The ramp's answer lies between
+/// <see cref="BestTarget"/> (the highest target sustained) and <see cref="LowestFailedTarget"/> (the lowest target
+/// above it that failed; null if none failed), so no ratio should be read finer than that bracket.
+/// </summary>
 internal sealed record BroadcastResult(
     string Scenario, string Server, int Connections, int RoomSize, int Rooms, int PayloadBytes, int Publishers,
-    int Nodes, double MaxSustainedDeliveriesPerSecond, Step? Best, Step? AtHalf, IReadOnlyList<Step> Ramp);
+    int Nodes, FixedRate? FixedRate, double MaxSustainedDeliveriesPerSecond, double? BestTarget, double? LowestFailedTarget,
+    Step? Best, Step? AtHalf, IReadOnlyList<Step> Ramp);
+
+/// <summary>
+/// Several steps at one target rate, below every server's saturation: the medians over the steps of CPU per delivery
+/// and latency. <see cref="Held"/> is whether every step delivered at least the minimum fraction; a figure from a rate
+/// that did not hold is a figure at some other, unknown load.
+/// </summary>
+internal sealed record FixedRate(
+    double TargetDeliveriesPerSecond, bool Held, double MinDeliveredFraction, double ServerCpuMicrosPerDelivery,
+    double GeneratorCpuMicrosPerDelivery, double RedisCpuMicrosPerDelivery, double P50Ms, double P99Ms,
+    IReadOnlyList<Step> Steps)
+{
+    public static FixedRate Of(double target, double minDelivery, IReadOnlyList<Step> steps)
+    {
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted.Length == 0 ? double.NaN
+                : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2]
+                : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+        }
+
+        static double PerDelivery(double seconds, Step s) => seconds * 1e6 / Math.Max(s.Received, 1);
+        return new FixedRate(target, steps.All(s => s.DeliveredFraction >= minDelivery), steps.Min(s => s.DeliveredFraction),
+            Median(steps.Select(s => PerDelivery(s.ServerCpuSeconds, s))), Median(steps.Select(s => PerDelivery(s.GeneratorCpuSeconds, s))),
+            Median(steps.Select(s => PerDelivery(s.RedisCpuSeconds, s))), Median(steps.Select(s => s.P50Ms)),
+            Median(steps.Select(s => s.P99Ms)), steps);
+    }
+}
 
 internal sealed record JoinLeaveResult(
     string Scenario, string Server, int Clients, int Nodes, double Seconds, long Pairs, double PairsPerSecond,
@@ -30,9 +64,10 @@ internal static class Scenarios
     private static Measurement Sink => WsClient.Sink;
 
     /// <summary>
-    /// Scenario 1 (and 5 with several --targets): receivers in rooms of --room-size, publishers outside the rooms on
-    /// the first target, an open-loop ramp of the delivery rate until p99 exceeds the limit or deliveries fall below
-    /// the minimum, then a run at half of the highest sustained rate.
+    /// Broadcast, on one target or several (a cluster): receivers in rooms of --room-size, publishers outside the rooms
+    /// on the first target. With --fixed-rate, first --fixed-steps steps at that one rate. Then an open-loop ramp of
+    /// the delivery rate (x --factor per step, then geometric bisection until the bracket is within --bracket) until
+    /// p99 exceeds the limit or deliveries fall below the minimum, and a run at half of the highest sustained rate.
     /// </summary>
     public static async Task<BroadcastResult> BroadcastAsync(Options o)
     {
@@ -67,12 +102,29 @@ internal static class Scenarios
                 CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).GetAwaiter().GetResult();
         }
 
-        var rate = o.Double("--start-rate", 20_000);
         var factor = o.Double("--factor", 2);
         var maxSteps = o.Int("--max-steps", 8);
         var confirm = o.Int("--confirm-failures", 1);
-        Run(rate, o.Double("--warmup-seconds", 2)); // warm-up (server JIT tiers, pools); not reported
+        var fixedTarget = o.Double("--fixed-rate", 0);
+        Run(fixedTarget > 0 ? fixedTarget : o.Double("--start-rate", 20_000), o.Double("--warmup-seconds", 2)); // warm-up (server JIT tiers, pools); not reported
+
+        // Fixed rate: the same target for every server, so CPU per delivery compares equal work at equal load.
         await QuiesceAsync();
+        FixedRate? fixedRate = null;
+        if (fixedTarget > 0)
+        {
+            var steps = new List<Step>();
+            for (var i = 0; i < Math.Max(o.Int("--fixed-steps", 3), 1); i++)
+            {
+                var s = Run(fixedTarget, o.Double("--fixed-step-seconds", stepSeconds));
+                steps.Add(s);
+                Log($"  {fixedTarget,12:F0}/s fixed:  {s.DeliveriesPerSecond,12:F0}/s delivered {s.DeliveredFraction:P2} p99 {s.P99Ms:F1} ms, server {s.ServerCpuSeconds * 1e6 / Math.Max(s.Received, 1):F2} µs per delivery");
+                await SettleAsync(s);
+            }
+
+            fixedRate = FixedRate.Of(fixedTarget, minDelivery, steps);
+        }
+
         var ramp = new List<Step>();
         Step? best = null;
         double? failed = null;
@@ -85,58 +137,53 @@ internal static class Scenarios
             {
                 // A failure must repeat to count: one stall of a few hundred ms (a heartbeat burst, a GC, another
                 // process) fails a 3-s step by itself, and would end the ramp at a rate the server sustains.
-                QuiesceAsync().GetAwaiter().GetResult();
+                SettleAsync(s).GetAwaiter().GetResult();
                 s = Run(target, stepSeconds);
                 ramp.Add(s);
                 Log($"  {target,12:F0}/s target: {s.DeliveriesPerSecond,12:F0}/s delivered {s.DeliveredFraction:P2} p99 {s.P99Ms:F1} ms (repeat)");
             }
 
+            SettleAsync(s).GetAwaiter().GetResult();
             return s;
         }
 
         // Up by the factor while the server keeps up, or down from a start it could not sustain, until a step brackets
-        // the answer between a sustained rate and a failed one.
-        var first = Measure(rate);
-        if (first.Sustained)
+        // the answer between a sustained rate and a failed one. Fixed-rate steps that all passed are the ramp's first
+        // rung, so it starts one factor above them instead of climbing to them again.
+        var rate = fixedTarget > 0 ? fixedTarget : o.Double("--start-rate", 20_000);
+        if (maxSteps > 0 && fixedRate is { Steps: var fixedSteps } && fixedSteps.All(s => s.Sustained))
         {
-            best = first;
-            for (var i = 1; i < maxSteps && failed is null; i++)
-            {
-                rate *= factor;
-                var s = Measure(rate);
-                if (s.Sustained)
-                {
-                    best = s;
-                }
-                else
-                {
-                    failed = rate;
-                }
-            }
+            best = fixedSteps.OrderBy(s => s.DeliveriesPerSecond).ElementAt(fixedSteps.Count / 2);
         }
-        else
+        else if (maxSteps > 0)
         {
-            failed = rate;
-            for (var i = 1; i < maxSteps && best is null; i++)
-            {
-                await QuiesceAsync();
-                rate /= factor;
-                var s = Measure(rate);
-                if (s.Sustained)
-                {
-                    best = s;
-                }
-                else
-                {
-                    failed = rate;
-                }
-            }
+            var first = Measure(rate);
+            best = first.Sustained ? first : null;
+            failed = first.Sustained ? null : rate;
         }
 
-        // Bisect (geometrically) between the two: each step halves the gap.
-        for (var b = 0; b < o.Int("--bisect-steps", 2) && best is not null && failed is not null; b++)
+        for (var i = 1; i < maxSteps && best is not null && failed is null; i++)
         {
-            await QuiesceAsync();
+            rate *= factor;
+            var s = Measure(rate);
+            best = s.Sustained ? s : best;
+            failed = s.Sustained ? null : rate;
+        }
+
+        for (var i = 1; i < maxSteps && best is null && failed is not null; i++)
+        {
+            rate /= factor;
+            var s = Measure(rate);
+            best = s.Sustained ? s : null;
+            failed = s.Sustained ? failed : rate;
+        }
+
+        // Bisect (geometrically) between the two until the failed target is within --bracket of the sustained one, or
+        // the step budget runs out: the bracket is then reported as it is.
+        var bracket = o.Double("--bracket", 1.05);
+        for (var b = 0; b < o.Int("--bisect-steps", 4) && best is not null && failed is not null
+            && failed.Value / best.TargetDeliveriesPerSecond > bracket; b++)
+        {
             var mid = Measure(Math.Sqrt(best.TargetDeliveriesPerSecond * failed.Value));
             if (mid.Sustained)
             {
@@ -148,13 +195,18 @@ internal static class Scenarios
             }
         }
 
-        await QuiesceAsync();
-        var half = Run((best?.DeliveriesPerSecond ?? o.Double("--start-rate", 20_000)) / 2, stepSeconds);
-        Log($"  at half: {half.DeliveriesPerSecond:F0}/s p50 {half.P50Ms:F2} p99 {half.P99Ms:F2} p99.9 {half.P999Ms:F2} ms");
+        // Latency at half the answer, where a server has headroom (--max-steps 0: the fixed-rate steps only).
+        Step? half = null;
+        if (maxSteps > 0)
+        {
+            half = Run((best?.DeliveriesPerSecond ?? rate) / 2, stepSeconds);
+            Log($"  at half: {half.DeliveriesPerSecond:F0}/s p50 {half.P50Ms:F2} p99 {half.P99Ms:F2} p99.9 {half.P999Ms:F2} ms");
+        }
+
         Close(receivers);
         Close(publishers);
         return new BroadcastResult("broadcast", o.Get("--server", "?"), connections, roomSize, rooms, payloadBytes, publisherCount,
-            targets.Length, best?.DeliveriesPerSecond ?? 0, best, half, ramp);
+            targets.Length, fixedRate, best?.DeliveriesPerSecond ?? 0, best?.TargetDeliveriesPerSecond, failed, best, half, ramp);
     }
 
     /// <summary>Scenario 2: each client joins and leaves its own room in a closed loop, one acknowledged op at a time.</summary>
@@ -343,6 +395,9 @@ internal static class Scenarios
     private static Task ForEachAsync(WsClient[] clients, Func<WsClient, int, Task> action) =>
         Parallel.ForAsync(0, clients.Length, new ParallelOptions { MaxDegreeOfParallelism = 64 },
             async (i, ct) => await action(clients[i], i).WaitAsync(TimeSpan.FromSeconds(60), ct));
+
+    /// <summary>After a step that left deliveries missing, waits for them to stop arriving (see <see cref="QuiesceAsync"/>).</summary>
+    private static Task SettleAsync(Step step) => step.Received < step.Expected ? QuiesceAsync() : Task.CompletedTask;
 
     /// <summary>Waits until deliveries from earlier steps stop arriving, so a backlog does not spill into the next step.</summary>
     private static async Task QuiesceAsync()
