@@ -423,7 +423,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             context.Abort();
         }
 
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(_server.ReceivePool, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
         var reason = "transport close";
