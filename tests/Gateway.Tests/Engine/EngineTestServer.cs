@@ -39,9 +39,13 @@ internal sealed class EngineTestServer : IAsyncDisposable
 
     public HttpClient Http { get; }
 
-    /// <summary>Starts a server; <paramref name="time"/> drives the Engine.IO layer's timers (heartbeat, upgrade, close deadlines; a FakeTimeProvider in timing tests).</summary>
+    /// <summary>
+    /// Starts a server; <paramref name="time"/> drives the Engine.IO layer's timers (heartbeat, upgrade, close deadlines; a
+    /// FakeTimeProvider in timing tests); <paramref name="receivePool"/> supplies the WebSocket receive buffers.
+    /// </summary>
     public static async Task<EngineTestServer> StartAsync(
-        Action<EngineIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null, TimeProvider? time = null)
+        Action<EngineIOOptions>? configure = null, Action<KestrelServerOptions>? kestrel = null, LogRecorder? logs = null, TimeProvider? time = null,
+        MemoryPool<byte>? receivePool = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -67,7 +71,10 @@ internal sealed class EngineTestServer : IAsyncDisposable
             services.GetRequiredService<IEngineHandler>(),
             services.GetRequiredService<ILoggerFactory>(),
             services.GetRequiredService<TimeProvider>(),
-            services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()));
+            services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())
+        {
+            ReceivePool = receivePool ?? MemoryPool<byte>.Shared,
+        });
         var app = builder.Build();
         var engine = app.Services.GetRequiredService<EngineServer>();
         app.Map("/socket.io", branch => branch.Run(engine.HandleRequestAsync));

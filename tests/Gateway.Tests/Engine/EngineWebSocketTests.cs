@@ -43,6 +43,40 @@ public sealed class EngineWebSocketTests
     }
 
     [Fact]
+    public async Task An_idle_WebSocket_holds_no_receive_buffer()
+    {
+        var pool = new CountingMemoryPool();
+        await using var server = await EngineTestServer.StartAsync(receivePool: pool);
+        server.Handler.Echo = false;
+        var sockets = new List<ClientWebSocket>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var ws = await ConnectAsync(server, "EIO=4&transport=websocket");
+                sockets.Add(ws);
+                await ReceiveTextAsync(ws);
+                var connection = await server.Handler.NextOpenedAsync();
+                await ws.SendAsync("4hello"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+                Assert.Equal("hello", (await server.Handler.NextMessageAsync(connection.Id)).Text);
+            }
+
+            // Each message was read into a buffer of the pool, and each buffer went back once its bytes were parsed:
+            // waiting for the next frame, a connection holds none.
+            Assert.True(pool.Rented >= 3, $"{pool.Rented} buffers rented for 3 messages");
+            await pool.AllReturnedAsync(EngineTestServer.Timeout);
+            Assert.Equal(0, pool.Outstanding);
+        }
+        finally
+        {
+            foreach (var ws in sockets)
+            {
+                ws.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Client_close_frame_closes_with_transport_close()
     {
         await using var server = await EngineTestServer.StartAsync();

@@ -67,6 +67,12 @@ internal sealed class EngineServer : IDisposable
     /// <summary>Called when a polling GET parks on a session: lets tests wait for it instead of polling for it.</summary>
     internal Action<EngineSession>? PollParked { get; set; }
 
+    /// <summary>
+    /// Where WebSocket receive buffers come from: rented when bytes arrive, returned once they are parsed, so an idle
+    /// connection holds none. Tests count its rentals.
+    /// </summary>
+    internal MemoryPool<byte> ReceivePool { get; init; } = MemoryPool<byte>.Shared;
+
     /// <summary>The WebSockets running now (upgrade probes included); for tests.</summary>
     internal ICollection<WebSocketTransport> WebSockets => _webSockets.Keys;
 

@@ -33,7 +33,6 @@ internal sealed class WebSocketTransport : IValueTaskSource
 
     private readonly EngineServer _server;
     private readonly Lock _gate = new();
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // The writer loop's wake-up: one waiter, reset for every wait, so an idle connection holds no channel or queue.
     private ManualResetValueTaskSourceCore<bool> _wakeCore = new() { RunContinuationsAsynchronously = true };
@@ -68,6 +67,10 @@ internal sealed class WebSocketTransport : IValueTaskSource
     // Set under _gate once the loops are over, before the pipes complete and the request ends: the timers' callbacks
     // must no longer touch the pipes or the HttpContext (which Kestrel reuses).
     private bool _ended;
+
+    // The end of the connection, made only when someone waits for it (a shutdown): most connections end unwatched.
+    private TaskCompletionSource? _completion;
+    private bool _completed;
 
     // Reassembly of a fragmented message, in a pooled buffer returned as soon as the message is delivered.
     private byte[]? _message;
@@ -107,7 +110,16 @@ internal sealed class WebSocketTransport : IValueTaskSource
     internal int PendingControlBytes => Volatile.Read(ref _controlBytes);
 
     /// <summary>Completes when the connection is over.</summary>
-    public Task Completion => _completion.Task;
+    public Task Completion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completed ? Task.CompletedTask : (_completion ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
 
     private string SessionId => _session?.Id ?? string.Empty;
 
@@ -423,7 +435,7 @@ internal sealed class WebSocketTransport : IValueTaskSource
             context.Abort();
         }
 
-        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
+        _input = PipeReader.Create(stream, new StreamPipeReaderOptions(_server.ReceivePool, bufferSize: 4096, minimumReadSize: 1024, leaveOpen: true, useZeroByteReads: true));
         _output = PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true));
         var writer = WriteLoopAsync();
         var reason = "transport close";
@@ -484,7 +496,14 @@ internal sealed class WebSocketTransport : IValueTaskSource
                 _server.Track(this, running: false);
             }
 
-            _completion.TrySetResult();
+            TaskCompletionSource? completion;
+            lock (_gate)
+            {
+                _completed = true;
+                completion = _completion;
+            }
+
+            completion?.TrySetResult();
         }
     }
 

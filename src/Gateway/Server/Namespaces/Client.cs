@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using OrleansRooms.Engine;
 using OrleansRooms.Hosting;
 using OrleansRooms.Protocol;
@@ -15,10 +16,15 @@ internal sealed class Client
     private readonly SocketIOServer _server;
     private readonly PacketDecoder _decoder;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, Socket> _sockets = new(StringComparer.Ordinal);
+
+    // The sockets by namespace. Most clients use one namespace, so its socket is kept alone and a dictionary is made
+    // only for a second one: every idle connection pays for this bookkeeping.
+    private Socket? _onlySocket;
+    private Dictionary<string, Socket>? _sockets;
     private HashSet<string>? _connecting; // namespaces whose connect is under way; dropped when none is, as most of the time
     private ITimer? _connectTimer;
     private Task _connects = Task.CompletedTask; // the last CONNECT under way; each waits for the one before it
+    private int _connectsUnderWay;
     private bool _closed;
 
     public Client(SocketIOServer server, IEngineConnection connection)
@@ -47,7 +53,7 @@ internal sealed class Client
     {
         lock (_lock)
         {
-            return [.. _sockets.Values];
+            return SocketsLocked();
         }
     }
 
@@ -88,7 +94,7 @@ internal sealed class Client
                 return false;
             }
 
-            _sockets[socket.Namespace.Name] = socket;
+            SetSocketLocked(socket);
         }
 
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
@@ -107,6 +113,40 @@ internal sealed class Client
     }
 
     // Under _lock.
+    private bool TryGetSocketLocked(string nsp, [NotNullWhen(true)] out Socket? socket)
+    {
+        if (_sockets is not null)
+        {
+            return _sockets.TryGetValue(nsp, out socket);
+        }
+
+        socket = _onlySocket is { } only && only.Namespace.Name == nsp ? only : null;
+        return socket is not null;
+    }
+
+    // Under _lock.
+    private void SetSocketLocked(Socket socket)
+    {
+        var nsp = socket.Namespace.Name;
+        if (_sockets is not null)
+        {
+            _sockets[nsp] = socket;
+        }
+        else if (_onlySocket is null || _onlySocket.Namespace.Name == nsp)
+        {
+            _onlySocket = socket;
+        }
+        else
+        {
+            _sockets = new(StringComparer.Ordinal) { [_onlySocket.Namespace.Name] = _onlySocket, [nsp] = socket };
+            _onlySocket = null;
+        }
+    }
+
+    // Under _lock.
+    private Socket[] SocketsLocked() => _sockets is not null ? [.. _sockets.Values] : _onlySocket is { } only ? [only] : [];
+
+    // Under _lock.
     private void DoneConnecting(string nsp)
     {
         if (_connecting is not null && _connecting.Remove(nsp) && _connecting.Count == 0)
@@ -119,7 +159,14 @@ internal sealed class Client
     {
         lock (_lock)
         {
-            if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
+            if (_sockets is null)
+            {
+                if (ReferenceEquals(_onlySocket, socket))
+                {
+                    _onlySocket = null;
+                }
+            }
+            else if (_sockets.TryGetValue(socket.Namespace.Name, out var current) && ReferenceEquals(current, socket))
             {
                 _sockets.Remove(socket.Namespace.Name);
             }
@@ -132,7 +179,7 @@ internal sealed class Client
         Socket[] sockets;
         lock (_lock)
         {
-            sockets = [.. _sockets.Values];
+            sockets = SocketsLocked();
         }
 
         foreach (var socket in sockets)
@@ -149,7 +196,7 @@ internal sealed class Client
         bool known;
         lock (_lock)
         {
-            known = _sockets.TryGetValue(packet.Namespace, out socket) || _connecting?.Contains(packet.Namespace) == true;
+            known = TryGetSocketLocked(packet.Namespace, out socket) || _connecting?.Contains(packet.Namespace) == true;
             if (!known && packet.Type == PacketType.Connect)
             {
                 (_connecting ??= new HashSet<string>(StringComparer.Ordinal)).Add(packet.Namespace);
@@ -169,7 +216,9 @@ internal sealed class Client
             // One after the other, as they came: the client hears its CONNECT answers in the order it asked.
             lock (_lock)
             {
-                _connects = ConnectAfterAsync(_connects, packet);
+                _connectsUnderWay++;
+                var connect = ConnectAfterAsync(_connects, packet);
+                _connects = connect.IsCompleted ? Task.CompletedTask : connect;
             }
 
             return;
@@ -187,8 +236,23 @@ internal sealed class Client
 
     private async Task ConnectAfterAsync(Task previous, Packet packet)
     {
-        await previous.ConfigureAwait(false);
-        await ConnectAsync(packet).ConfigureAwait(false);
+        try
+        {
+            await previous.ConfigureAwait(false);
+            await ConnectAsync(packet).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                // The last CONNECT is done: a finished chain would keep this method's state, the packet included, for
+                // the life of the connection.
+                if (--_connectsUnderWay == 0)
+                {
+                    _connects = Task.CompletedTask;
+                }
+            }
+        }
     }
 
     private async Task ConnectAsync(Packet packet)
@@ -257,7 +321,7 @@ internal sealed class Client
         Socket[] sockets;
         lock (_lock)
         {
-            sockets = [.. _sockets.Values];
+            sockets = SocketsLocked();
         }
 
         Interlocked.Exchange(ref _connectTimer, null)?.Dispose();
@@ -286,7 +350,7 @@ internal sealed class Client
         bool idle;
         lock (_lock)
         {
-            idle = _sockets.Count == 0 && !_closed;
+            idle = _onlySocket is null && _sockets is not { Count: > 0 } && !_closed;
         }
 
         if (idle)
