@@ -188,6 +188,70 @@ public sealed class EngineHeartbeatTests
         Assert.Equal(1000, await ws.ReadCloseStatusAsync());
     }
 
+    // 150 pings due in one tick: 64 leave in it and the rest in the next ticks, 64 a tick while that drains the burst
+    // within a quarter of pingTimeout (50 ms, 12 ticks), all in the next tick when a quarter is one tick (16 ms).
+    [Theory]
+    [InlineData(200, new[] { 64, 64, 22 })]
+    [InlineData(16, new[] { 64, 86 })]
+    public async Task A_burst_of_WebSocket_pings_leaves_64_a_tick_and_within_a_quarter_of_pingTimeout(int pingTimeoutMs, int[] perTick)
+    {
+        var sessionCount = perTick.Sum();
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await EngineTestServer.StartAsync(
+            options =>
+            {
+                options.PingInterval = Interval;
+                options.PingTimeout = TimeSpan.FromMilliseconds(pingTimeoutMs);
+            },
+            time: time);
+        var sockets = new List<RawWebSocket>();
+        var sessions = new List<EngineSession>();
+        try
+        {
+            for (var i = 0; i < sessionCount; i++)
+            {
+                var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+                sockets.Add(ws);
+                Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+                sessions.Add((EngineSession)await server.Handler.NextOpenedAsync());
+            }
+
+            // All opened at the same time, so all their pings are due in the tick of 300 ms. The reads wait through
+            // every step, so they get a bound of their own, generous for a loaded machine.
+            using var reads = new CancellationTokenSource(6 * EngineTestServer.Timeout);
+            using var arrived = new SemaphoreSlim(0);
+            var pings = sockets.Select(async ws =>
+            {
+                var ping = await ws.ReadTextAsync(reads.Token);
+                arrived.Release();
+                return ping;
+            }).ToList();
+            var left = 0;
+            for (var tick = 0; tick < perTick.Length; tick++)
+            {
+                time.SetUtcNow(start + Interval + (tick * EngineServer.TimerResolution));
+                left += perTick[tick];
+                for (var i = 0; i < perTick[tick]; i++)
+                {
+                    Assert.True(await arrived.WaitAsync(2 * EngineTestServer.Timeout), $"tick {tick}: {i} of {perTick[tick]} pings arrived");
+                }
+
+                // The others' pings are still queued (a ping frame is 3 bytes), their writers not woken yet.
+                Assert.Equal(sessionCount - left, sessions.Count(s => s.PendingBytes == 3));
+            }
+
+            Assert.All(pings, p => Assert.Equal("2", p.Result));
+        }
+        finally
+        {
+            foreach (var ws in sockets)
+            {
+                await ws.DisposeAsync();
+            }
+        }
+    }
+
     [Fact]
     public async Task An_unsolicited_pong_does_not_reset_the_heartbeat()
     {
