@@ -4,8 +4,7 @@ namespace OrleansRooms.Engine;
 /// The heartbeat of one session, as Engine.IO v4 runs it from the server: a ping <c>pingInterval</c> after the
 /// previous one, and the session closed with <c>ping timeout</c> when no pong comes back within <c>pingTimeout</c>.
 /// Each deadline is computed from the one before (not from when the wheel ran it), so a late tick never delays the
-/// next ping: the n-th ping is due at open + n × <c>pingInterval</c> while the client answers in time. When many pings
-/// fall due together, a WebSocket ping may leave a few ticks later (<see cref="HeartbeatWakeups"/>); no deadline moves.
+/// next ping: the n-th ping is due at open + n × <c>pingInterval</c> while the client answers in time.
 /// In Engine.IO v3 (<paramref name="clientPings"/>) the client pings and the server only answers: the session is
 /// closed with <c>ping timeout</c> when no ping came for <c>pingInterval</c> + <c>pingTimeout</c>.
 /// </summary>
@@ -155,7 +154,7 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
 
         if (ping)
         {
-            session.SendPing(tickTime);
+            session.Send([EnginePacket.Ping]);
         }
         else
         {

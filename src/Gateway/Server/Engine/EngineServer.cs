@@ -26,9 +26,6 @@ internal sealed class EngineServer : IDisposable
     // sessions 4 ms cost 5-8 ms of CPU per second against 6-15 for 2 ms (bench/Gateway.Bench --timers).
     internal static readonly TimeSpan TimerResolution = TimeSpan.FromMilliseconds(4);
 
-    /// <summary>The longest a burst of heartbeat pings is spread over (<see cref="HeartbeatWakeups"/>).</summary>
-    internal static readonly TimeSpan HeartbeatSpread = TimeSpan.FromSeconds(1);
-
     private readonly ConcurrentDictionary<string, EngineSession> _sessions = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<WebSocketTransport, byte> _webSockets = new();
     private readonly bool _webSocketAllowed;
@@ -50,9 +47,6 @@ internal sealed class EngineServer : IDisposable
         // The longest usual delay is the drain of a closed polling session (pingInterval + pingTimeout).
         var span = Options.PingInterval + Options.PingTimeout;
         Timers = new TimerWheel(timeProvider, TimerResolution, span > Options.UpgradeTimeout ? span : Options.UpgradeTimeout, Logger);
-
-        // A ping that waits gives its client less of pingTimeout to answer: a quarter at most, and a second is plenty.
-        HeartbeatWakeups = new HeartbeatWakeups(Timers, Options.PingTimeout / 4 < HeartbeatSpread ? Options.PingTimeout / 4 : HeartbeatSpread);
     }
 
     internal EngineIOOptions Options { get; }
@@ -69,9 +63,6 @@ internal sealed class EngineServer : IDisposable
 
     /// <summary>Every session's heartbeat, upgrade and drain deadlines.</summary>
     internal TimerWheel Timers { get; }
-
-    /// <summary>Wakes the WebSocket writers of heartbeat pings, a burst spread over a few ticks.</summary>
-    internal HeartbeatWakeups HeartbeatWakeups { get; }
 
     /// <summary>Called when a polling GET parks on a session: lets tests wait for it instead of polling for it.</summary>
     internal Action<EngineSession>? PollParked { get; set; }

@@ -159,16 +159,7 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
-    public bool Send(ReadOnlySpan<EnginePacket> packets) => Enqueue(packets, pingTick: null);
-
-    /// <summary>
-    /// Queues the heartbeat ping of the wheel's tick at <paramref name="tickTime"/>. A WebSocket writer is woken in its
-    /// turn by <see cref="HeartbeatWakeups"/> (a burst of pings would queue ahead of the broadcasts); a parked polling
-    /// GET is released at once.
-    /// </summary>
-    internal void SendPing(long tickTime) => Enqueue([EnginePacket.Ping], pingTick: tickTime);
-
-    private bool Enqueue(ReadOnlySpan<EnginePacket> packets, long? pingTick)
+    public bool Send(ReadOnlySpan<EnginePacket> packets)
     {
         if (packets.IsEmpty)
         {
@@ -194,15 +185,7 @@ internal sealed class EngineSession : IEngineConnection
                 }
 
                 _queuedBytes += size;
-                if (pingTick is { } tickTime && _webSocket is not null)
-                {
-                    _server.HeartbeatWakeups.Add(_webSocket, tickTime);
-                }
-                else
-                {
-                    WakeWriterLocked();
-                }
-
+                WakeWriterLocked();
                 return true;
             }
         }
