@@ -6,7 +6,8 @@ using OrleansRooms;
 // pub(room, payload) broadcasting "msg" to the room. WebSocket only, like the Node peer.
 // Usage: --port 5001 [--redis 127.0.0.1:6379]: with --redis, a gateway of a cluster whose Orleans membership is in that
 // Redis; its silo listens on port + 10000. --recovery: with connection state recovery on (bench/recovery). --deflate: with
-// permessage-deflate offered (its defaults: threshold 1024, Optimal level).
+// permessage-deflate offered (its defaults: threshold 1024, Optimal level). --ping-interval 5: pingInterval in seconds
+// (25 by default), so that a step of the load generator holds heartbeat bursts.
 var port = int.Parse(Arg("--port") ?? "5001", CultureInfo.InvariantCulture);
 var redis = Arg("--redis");
 
@@ -34,6 +35,10 @@ builder.Services.AddSocketIO(o =>
     o.Transports = SocketIOTransports.WebSocket;
     o.ConnectionStateRecovery = recovery ? new OrleansRooms.Grains.Recovery.ConnectionStateRecoveryOptions() : null;
     o.PerMessageDeflate = args.Contains("--deflate") ? new OrleansRooms.Engine.PerMessageDeflateOptions() : null;
+    if (Arg("--ping-interval") is { } pingInterval)
+    {
+        o.PingInterval = TimeSpan.FromSeconds(double.Parse(pingInterval, CultureInfo.InvariantCulture));
+    }
 });
 
 var app = builder.Build();

@@ -80,6 +80,114 @@ public sealed class EngineHeartbeatTests
         Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
     }
 
+    // The session opens 1 ms after the wheel's origin, so its deadline (501 ms) falls between two ticks of the wheel
+    // (500 and 504 ms): at 502 ms the deadline has passed and the wheel has not swept the session yet.
+    private static readonly TimeSpan OffTick = OneMillisecond;
+
+    [Fact]
+    public async Task A_GET_just_after_the_deadline_finds_the_session_closed_before_the_wheel_sweeps_it()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        var sid = await server.HandshakeAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        Assert.False(server.Handler.IsClosed(sid));
+
+        Assert.Equal((HttpStatusCode.BadRequest, "{\"code\":1,\"message\":\"Session ID unknown\"}"), await server.GetAsync(sid));
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    [Fact]
+    public async Task A_POST_just_after_the_deadline_finds_the_session_closed_even_when_it_carries_the_pong()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        var sid = await server.HandshakeAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+
+        Assert.Equal((HttpStatusCode.BadRequest, "{\"code\":1,\"message\":\"Session ID unknown\"}"), await server.PostAsync(sid, "3"));
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+        Assert.Equal(0, server.Engine.OpenSessionCount);
+    }
+
+    [Fact]
+    public async Task Requests_just_before_the_deadline_are_served_and_the_pong_keeps_the_session()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        var sid = await server.HandshakeAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout - OneMillisecond);
+        Assert.Equal((HttpStatusCode.OK, "2"), await server.GetAsync(sid));
+        Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "3"));
+
+        // Answered in time: the wheel's tick after the deadline leaves the session open.
+        time.SetUtcNow(start + OffTick + Interval + Timeout + (4 * OneMillisecond));
+        Assert.False(server.Handler.IsClosed(sid));
+        Assert.Equal(1, server.Engine.OpenSessionCount);
+    }
+
+    [Fact]
+    public async Task A_session_nobody_touches_is_still_swept_by_the_wheel_at_its_next_tick()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        var sid = await server.HandshakeAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        Assert.False(server.Handler.IsClosed(sid));
+        time.SetUtcNow(start + Interval + Timeout + (4 * OneMillisecond)); // the wheel's first tick after 501 ms
+
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Fact]
+    public async Task A_WebSocket_upgrade_just_after_the_deadline_is_refused_as_for_an_unknown_session()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        var sid = await server.HandshakeAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}");
+
+        Assert.StartsWith("HTTP/1.1 400 ", ws.ResponseHead, StringComparison.Ordinal);
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Fact]
+    public async Task A_pong_over_WebSocket_just_after_the_deadline_closes_the_session_with_ping_timeout()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+        time.Advance(OffTick);
+        await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, "EIO=4&transport=websocket");
+        Assert.StartsWith("0{", await ws.ReadTextAsync(), StringComparison.Ordinal);
+        var connection = await server.Handler.NextOpenedAsync();
+
+        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        Assert.Equal("2", await ws.ReadTextAsync());
+        Assert.False(server.Handler.IsClosed(connection.Id));
+        await ws.SendTextAsync("3");
+
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(connection.Id));
+        Assert.Equal(1000, await ws.ReadCloseStatusAsync());
+    }
+
     [Fact]
     public async Task An_unsolicited_pong_does_not_reset_the_heartbeat()
     {

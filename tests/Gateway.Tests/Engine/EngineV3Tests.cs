@@ -52,6 +52,23 @@ public sealed class EngineV3Tests
     }
 
     [Fact]
+    public async Task A_client_ping_just_after_the_deadline_finds_the_session_closed_before_the_wheel_sweeps_it()
+    {
+        var time = new FakeTimeProvider();
+        var start = time.GetUtcNow();
+        await using var server = await StartAsync(time);
+
+        // Opened 1 ms after the wheel's origin: the deadline (501 ms) falls between two ticks (500 and 504 ms).
+        time.Advance(OneMillisecond);
+        var sid = await HandshakeAsync(server, "&b64=1");
+        time.SetUtcNow(start + OneMillisecond + Interval + Timeout + OneMillisecond);
+        Assert.False(server.Handler.IsClosed(sid));
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostTextAsync(server, sid, "1:2")).Status);
+        Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
+    }
+
+    [Fact]
     public async Task A_pong_from_the_client_closes_the_session_as_a_heartbeat_the_wrong_way()
     {
         await using var server = await StartAsync();

@@ -15,6 +15,7 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
     // When the current ping is (or was) due, and whether it is out waiting for its pong.
     private long _pingAt;
     private bool _awaitingPong;
+    private bool _started;
     private bool _stopped;
 
     /// <summary>Schedules the first ping, <c>pingInterval</c> after <paramref name="openedAt"/>.</summary>
@@ -22,6 +23,7 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
     {
         lock (_gate)
         {
+            _started = true;
             if (clientPings)
             {
                 // The open counts as the first ping: the client sends its own pingInterval later.
@@ -70,6 +72,30 @@ internal sealed class EngineHeartbeat(EngineSession session, TimerWheel wheel, T
             return true;
         }
     }
+
+    /// <summary>
+    /// Whether the session outlived its deadline at <paramref name="now"/>: <c>pingTimeout</c> after the current ping was
+    /// due (sent or not: a ping the wheel has yet to send cannot be answered in time either), or in Engine.IO v3
+    /// <c>pingInterval</c> + <c>pingTimeout</c> after the client's last ping. When it has, the heartbeat stops and the
+    /// caller closes the session with <c>ping timeout</c>: a request never finds a session the wheel would already have
+    /// closed, had it ticked at that very moment.
+    /// </summary>
+    public bool TryExpire(long now)
+    {
+        lock (_gate)
+        {
+            if (!_started || _stopped || now < DeadlineLocked)
+            {
+                return false;
+            }
+
+            _stopped = true;
+            wheel.Cancel(this);
+            return true;
+        }
+    }
+
+    private long DeadlineLocked => clientPings ? wheel.After(_pingAt, interval + timeout) : wheel.After(_pingAt, timeout);
 
     /// <summary>The session closed: no more pings.</summary>
     public void Stop()

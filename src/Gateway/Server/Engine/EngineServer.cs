@@ -140,7 +140,8 @@ internal sealed class EngineServer : IDisposable
             return HandshakeAsync(context, isWebSocket, protocol, binaryPolling: EngineRequest.FindQueryValue(query, "b64", out _) == 0);
         }
 
-        if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session))
+        // A session past its heartbeat deadline is closed here, as if the wheel had just swept it.
+        if (sidCount != 1 || !_sessions.TryGetValue(sid!, out var session) || session.CloseIfOverdue())
         {
             return RefuseAsync(context, EngineErrors.UnknownSid);
         }

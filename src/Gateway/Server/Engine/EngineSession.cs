@@ -388,6 +388,21 @@ internal sealed class EngineSession : IEngineConnection
         }
     }
 
+    /// <summary>
+    /// Closes the session with <c>ping timeout</c> if its heartbeat deadline has passed, swept by the wheel or not (the
+    /// wheel runs a deadline up to a tick late); returns whether it did. Called where a client meets the session.
+    /// </summary>
+    internal bool CloseIfOverdue()
+    {
+        if (!_heartbeat.TryExpire(_server.Time.GetTimestamp()))
+        {
+            return false;
+        }
+
+        CloseCore("ping timeout", CloseKind.Error);
+        return true;
+    }
+
     /// <summary>The drain of a closed polling session ended without a GET collecting it: the sid is freed.</summary>
     private void EndDrain(DrainDeadline drain)
     {
@@ -671,11 +686,21 @@ internal sealed class EngineSession : IEngineConnection
                 CloseCore("transport error", CloseKind.Error);
                 return PacketResult.Invalid;
             case (byte)'3':
-                // Counts only as the answer to an outstanding ping.
+                // Counts only as the answer to an outstanding ping, and only in time.
+                if (CloseIfOverdue())
+                {
+                    return PacketResult.Closed;
+                }
+
                 _heartbeat.OnPong(_server.Time.GetTimestamp());
                 return PacketResult.Continue;
             case (byte)'2':
                 // An Engine.IO v3 client pings; the pong carries the ping's data back.
+                if (CloseIfOverdue())
+                {
+                    return PacketResult.Closed;
+                }
+
                 _heartbeat.OnClientPing(_server.Time.GetTimestamp());
                 Send([packet.Length == 1 ? EnginePacket.Pong : EnginePacket.FromText(PongOf(packet))]);
                 return PacketResult.Continue;
