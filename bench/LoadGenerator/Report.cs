@@ -25,7 +25,7 @@ internal static class Report
         var md = new StringBuilder();
         var chart = new List<(string Title, string Unit, List<(string Server, double Value)> Bars)>();
 
-        md.AppendLine("# Benchmarks: OrleansRooms vs socket.io on Node.js");
+        md.AppendLine("# Benchmarks: OrleansRooms vs socket.io on Node.js and on Bun, ASP.NET Core SignalR and a raw Kestrel ceiling");
         md.AppendLine();
         md.AppendLine("Section 1, server CPU per delivery at one fixed rate common to every server, is the steadiest figure of this report, and it comes first. The machine has 2 cores shared by the server, the load generator and the kernel's loopback TCP, so the highest rate a server sustains moves with everything else the machine does, by a rung or two from run to run; at a fixed rate below every server's saturation, each server does the same work under the same load, and its CPU per delivery no longer depends on how much of the machine it managed to get.");
         md.AppendLine();
