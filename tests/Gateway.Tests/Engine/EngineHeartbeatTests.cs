@@ -84,16 +84,37 @@ public sealed class EngineHeartbeatTests
     // (500 and 504 ms): at 502 ms the deadline has passed and the wheel has not swept the session yet.
     private static readonly TimeSpan OffTick = OneMillisecond;
 
+    /// <summary>A polling session opened <see cref="OffTick"/> after the wheel's origin; the clock stays at the open.</summary>
+    private sealed class OffTickSession(EngineTestServer server, string sid, FakeTimeProvider time, DateTimeOffset start) : IAsyncDisposable
+    {
+        public EngineTestServer Server => server;
+
+        public string Sid => sid;
+
+        /// <summary>The unanswered first ping's deadline: <c>pingInterval + pingTimeout</c> after the open.</summary>
+        public DateTimeOffset Deadline => start + OffTick + Interval + Timeout;
+
+        public static async Task<OffTickSession> OpenAsync()
+        {
+            var time = new FakeTimeProvider();
+            var start = time.GetUtcNow();
+            var server = await StartAsync(time);
+            time.Advance(OffTick);
+            return new OffTickSession(server, await server.HandshakeAsync(), time, start);
+        }
+
+        public void SetClock(DateTimeOffset now) => time.SetUtcNow(now);
+
+        public ValueTask DisposeAsync() => server.DisposeAsync();
+    }
+
     [Fact]
     public async Task A_GET_just_after_the_deadline_finds_the_session_closed_before_the_wheel_sweeps_it()
     {
-        var time = new FakeTimeProvider();
-        var start = time.GetUtcNow();
-        await using var server = await StartAsync(time);
-        time.Advance(OffTick);
-        var sid = await server.HandshakeAsync();
+        await using var session = await OffTickSession.OpenAsync();
+        var (server, sid) = (session.Server, session.Sid);
 
-        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        session.SetClock(session.Deadline + OneMillisecond);
         Assert.False(server.Handler.IsClosed(sid));
 
         Assert.Equal((HttpStatusCode.BadRequest, "{\"code\":1,\"message\":\"Session ID unknown\"}"), await server.GetAsync(sid));
@@ -104,13 +125,10 @@ public sealed class EngineHeartbeatTests
     [Fact]
     public async Task A_POST_just_after_the_deadline_finds_the_session_closed_even_when_it_carries_the_pong()
     {
-        var time = new FakeTimeProvider();
-        var start = time.GetUtcNow();
-        await using var server = await StartAsync(time);
-        time.Advance(OffTick);
-        var sid = await server.HandshakeAsync();
+        await using var session = await OffTickSession.OpenAsync();
+        var (server, sid) = (session.Server, session.Sid);
 
-        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        session.SetClock(session.Deadline + OneMillisecond);
 
         Assert.Equal((HttpStatusCode.BadRequest, "{\"code\":1,\"message\":\"Session ID unknown\"}"), await server.PostAsync(sid, "3"));
         Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
@@ -120,18 +138,15 @@ public sealed class EngineHeartbeatTests
     [Fact]
     public async Task Requests_just_before_the_deadline_are_served_and_the_pong_keeps_the_session()
     {
-        var time = new FakeTimeProvider();
-        var start = time.GetUtcNow();
-        await using var server = await StartAsync(time);
-        time.Advance(OffTick);
-        var sid = await server.HandshakeAsync();
+        await using var session = await OffTickSession.OpenAsync();
+        var (server, sid) = (session.Server, session.Sid);
 
-        time.SetUtcNow(start + OffTick + Interval + Timeout - OneMillisecond);
+        session.SetClock(session.Deadline - OneMillisecond);
         Assert.Equal((HttpStatusCode.OK, "2"), await server.GetAsync(sid));
         Assert.Equal((HttpStatusCode.OK, "ok"), await server.PostAsync(sid, "3"));
 
         // Answered in time: the wheel's tick after the deadline leaves the session open.
-        time.SetUtcNow(start + OffTick + Interval + Timeout + (4 * OneMillisecond));
+        session.SetClock(session.Deadline + (4 * OneMillisecond));
         Assert.False(server.Handler.IsClosed(sid));
         Assert.Equal(1, server.Engine.OpenSessionCount);
     }
@@ -139,15 +154,12 @@ public sealed class EngineHeartbeatTests
     [Fact]
     public async Task A_session_nobody_touches_is_still_swept_by_the_wheel_at_its_next_tick()
     {
-        var time = new FakeTimeProvider();
-        var start = time.GetUtcNow();
-        await using var server = await StartAsync(time);
-        time.Advance(OffTick);
-        var sid = await server.HandshakeAsync();
+        await using var session = await OffTickSession.OpenAsync();
+        var (server, sid) = (session.Server, session.Sid);
 
-        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        session.SetClock(session.Deadline + OneMillisecond);
         Assert.False(server.Handler.IsClosed(sid));
-        time.SetUtcNow(start + Interval + Timeout + (4 * OneMillisecond)); // the wheel's first tick after 501 ms
+        session.SetClock(session.Deadline + (3 * OneMillisecond)); // the wheel's first tick after 501 ms
 
         Assert.Equal("ping timeout", await server.Handler.ClosedAsync(sid));
     }
@@ -155,13 +167,10 @@ public sealed class EngineHeartbeatTests
     [Fact]
     public async Task A_WebSocket_upgrade_just_after_the_deadline_is_refused_as_for_an_unknown_session()
     {
-        var time = new FakeTimeProvider();
-        var start = time.GetUtcNow();
-        await using var server = await StartAsync(time);
-        time.Advance(OffTick);
-        var sid = await server.HandshakeAsync();
+        await using var session = await OffTickSession.OpenAsync();
+        var (server, sid) = (session.Server, session.Sid);
 
-        time.SetUtcNow(start + OffTick + Interval + Timeout + OneMillisecond);
+        session.SetClock(session.Deadline + OneMillisecond);
         await using var ws = await RawWebSocket.ConnectAsync(server.BaseUri, $"EIO=4&transport=websocket&sid={sid}");
 
         Assert.StartsWith("HTTP/1.1 400 ", ws.ResponseHead, StringComparison.Ordinal);
