@@ -247,59 +247,46 @@ public sealed class OlderClientTests
     [Fact]
     public async Task A_v2_client_in_a_browser_sends_and_gets_binary_over_polling_in_the_XHR2_framing()
     {
-        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is not installed (tests/run installs it: apt-get install -y chromium)");
         await using var gateway = await StartAsync();
         var bundle = Path.Combine(V2ClientScenario.Directory, "node_modules", "socket.io-client", "dist", "socket.io.js");
-        var profile = Directory.CreateTempSubdirectory("chromium-profile-");
-        try
-        {
-            // In a page of the gateway's origin, the 2.x browser bundle reads and posts binary payloads (XHR2).
-            await NodeScenario.RunAsync(gateway.Url, $$"""
-                import puppeteer from "puppeteer-core";
-                const browser = await puppeteer.launch({
-                  executablePath: "/usr/bin/chromium",
-                  headless: true,
-                  userDataDir: {{System.Text.Json.JsonSerializer.Serialize(profile.FullName)}},
-                  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        using var chromium = Chromium.Create();
+        // In a page of the gateway's origin, the 2.x browser bundle reads and posts binary payloads (XHR2).
+        await NodeScenario.RunAsync(gateway.Url, $$"""
+            import puppeteer from "puppeteer-core";
+            const browser = await {{chromium.Launch()}};
+            try {
+              const page = await browser.newPage();
+              // An empty page of the gateway's origin, answered by the browser itself; the rest goes to the gateway.
+              await page.setRequestInterception(true);
+              page.on("request", (request) => request.url() === URL + "/page"
+                ? request.respond({ status: 200, contentType: "text/html", body: "<!doctype html><title>v2</title>" })
+                : request.continue());
+              await page.goto(URL + "/page", { waitUntil: "domcontentloaded" });
+              await page.addScriptTag({ path: {{System.Text.Json.JsonSerializer.Serialize(bundle)}} });
+              const result = await page.evaluate(async () => {
+                const socket = io(location.origin, { transports: ["polling"], reconnection: false });
+                const download = new Promise((resolve) => socket.once("download", (...args) => resolve(args)));
+                await new Promise((resolve, reject) => {
+                  socket.once("connect", resolve);
+                  socket.once("connect_error", (err) => reject(new Error("connect_error: " + err.message)));
                 });
-                try {
-                  const page = await browser.newPage();
-                  // An empty page of the gateway's origin, answered by the browser itself; the rest goes to the gateway.
-                  await page.setRequestInterception(true);
-                  page.on("request", (request) => request.url() === URL + "/page"
-                    ? request.respond({ status: 200, contentType: "text/html", body: "<!doctype html><title>v2</title>" })
-                    : request.continue());
-                  await page.goto(URL + "/page", { waitUntil: "domcontentloaded" });
-                  await page.addScriptTag({ path: {{System.Text.Json.JsonSerializer.Serialize(bundle)}} });
-                  const result = await page.evaluate(async () => {
-                    const socket = io(location.origin, { transports: ["polling"], reconnection: false });
-                    const download = new Promise((resolve) => socket.once("download", (...args) => resolve(args)));
-                    await new Promise((resolve, reject) => {
-                      socket.once("connect", resolve);
-                      socket.once("connect_error", (err) => reject(new Error("connect_error: " + err.message)));
-                    });
-                    const [raw, doc] = await download;
-                    const res = await new Promise((resolve) => socket.emit("upload", new Uint8Array([1, 2, 3]).buffer,
-                      { parts: [new Uint8Array([4, 5]).buffer, new Uint8Array([6]).buffer] }, resolve));
-                    const binary = socket.io.engine.transport.supportsBinary;
-                    socket.close();
-                    const list = (b) => [...new Uint8Array(b)];
-                    return { binary, raw: list(raw), blobs: doc.blobs.map(list), reversed: list(res.reversed), parts: res.parts };
-                  });
-                  eq(result.binary, true, "the browser reads binary payloads (XHR2)");
-                  eq(result.raw, [0, 255, 1], "top-level binary from the server");
-                  eq(result.blobs, [[7], [6, 5]], "nested binary from the server");
-                  eq(result.reversed, [3, 2, 1], "binary read by the server, in a binary acknowledgement");
-                  eq(result.parts, ["4,5", "6"], "nested binary read by the server");
-                } finally {
-                  await browser.close();
-                }
-                """, TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            profile.Delete(recursive: true);
-        }
+                const [raw, doc] = await download;
+                const res = await new Promise((resolve) => socket.emit("upload", new Uint8Array([1, 2, 3]).buffer,
+                  { parts: [new Uint8Array([4, 5]).buffer, new Uint8Array([6]).buffer] }, resolve));
+                const binary = socket.io.engine.transport.supportsBinary;
+                socket.close();
+                const list = (b) => [...new Uint8Array(b)];
+                return { binary, raw: list(raw), blobs: doc.blobs.map(list), reversed: list(res.reversed), parts: res.parts };
+              });
+              eq(result.binary, true, "the browser reads binary payloads (XHR2)");
+              eq(result.raw, [0, 255, 1], "top-level binary from the server");
+              eq(result.blobs, [[7], [6, 5]], "nested binary from the server");
+              eq(result.reversed, [3, 2, 1], "binary read by the server, in a binary acknowledgement");
+              eq(result.parts, ["4,5", "6"], "nested binary read by the server");
+            } finally {
+              await browser.close();
+            }
+            """, TimeSpan.FromSeconds(60));
     }
 
     [Fact]

@@ -17,7 +17,6 @@ public sealed class AdminUIBrowserTests
     [Fact]
     public async Task The_served_UI_logs_in_shows_both_gateways_and_their_sockets_and_disconnects_one()
     {
-        Assert.True(File.Exists("/usr/bin/chromium"), "Debian's chromium is not installed (tests/run installs it: apt-get install -y chromium)");
         await using var redis = await OrleansRooms.TestCluster.RedisServer.StartAsync();
         var cluster = DemoHost.ClusterSettings(redis, "admin-" + Guid.NewGuid().ToString("N")[..8]);
         Dictionary<string, string> Gateway(string serverId) => new(cluster)
@@ -34,7 +33,7 @@ public sealed class AdminUIBrowserTests
         await using var first = await DemoHost.StartAsync(Gateway("gateway-a"));
         await using var second = await DemoHost.StartAsync(Gateway("gateway-b"));
         var screenshot = Environment.GetEnvironmentVariable("ORLEANSROOMS_ADMIN_UI_SCREENSHOT") ?? Path.Combine(Path.GetTempPath(), $"admin-ui-{Guid.NewGuid():N}.png");
-        var profile = Directory.CreateTempSubdirectory("chromium-profile-");
+        using var chromium = Chromium.Create();
         try
         {
             await NodeScenario.RunAsync(first.Url, $$"""
@@ -45,13 +44,7 @@ public sealed class AdminUIBrowserTests
                 const bobId = bob.id;
                 const bobGone = once(bob, "disconnect", 60000);
 
-                const browser = await puppeteer.launch({
-                  executablePath: "/usr/bin/chromium",
-                  headless: true,
-                  userDataDir: {{System.Text.Json.JsonSerializer.Serialize(profile.FullName)}},
-                  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-                  defaultViewport: { width: 1440, height: 1000 },
-                });
+                const browser = await {{chromium.Launch("defaultViewport: { width: 1440, height: 1000 },")}};
                 try {
                   const page = await browser.newPage();
                   // Waits until the page's text passes `test`; on timeout, fails with what the page showed.
@@ -111,7 +104,6 @@ public sealed class AdminUIBrowserTests
         }
         finally
         {
-            profile.Delete(recursive: true);
             if (Environment.GetEnvironmentVariable("ORLEANSROOMS_ADMIN_UI_SCREENSHOT") is null)
             {
                 File.Delete(screenshot);
