@@ -10,32 +10,16 @@ namespace OrleansRooms.Silo.Tests.Gateways;
 /// drops messages: a change the cluster cannot record fails to its caller and leaves both halves as they were, and a
 /// broadcast whose route cannot be read still reaches every member.
 /// </summary>
-public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
+public sealed class ClusterFaultTests() : GatewayClusterTest(new OrleansGatewayCluster(gateways: 3) { FaultInjection = true, RetryTimeout = TimeSpan.FromMilliseconds(300) })
 {
-    private readonly List<TestClient> _clients = [];
-    private readonly OrleansGatewayCluster _cluster = new(gateways: 3) { FaultInjection = true, RetryTimeout = TimeSpan.FromMilliseconds(300) };
     private readonly string _room = "r" + Guid.NewGuid().ToString("N")[..10];
-
-    public Task InitializeAsync() => _cluster.StartAsync();
-
-    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_join_the_cluster_cannot_record_fails_to_the_caller_and_changes_nothing()
     {
         var (_, socket) = await ConnectAsync(1);
         var fine = _room + "-fine";
-        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[0].Io.Sockets.Adapter;
 
         using (Faults.Fail("ApplyAsync", _room + "-broken", static () => new SiloUnavailableException("injected")))
         {
@@ -66,11 +50,11 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
             await Assert.ThrowsAsync<RoomMembershipException>(async () => await socket.LeaveAsync(_room));
         }
 
-        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[0].Io.Sockets.Adapter;
         Assert.Contains(_room, socket.Rooms);
         Assert.Contains(_room, await adapter.GetSocketRoomsAsync(socket.Id));
         Assert.Equal([socket.Id], await adapter.GetRoomMembersAsync(_room));
-        await _cluster.Gateways[0].Io.To(_room).EmitAsync("still a member");
+        await Cluster.Gateways[0].Io.To(_room).EmitAsync("still a member");
         await member.ExpectEventAsync("still a member");
     }
 
@@ -83,10 +67,10 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
 
         using (Faults.Fail("SubscribeAsync", _room, static () => new SiloUnavailableException("injected")))
         {
-            await _cluster.Gateways[0].Io.To(_room).EmitAsync("through every gateway");
+            await Cluster.Gateways[0].Io.To(_room).EmitAsync("through every gateway");
         }
 
-        await _cluster.Gateways[0].Io.EmitAsync("marker");
+        await Cluster.Gateways[0].Io.EmitAsync("marker");
         await member.ExpectEventAsync("through every gateway");
         await other.ExpectNothingBeforeAsync("marker");
     }
@@ -96,7 +80,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
     {
         var (member, socket) = await ConnectAsync(2);
         await socket.JoinAsync(_room);
-        var io = _cluster.Gateways[0].Io;
+        var io = Cluster.Gateways[0].Io;
         await io.To(_room).EmitAsync("n", 0);
 
         using (Faults.Count(_room))
@@ -120,7 +104,7 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
     public async Task A_message_to_a_socket_id_goes_to_its_gateway_through_its_session_and_activates_no_room_grain()
     {
         var (target, socket) = await ConnectAsync(2);
-        var io = _cluster.Gateways[0].Io;
+        var io = Cluster.Gateways[0].Io;
 
         using (Faults.Count(socket.Id))
         {
@@ -140,19 +124,18 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
     public async Task An_Orleans_client_of_the_cluster_cannot_call_its_plumbing()
     {
         var (_, socket) = await ConnectAsync(1);
-        var session = _cluster.Orleans.Client.GetGrain<ISocketGrain>(Grains.Naming.GrainKeys.Of("/", socket.Id));
+        var session = Cluster.Orleans.Client.GetGrain<ISocketGrain>(Grains.Naming.GrainKeys.Of("/", socket.Id));
 
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.LeaveAsync(_cluster.SiloOf(_cluster.Gateways[1]), [socket.Id], []));
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.DisconnectAsync(_cluster.SiloOf(_cluster.Gateways[1]), []));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.LeaveAsync(Cluster.SiloOf(Cluster.Gateways[1]), [socket.Id], []));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => session.DisconnectAsync(Cluster.SiloOf(Cluster.Gateways[1]), []));
         Assert.True(socket.Connected);
     }
 
-
     private async Task<List<string>> ActiveRoomGrainKeysAsync()
     {
-        var management = _cluster.Orleans.Client.GetGrain<IManagementGrain>(0);
+        var management = Cluster.Orleans.Client.GetGrain<IManagementGrain>(0);
         var keys = new List<string>();
-        foreach (var silo in _cluster.Orleans.GetActiveSilos())
+        foreach (var silo in Cluster.Orleans.GetActiveSilos())
         {
             var details = await management.GetDetailedGrainStatistics([IRoomGrain.GrainTypeName], [silo.SiloAddress]);
             keys.AddRange(details.Select(d => d.GrainId.Key.ToString()!));
@@ -163,9 +146,9 @@ public sealed class ClusterFaultTests : IAsyncLifetime, IAsyncDisposable
 
     private async Task<(TestClient Client, Socket Socket)> ConnectAsync(int gateway)
     {
-        var node = _cluster.Gateways[gateway];
+        var node = Cluster.Gateways[gateway];
         var client = await TestClient.ConnectAsync(node.Url);
-        _clients.Add(client);
+        Clients.Add(client);
         return (client, node.Io.Sockets.Sockets[client.Id]);
     }
 }

@@ -9,25 +9,8 @@ namespace OrleansRooms.Silo.Tests.Gateways;
 /// A cluster member dying is an expected event: the survivors say so once, at warning, and log no error for it, even
 /// with broadcasts, joins and leaves running through the death.
 /// </summary>
-public sealed class FailureLoggingTests : IAsyncLifetime, IAsyncDisposable
+public sealed class FailureLoggingTests() : GatewayClusterTest(new OrleansGatewayCluster(gateways: 3))
 {
-    private readonly List<TestClient> _clients = [];
-    private readonly OrleansGatewayCluster _cluster = new(gateways: 3);
-
-    public Task InitializeAsync() => _cluster.StartAsync();
-
-    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
-
     [Fact]
     public async Task A_killed_gateway_is_logged_once_at_warning_by_each_survivor_and_never_as_an_error()
     {
@@ -35,18 +18,18 @@ public sealed class FailureLoggingTests : IAsyncLifetime, IAsyncDisposable
         var sockets = new List<Socket>();
         for (var i = 0; i < 12; i++)
         {
-            var node = _cluster.Gateways[i % 3];
+            var node = Cluster.Gateways[i % 3];
             var client = await TestClient.ConnectAsync(node.Url);
-            _clients.Add(client);
+            Clients.Add(client);
             var socket = node.Io.Sockets.Sockets[client.Id];
             await socket.JoinAsync(rooms[i % rooms.Length]);
             sockets.Add(socket);
         }
 
-        var survivors = _cluster.Gateways.Take(2).ToList();
+        var survivors = Cluster.Gateways.Take(2).ToList();
         var logs = survivors.Select(g => LogCapture.Attach(g.Services, "")).ToList();
-        var doomed = _cluster.Gateways[2];
-        var doomedSilo = _cluster.SiloOf(doomed);
+        var doomed = Cluster.Gateways[2];
+        var doomedSilo = Cluster.SiloOf(doomed);
 
         // Traffic through the death: broadcasts to every room, and the survivors' sockets joining and leaving (a change
         // that failed would fail the test).
@@ -63,7 +46,7 @@ public sealed class FailureLoggingTests : IAsyncLifetime, IAsyncDisposable
             }
         });
 
-        await _cluster.KillGatewayAsync(doomed);
+        await Cluster.KillGatewayAsync(doomed);
         var adapter = survivors[0].Io.Sockets.Adapter;
         foreach (var room in rooms)
         {

@@ -11,25 +11,9 @@ namespace OrleansRooms.Silo.Tests.Gateways;
 /// Three gateways on an Orleans test cluster, through real clients: a gateway killed, stopped or added, and grains lost
 /// with a silo. The first gateway holds the test cluster's membership table, so the others are the ones that go.
 /// </summary>
-public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
+public sealed class GatewayFailoverTests() : GatewayClusterTest(new OrleansGatewayCluster(gateways: 3))
 {
     private static readonly TimeSpan FailoverWait = TimeSpan.FromSeconds(30);
-    private readonly List<TestClient> _clients = [];
-    private readonly OrleansGatewayCluster _cluster = new(gateways: 3);
-
-    public Task InitializeAsync() => _cluster.StartAsync();
-
-    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_killed_gateways_sockets_leave_their_rooms_cluster_wide_and_the_room_events_are_raised_once()
@@ -41,17 +25,17 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         var events = new ConcurrentQueue<string>();
         var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var expected = 5;
-        foreach (var gateway in _cluster.Gateways.Take(2))
+        foreach (var gateway in Cluster.Gateways.Take(2))
         {
             var adapter = gateway.Io.Sockets.Adapter;
             adapter.LeaveRoom += (room, id) => Record($"leave-room {room} {id}");
             adapter.DeleteRoom += room => Record($"delete-room {room}");
         }
 
-        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        await Cluster.KillGatewayAsync(Cluster.Gateways[2]);
         await released.Task.WaitAsync(FailoverWait);
 
-        var survivor = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var survivor = Cluster.Gateways[0].Io.Sockets.Adapter;
         // A room whose grain died with the gateway's silo is complete once the sessions that died with it are restored by
         // their gateways (the cluster converges within seconds of a fault, not at the instant of the last event).
         await Eventually.HoldsAsync(async () => (await survivor.GetRoomMembersAsync("room")).SequenceEqual([stayingSocket.Id]), "the room with its member only", FailoverWait);
@@ -67,7 +51,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
             },
             events.ToHashSet());
         Assert.Equal(expected, events.Count);
-        await _cluster.Gateways[1].Io.To("room").EmitAsync("still here");
+        await Cluster.Gateways[1].Io.To("room").EmitAsync("still here");
         await staying.ExpectEventAsync("still here");
 
         void Record(string change)
@@ -88,9 +72,9 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         await stayingSocket.JoinAsync("room");
         await leavingSocket.JoinAsync("room");
 
-        await _cluster.StopGatewayAsync(_cluster.Gateways[2]);
+        await Cluster.StopGatewayAsync(Cluster.Gateways[2]);
 
-        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[0].Io.Sockets.Adapter;
         Assert.Equal([stayingSocket.Id], await adapter.GetRoomMembersAsync("room"));
         Assert.Equal([stayingSocket.Id], await adapter.GetSocketIdsAsync());
     }
@@ -100,11 +84,11 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     {
         var (first, firstSocket) = await ConnectAsync(0);
         await firstSocket.JoinAsync("room");
-        var added = await _cluster.AddGatewayAsync();
-        var (late, lateSocket) = await ConnectAsync(_cluster.Gateways.Count - 1);
+        var added = await Cluster.AddGatewayAsync();
+        var (late, lateSocket) = await ConnectAsync(Cluster.Gateways.Count - 1);
         await lateSocket.JoinAsync("room");
 
-        await _cluster.Gateways[0].Io.To("room").EmitAsync("hello");
+        await Cluster.Gateways[0].Io.To("room").EmitAsync("hello");
         await added.Io.EmitAsync("from the new one");
 
         await first.ExpectEventAsync("hello");
@@ -121,7 +105,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
 
         // Active in its own view, so a load balancer's health check passes: its clients may emit at once, before it has
         // the other silos' grain manifests.
-        var added = await _cluster.AddGatewayAsync(untilKnown: false);
+        var added = await Cluster.AddGatewayAsync(untilKnown: false);
         await added.Io.To("room").EmitAsync("to the room");
         await added.Io.EmitAsync("to everyone");
 
@@ -132,25 +116,25 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     [Fact]
     public async Task Sessions_and_room_grains_lost_with_a_silo_come_back_complete()
     {
-        var doomed = _cluster.Gateways[2];
-        var doomedSilo = _cluster.SiloOf(doomed);
+        var doomed = Cluster.Gateways[2];
+        var doomedSilo = Cluster.SiloOf(doomed);
         // A socket whose session lives on the doomed gateway's silo writes the room first: its grain lives there too.
         var (a, aSocket) = await ConnectWithSessionOnAsync(doomedSilo);
         var (b, bSocket) = await ConnectAsync(1);
         await aSocket.JoinAsync("room");
         await bSocket.JoinAsync("room");
-        var grains = _cluster.Gateways[0].Services.GetRequiredService<IGrainFactory>();
+        var grains = Cluster.Gateways[0].Services.GetRequiredService<IGrainFactory>();
         Assert.Equal(doomedSilo, await grains.GetGrain<IManagementGrain>(0).GetActivationAddress(aSocket.Session));
 
-        await _cluster.KillGatewayAsync(doomed);
+        await Cluster.KillGatewayAsync(doomed);
         await Eventually.HoldsAsync(() => !doomedSilo.Equals(aSocket.SessionSilo), "a's session restored elsewhere", FailoverWait);
 
         // The room's grain died too: a restore that could not write it yet (the cluster still changing) leaves it to the
         // session's repair, so the room converges rather than being whole at the instant the session is.
-        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[0].Io.Sockets.Adapter;
         await Eventually.HoldsAsync(async () => (await adapter.GetRoomMembersAsync("room")).ToHashSet().SetEquals([aSocket.Id, bSocket.Id]), "the room with both members", FailoverWait);
         Assert.Equal(new HashSet<string> { aSocket.Id, "room" }, (await adapter.GetSocketRoomsAsync(aSocket.Id)).ToHashSet());
-        await _cluster.Gateways[1].Io.To("room").EmitAsync("after the loss");
+        await Cluster.Gateways[1].Io.To("room").EmitAsync("after the loss");
         await a.ExpectEventAsync("after the loss");
         await b.ExpectEventAsync("after the loss");
     }
@@ -159,36 +143,36 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     public async Task A_session_lost_with_its_silo_is_restored_at_once_though_its_socket_connected_after_an_earlier_loss()
     {
         // A first loss: the gateways look for sessions to restore, before the socket below exists.
-        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
-        var doomed = await _cluster.AddGatewayAsync();
-        var doomedSilo = _cluster.SiloOf(doomed);
+        await Cluster.KillGatewayAsync(Cluster.Gateways[2]);
+        var doomed = await Cluster.AddGatewayAsync();
+        var doomedSilo = Cluster.SiloOf(doomed);
         var (_, socket) = await ConnectWithSessionOnAsync(doomedSilo);
         await socket.JoinAsync("room");
 
-        await _cluster.KillGatewayAsync(doomed);
+        await Cluster.KillGatewayAsync(doomed);
 
         // Restored with no change of the socket's to prompt it.
         await Eventually.HoldsAsync(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere", FailoverWait);
-        var adapter = _cluster.Gateways[0].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[0].Io.Sockets.Adapter;
         Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
     }
 
     [Fact]
     public async Task A_session_placed_on_a_silo_already_declared_dead_is_restored_at_once()
     {
-        var doomedSilo = _cluster.SiloOf(_cluster.Gateways[2]);
-        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
-        var membership = _cluster.Gateways[0].Services.GetRequiredService<IClusterMembershipService>();
+        var doomedSilo = Cluster.SiloOf(Cluster.Gateways[2]);
+        await Cluster.KillGatewayAsync(Cluster.Gateways[2]);
+        var membership = Cluster.Gateways[0].Services.GetRequiredService<IClusterMembershipService>();
         await Eventually.HoldsAsync(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead", FailoverWait);
         var (_, socket) = await ConnectAsync(0);
         await socket.JoinAsync("room");
 
         // As when the call that placed the session was answered by a silo dying at that moment, after this gateway had
         // looked for the sessions that silo held.
-        _cluster.Gateways[0].Services.GetRequiredService<OrleansRooms.Cluster.GatewayCluster>().Sessions.Placed(socket, doomedSilo);
+        Cluster.Gateways[0].Services.GetRequiredService<OrleansRooms.Cluster.GatewayCluster>().Sessions.Placed(socket, doomedSilo);
 
         await Eventually.HoldsAsync(() => !doomedSilo.Equals(socket.SessionSilo), "the session restored elsewhere", FailoverWait);
-        var adapter = _cluster.Gateways[1].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[1].Io.Sockets.Adapter;
         Assert.Equal(new HashSet<string> { socket.Id, "room" }, (await adapter.GetSocketRoomsAsync(socket.Id)).ToHashSet());
     }
 
@@ -196,13 +180,13 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     public async Task A_join_is_not_held_up_by_a_dead_gateway_that_used_to_broadcast_to_its_room()
     {
         // The room grain lives with the first member's session, on a silo that stays.
-        var (_, first) = await ConnectWithSessionOnAsync(_cluster.SiloOf(_cluster.Gateways[1]));
+        var (_, first) = await ConnectWithSessionOnAsync(Cluster.SiloOf(Cluster.Gateways[1]));
         await first.JoinAsync("room");
         // The doomed gateway broadcasts to the room, so its silo follows the room's route; it has no member there.
-        await _cluster.Gateways[2].Io.To("room").EmitAsync("hello");
-        var doomedSilo = _cluster.SiloOf(_cluster.Gateways[2]);
-        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
-        var membership = _cluster.Gateways[1].Services.GetRequiredService<IClusterMembershipService>();
+        await Cluster.Gateways[2].Io.To("room").EmitAsync("hello");
+        var doomedSilo = Cluster.SiloOf(Cluster.Gateways[2]);
+        await Cluster.KillGatewayAsync(Cluster.Gateways[2]);
+        var membership = Cluster.Gateways[1].Services.GetRequiredService<IClusterMembershipService>();
         await Eventually.HoldsAsync(() => membership.CurrentSnapshot.GetSiloStatus(doomedSilo) == SiloStatus.Dead, "the doomed gateway declared dead", FailoverWait);
         var (_, second) = await ConnectAsync(1);
 
@@ -216,15 +200,15 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
     [Fact]
     public async Task ServerSideEmit_reaches_the_other_gateways_and_collects_their_acks()
     {
-        foreach (var gateway in _cluster.Gateways)
+        foreach (var gateway in Cluster.Gateways)
         {
-            var name = _cluster.SiloOf(gateway).ToString();
+            var name = Cluster.SiloOf(gateway).ToString();
             gateway.Io.Sockets.OnServerSideEmit("hello", e => e.Ack(name + ":" + e.Get<string>(0)));
         }
 
-        var responses = await _cluster.Gateways[0].Io.Sockets.ServerSideEmitWithAckAsync("hello", "world");
+        var responses = await Cluster.Gateways[0].Io.Sockets.ServerSideEmitWithAckAsync("hello", "world");
 
-        var expected = _cluster.Gateways.Skip(1).Select(g => _cluster.SiloOf(g) + ":world").Order();
+        var expected = Cluster.Gateways.Skip(1).Select(g => Cluster.SiloOf(g) + ":world").Order();
         Assert.Equal(expected, responses.Select(r => r.Get<string>(0)!).Order());
     }
 
@@ -241,10 +225,10 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         answering.AutoAcks["question"] = "yes";
         await answeringSocket.JoinAsync("room");
         await silentSocket.JoinAsync("room");
-        var question = _cluster.Gateways[0].Io.To("room").EmitWithAckAsync("question").AsTask();
+        var question = Cluster.Gateways[0].Io.To("room").EmitWithAckAsync("question").AsTask();
 
         // The client on the doomed gateway never answers; its gateway dies with the question pending.
-        await _cluster.KillGatewayAsync(_cluster.Gateways[2]);
+        await Cluster.KillGatewayAsync(Cluster.Gateways[2]);
 
         IReadOnlyList<SocketArguments> answers;
         try
@@ -270,7 +254,7 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
             receivers.Add(client);
         }
 
-        var io = _cluster.Gateways[1].Io;
+        var io = Cluster.Gateways[1].Io;
         for (var i = 0; i < 20; i++)
         {
             await (i % 2 == 0 ? io.To("room").EmitAsync("n", i) : io.EmitAsync("n", i));
@@ -285,12 +269,11 @@ public sealed class GatewayFailoverTests : IAsyncLifetime, IAsyncDisposable
         }
     }
 
-
     private async Task<(TestClient Client, Socket Socket)> ConnectAsync(int gateway)
     {
-        var node = _cluster.Gateways[gateway];
+        var node = Cluster.Gateways[gateway];
         var client = await TestClient.ConnectAsync(node.Url);
-        _clients.Add(client);
+        Clients.Add(client);
         return (client, node.Io.Sockets.Sockets[client.Id]);
     }
 

@@ -10,27 +10,11 @@ namespace OrleansRooms.Silo.Tests.Gateways;
 /// and include the sockets of both gateways, a walk of the pages lists each member present throughout exactly once
 /// while others come and go, and the join and leave of a socket on one gateway are raised on the other once subscribed.
 /// </summary>
-public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
+public sealed class RoomPresenceTests() : GatewayClusterTest(new OrleansGatewayCluster(gateways: 2) { FaultInjection = true })
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    private readonly List<TestClient> _clients = [];
-    private readonly OrleansGatewayCluster _cluster = new(gateways: 2) { FaultInjection = true };
     private readonly string _room = "presence-" + Guid.NewGuid().ToString("N")[..10];
-
-    public Task InitializeAsync() => _cluster.StartAsync();
-
-    async ValueTask IAsyncDisposable.DisposeAsync() => await DisposeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var client in _clients)
-        {
-            await client.DisposeAsync();
-        }
-
-        await _cluster.DisposeAsync();
-    }
 
     [Fact]
     public async Task The_count_and_the_pages_of_a_room_include_the_sockets_of_every_gateway()
@@ -43,7 +27,7 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
             members.Add(socket.Id);
         }
 
-        foreach (var gateway in _cluster.Gateways)
+        foreach (var gateway in Cluster.Gateways)
         {
             var adapter = gateway.Io.Sockets.Adapter;
             Assert.Equal(10, await adapter.GetRoomMemberCountAsync(_room));
@@ -77,7 +61,7 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
             sockets.Add(socket);
         }
 
-        var adapter = _cluster.Gateways[1].Io.Sockets.Adapter;
+        var adapter = Cluster.Gateways[1].Io.Sockets.Adapter;
         var everyone = sockets.ToDictionary(s => s.Id, StringComparer.Ordinal);
         var listed = new List<string>();
         var left = new HashSet<string>(StringComparer.Ordinal);
@@ -118,11 +102,11 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
     public async Task A_join_and_a_leave_on_one_gateway_are_raised_on_the_other_once_subscribed()
     {
         var seen = Channel.CreateUnbounded<(string Change, string Room, string Id)>();
-        var presence = _cluster.Gateways[1].Io.Sockets.Presence;
-        var adapter = _cluster.Gateways[1].Io.Sockets.Adapter;
+        var presence = Cluster.Gateways[1].Io.Sockets.Presence;
+        var adapter = Cluster.Gateways[1].Io.Sockets.Adapter;
         presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
         presence.Left += (room, id) => seen.Writer.TryWrite(("left", room, id));
-        _cluster.Gateways[0].Io.Sockets.Presence.Joined += (_, _) => { };
+        Cluster.Gateways[0].Io.Sockets.Presence.Joined += (_, _) => { };
 
         var socket = await ConnectAsync(0);
         var other = await ConnectAsync(0);
@@ -139,7 +123,7 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
         Assert.Equal(("left", _room, socket.Id), await NextAsync(seen));
 
         // A disconnection takes the socket out of its rooms (its own room is never reported).
-        await _clients.Single(c => c.Id == other.Id).CloseAsync();
+        await Clients.Single(c => c.Id == other.Id).CloseAsync();
         var leaves = new[] { await NextAsync(seen), await NextAsync(seen) };
         Assert.Equal(
             new[] { ("left", _room, other.Id), ("left", _room + "-b", other.Id) }.Order(),
@@ -152,8 +136,8 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
     public async Task Presence_is_off_until_a_gateway_subscribes()
     {
         var seen = Channel.CreateUnbounded<(string Change, string Room, string Id)>();
-        var publisher = _cluster.Gateways[0].Io.Sockets.Presence;
-        _cluster.Gateways[1].Io.Sockets.Presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
+        var publisher = Cluster.Gateways[0].Io.Sockets.Presence;
+        Cluster.Gateways[1].Io.Sockets.Presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
         Assert.False(publisher.IsSubscribed);
 
         var socket = await ConnectAsync(0);
@@ -171,9 +155,9 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
     public async Task A_gateway_that_does_not_answer_is_logged_once_until_it_answers_again()
     {
         var seen = Channel.CreateUnbounded<(string Change, string Room, string Id)>();
-        _cluster.Gateways[1].Io.Sockets.Presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
-        _cluster.Gateways[0].Io.Sockets.Presence.Joined += (_, _) => { };
-        using var log = LogCapture.Attach(_cluster.Gateways[0].Services);
+        Cluster.Gateways[1].Io.Sockets.Presence.Joined += (room, id) => seen.Writer.TryWrite(("joined", room, id));
+        Cluster.Gateways[0].Io.Sockets.Presence.Joined += (_, _) => { };
+        using var log = LogCapture.Attach(Cluster.Gateways[0].Services);
         var socket = await ConnectAsync(0);
         using var calls = Faults.Count(_room);
 
@@ -219,9 +203,9 @@ public sealed class RoomPresenceTests : IAsyncLifetime, IAsyncDisposable
 
     private async Task<Socket> ConnectAsync(int gateway)
     {
-        var node = _cluster.Gateways[gateway];
+        var node = Cluster.Gateways[gateway];
         var client = await TestClient.ConnectAsync(node.Url);
-        _clients.Add(client);
+        Clients.Add(client);
         return node.Io.Sockets.Sockets[client.Id];
     }
 }
